@@ -1,0 +1,129 @@
+"""DELETE /picus/{key}: the Lambda handler behind the ALB's listener rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from delete_fn.alb import AlbRequest, alb_response
+from picus import contract
+from picus.errors import ErrorCode, error_body, retry_headers
+from picus.request_id import pick_request_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TABLE_NAME = os.environ.get("PICUS_TABLE_NAME", contract.TABLE_NAME)
+
+# Created once per execution environment; bounded so a dead table gives a fast 503 well
+# inside the function's timeout instead of a timed-out invocation (an ALB 502).
+_client: DynamoDBClient = boto3.client(
+    "dynamodb",
+    config=Config(
+        connect_timeout=1,
+        read_timeout=2,
+        retries={"mode": "standard", "total_max_attempts": 2},
+    ),
+)
+
+
+class _Failure(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _key(request: AlbRequest) -> str:
+    if request.method != "DELETE":
+        raise _Failure(ErrorCode.METHOD_NOT_ALLOWED, "this route serves DELETE only")
+    raw = request.raw_path.removeprefix(contract.ITEM_PATH_PREFIX)
+    try:
+        key = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        key = ""
+    if raw == request.raw_path or not contract.is_valid_key(key):
+        raise _Failure(
+            ErrorCode.INVALID_KEY, "a key is the object_id the API returned: a lowercase uuid4"
+        )
+    return key
+
+
+def delete(request: AlbRequest, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
+    key = _key(request)
+    try:
+        answer = client.delete_item(
+            TableName=TABLE_NAME,
+            Key={contract.PARTITION_KEY: {"S": key}},
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        raise _Failure(ErrorCode.BACKEND_UNAVAILABLE, f"the table is unavailable ({code})") from exc
+    except BotoCoreError as exc:
+        raise _Failure(
+            ErrorCode.BACKEND_UNAVAILABLE, f"the table cannot be reached ({type(exc).__name__})"
+        ) from exc
+    if "Attributes" not in answer:
+        raise _Failure(ErrorCode.NOT_FOUND, f"no item has the key {key}")
+    return 200, {"deleted": key}
+
+
+def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[str, Any]:
+    started = time.perf_counter()
+    request = AlbRequest(event)
+    trace_id = request.header(contract.TRACE_ID_HEADER)
+    request_id = pick_request_id(
+        request.header(contract.REQUEST_ID_HEADER), trace_id, lambda: context.aws_request_id
+    )
+    headers = {contract.REQUEST_ID_HEADER: request_id}
+    try:
+        status, body = delete(request, client)
+    except _Failure as failure:
+        status, body = failure.code.status, error_body(failure.code, failure.message, request_id)
+        headers |= retry_headers(failure.code)
+        if failure.code is ErrorCode.METHOD_NOT_ALLOWED:
+            headers["allow"] = "DELETE"
+    except Exception as exc:  # an uncaught exception is an empty 502 from the ALB
+        status = ErrorCode.INTERNAL.status
+        body = error_body(ErrorCode.INTERNAL, "internal error", request_id)
+        _log(context, request, request_id, trace_id, status, started, error=repr(exc))
+        return alb_response(request, status, body, headers)
+    _log(context, request, request_id, trace_id, status, started)
+    return alb_response(request, status, body, headers)
+
+
+def _log(
+    context: Any,
+    request: AlbRequest,
+    request_id: str,
+    trace_id: str | None,
+    status: int,
+    started: float,
+    **extra: str,
+) -> None:
+    line = {
+        "level": "ERROR" if status >= 500 else "INFO",
+        "message": "request",
+        "aws_request_id": getattr(context, "aws_request_id", None),
+        "trace_id": trace_id,
+        "request_id": request_id,
+        "method": request.method,
+        "path": request.raw_path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        **extra,
+    }
+    sys.stdout.write(json.dumps(line) + "\n")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(event, context, _client)

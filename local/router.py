@@ -1,0 +1,125 @@
+"""One local origin that routes exactly as the ALB's listener: the same rules, in order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+
+from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
+from picus.contract import ALB_LAMBDA_MAX_BYTES, REQUEST_ID_HEADER
+from picus.errors import ErrorCode, error_json
+from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, target_for
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+log = logging.getLogger("picus.local")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class LocalAlb:
+    """ASGI app: ``DELETE /picus/*`` invokes the Lambda handler with an ALB event, everything
+    else goes to the service. Lifespan events go to the service."""
+
+    def __init__(
+        self,
+        service: ASGIApp,
+        delete_handler: LambdaHandler,
+        *,
+        multi_value: bool = LAMBDA_MULTI_VALUE_HEADERS,
+    ) -> None:
+        self.service = service
+        self.delete_handler = delete_handler
+        self.multi_value = multi_value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.service(scope, receive, send)
+            return
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        if target_for(scope["method"], raw_path) is Target.SERVICE:
+            await self.service(scope, receive, send)
+        else:
+            await self._invoke(scope, raw_path, receive, send)
+
+    async def _invoke(self, scope: Scope, raw_path: str, receive: Receive, send: Send) -> None:
+        try:
+            body = await _read_body(receive, ALB_LAMBDA_MAX_BYTES)
+        except _TooLarge:
+            await _error(send, ErrorCode.PAYLOAD_TOO_LARGE, "the request is larger than 1 MB")
+            return
+        event = build_event(
+            method=scope["method"],
+            raw_path=raw_path,
+            query_string=scope.get("query_string", b""),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            body=body,
+            multi_value=self.multi_value,
+        )
+        context = LambdaContext()
+        try:
+            answer = await anyio.to_thread.run_sync(self.delete_handler, event, context)
+            response = parse_response(
+                answer, multi_value=self.multi_value, max_bytes=ALB_LAMBDA_MAX_BYTES
+            )
+        except MalformedResponse as exc:
+            log.error("lambda response malformed: %s", exc)
+            await _error(send, ErrorCode.BAD_GATEWAY, "the function returned a malformed response")
+            return
+        except Exception:
+            log.exception("lambda handler raised")
+            await _error(send, ErrorCode.BAD_GATEWAY, "the function failed")
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
+                ]
+                + [(b"content-length", str(len(response.body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _error(send: Send, code: ErrorCode, message: str) -> None:
+    # The ALB answers these itself; locally they keep the API's one error shape.
+    body = error_json(code, message, "")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(code.status),
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (REQUEST_ID_HEADER.encode(), b""),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,44 @@
+"""Names and limits of the public API, defined once."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+TABLE_NAME: Final = "picus_data"
+PARTITION_KEY: Final = "object_id"
+
+HEALTH_PATH: Final = "/health"
+CONTAINER_PORT: Final = 8000
+
+#: The ALB closes idle client connections after this long; the service keeps them open longer
+#: so that the ALB, never the service, ends an idle connection (no 502 on a reused socket).
+ALB_IDLE_TIMEOUT_SECONDS: Final = 60
+SERVICE_KEEP_ALIVE_SECONDS: Final = 75
+
+#: DynamoDB's hard limit for one item; a larger body can never be stored.
+MAX_ITEM_BYTES: Final = 400 * 1024
+MAX_BODY_BYTES: Final = MAX_ITEM_BYTES
+#: What an ALB passes to a Lambda target, request and response alike.
+ALB_LAMBDA_MAX_BYTES: Final = 1024 * 1024
+
+#: DynamoDB nests documents up to 32 levels; the stored item's own map is the first.
+MAX_PAYLOAD_DEPTH: Final = 31
+
+LIST_DEFAULT_LIMIT: Final = 100
+LIST_MAX_LIMIT: Final = 1000
+
+#: Keys are the uuid4 values the service hands out, in canonical form; any other key can
+#: never name an item.
+KEY_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+_KEY_RE: Final = re.compile(KEY_PATTERN)
+
+#: Everything under this prefix is an item, addressed by its key (DELETE goes to the Lambda).
+ITEM_PATH_PREFIX: Final = "/picus/"
+
+REQUEST_ID_HEADER: Final = "x-request-id"
+TRACE_ID_HEADER: Final = "x-amzn-trace-id"
+
+
+def is_valid_key(key: str) -> bool:
+    return _KEY_RE.fullmatch(key) is not None

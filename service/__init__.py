@@ -1,0 +1,1 @@
+"""The Starlette service behind the ALB: put, get, list and health."""

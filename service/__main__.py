@@ -1,0 +1,41 @@
+"""``python -m service``: the service under uvicorn with its production flags.
+
+The container runs exactly this, so the flags live here once, derived from the settings.
+"""
+
+from __future__ import annotations
+
+import uvicorn
+
+from service.logs import configure_logging
+from service.settings import Settings
+
+
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        "service.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        # Longer than the ALB's idle timeout: the ALB closes idle connections, not us.
+        timeout_keep_alive=settings.keep_alive,
+        timeout_graceful_shutdown=settings.graceful_shutdown,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        access_log=False,
+        log_config=None,
+    )
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    uvicorn.Server(uvicorn_config(settings)).run()
+
+
+if __name__ == "__main__":
+    main()

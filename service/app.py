@@ -1,0 +1,93 @@
+"""The Starlette application: one DynamoDB client per process, opened in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+import aioboto3
+from aiobotocore.config import AioConfig
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from picus.errors import ErrorCode
+from service.errors import ApiError
+from service.middleware import RequestContextMiddleware
+from service.responses import error_response
+from service.routes import routes
+from service.settings import Settings
+from service.store import Store
+
+log = logging.getLogger("picus.service")
+
+
+class State(TypedDict):
+    store: Store
+
+
+def client_config(settings: Settings) -> AioConfig:
+    return AioConfig(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        max_pool_connections=settings.max_pool_connections,
+        tcp_keepalive=True,
+    )
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(request, exc.code, exc.message)
+
+
+_HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_VALUE)
+    message = "no such route" if exc.status_code == 404 else exc.detail
+    return error_response(request, code, message, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Logged here with the request id; the client gets the JSON shape, never a traceback.
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": getattr(request.state, "request_id", "")},
+    )
+    return error_response(request, ErrorCode.INTERNAL, "internal error")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        session = aioboto3.Session()
+        async with session.client(
+            "dynamodb",
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            config=client_config(settings),
+        ) as client:
+            yield {"store": Store(client, settings.table_name, settings.store_deadline)}
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContextMiddleware)],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

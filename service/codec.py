@@ -1,0 +1,165 @@
+"""JSON to DynamoDB's wire format and back, numbers kept as exact decimal text.
+
+DynamoDB carries numbers as decimal strings, so a number travels from the request body to
+the table and back without ever becoming a ``float`` or a ``Decimal``: nothing is rounded,
+and boto3's ``TypeDeserializer`` (which raises ``decimal.Rounded`` on some numbers DynamoDB
+legitimately returns) is never involved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from base64 import b64encode
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from picus.contract import MAX_PAYLOAD_DEPTH, PARTITION_KEY
+from picus.errors import ErrorCode
+from service.errors import BadRequest
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
+
+# DynamoDB's number limits: 38 significant digits, magnitude 1E-130 .. 9.99..E+125.
+MAX_DIGITS = 38
+MIN_EXPONENT = -130
+MAX_EXPONENT = 125
+
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class _Number(str):
+    """A JSON number, kept as the text the client sent."""
+
+    __slots__ = ()
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise BadRequest(f"{name} is not a number DynamoDB can store", ErrorCode.INVALID_VALUE)
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """Parse a request body that must be one JSON object, numbers kept exact."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("the body is not valid UTF-8", ErrorCode.INVALID_JSON) from exc
+    try:
+        value = json.loads(
+            text, parse_float=_Number, parse_int=_Number, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}", ErrorCode.INVALID_JSON) from exc
+    except RecursionError as exc:
+        raise BadRequest("the body nests too deeply", ErrorCode.INVALID_VALUE) from exc
+    if not isinstance(value, dict):
+        raise BadRequest("the body must be a JSON object", ErrorCode.NOT_AN_OBJECT)
+    return value
+
+
+def _number(text: str) -> str:
+    d = Decimal(text)
+    if d.is_zero():
+        return "0"
+    digits = d.as_tuple().digits
+    significant = len(bytes(digits).rstrip(b"\0"))
+    if significant > MAX_DIGITS:
+        raise BadRequest(
+            f"the number {text[:60]} has more than {MAX_DIGITS} significant digits",
+            ErrorCode.INVALID_VALUE,
+        )
+    if not MIN_EXPONENT <= d.adjusted() <= MAX_EXPONENT:
+        raise BadRequest(
+            f"the number {text[:60]} is outside DynamoDB's range 1E-130 .. 9.9E+125",
+            ErrorCode.INVALID_VALUE,
+        )
+    return text
+
+
+def _string(s: str) -> str:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest("a string holds a lone surrogate", ErrorCode.INVALID_VALUE) from exc
+    return s
+
+
+def to_attribute(value: Any, depth: int = 1) -> AttributeValueTypeDef:
+    """The DynamoDB attribute for a parsed JSON value; raises BadRequest for what cannot be stored."""
+    if isinstance(value, _Number):
+        return {"N": _number(value)}
+    if isinstance(value, str):
+        return {"S": _string(value)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if depth > MAX_PAYLOAD_DEPTH:
+        raise BadRequest(
+            f"the object nests deeper than DynamoDB's limit of {MAX_PAYLOAD_DEPTH} levels",
+            ErrorCode.INVALID_VALUE,
+        )
+    if isinstance(value, dict):
+        return {"M": {_string(k): to_attribute(v, depth + 1) for k, v in value.items()}}
+    if isinstance(value, list):
+        return {"L": [to_attribute(v, depth + 1) for v in value]}
+    raise TypeError(f"not a parsed JSON value: {type(value).__name__}")
+
+
+def _number_json(text: str) -> str:
+    if _JSON_NUMBER.fullmatch(text):
+        return text
+    return format(Decimal(text), "f") if "e" not in text.lower() else str(Decimal(text))
+
+
+def write_json(attr: AttributeValueTypeDef | dict[str, Any], out: list[str]) -> None:
+    """Append the JSON text of a DynamoDB attribute to ``out``."""
+    ((tag, v),) = attr.items()
+    if tag == "S":
+        out.append(_dumps(v))
+    elif tag == "N":
+        out.append(_number_json(v))
+    elif tag == "M":
+        out.append("{")
+        for i, (k, item) in enumerate(v.items()):
+            out.append(("," if i else "") + _dumps(k) + ":")
+            write_json(item, out)
+        out.append("}")
+    elif tag == "L":
+        out.append("[")
+        for i, item in enumerate(v):
+            if i:
+                out.append(",")
+            write_json(item, out)
+        out.append("]")
+    elif tag == "BOOL":
+        out.append("true" if v else "false")
+    elif tag == "NULL":
+        out.append("null")
+    # Sets and binaries are never written by this API; they still read as plain JSON.
+    elif tag == "SS":
+        out.append(_dumps(list(v)))
+    elif tag == "NS":
+        out.append("[" + ",".join(_number_json(n) for n in v) + "]")
+    elif tag == "B":
+        out.append(_dumps(b64encode(v).decode()))
+    elif tag == "BS":
+        out.append(_dumps([b64encode(b).decode() for b in v]))
+    else:
+        raise ValueError(f"unknown DynamoDB attribute type {tag}")
+
+
+def item_json(item: dict[str, Any]) -> str:
+    """The JSON text of a stored item: its attributes in the API's order."""
+    out: list[str] = []
+    for i, name in enumerate((PARTITION_KEY, "created_at", "payload")):
+        out.append(("{" if i == 0 else ",") + _dumps(name) + ":")
+        attr = item.get(name)
+        if attr is None:
+            out.append("null")
+        else:
+            write_json(attr, out)
+    out.append("}")
+    return "".join(out)

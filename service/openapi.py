@@ -1,0 +1,247 @@
+"""The OpenAPI document of the whole public API (the Lambda's DELETE included), and /docs."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from picus import contract
+from picus.errors import ErrorCode
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: ErrorCode) -> dict[str, Any]:
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(int(code.status), []).append(code.code)
+    responses: dict[str, Any] = {}
+    for status, names in sorted(by_status.items()):
+        response: dict[str, Any] = {
+            "description": "error codes: " + ", ".join(names),
+            "content": {"application/json": {"schema": _ERROR}},
+        }
+        if status == 503:
+            response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+        if status == 405:
+            response["headers"] = {"Allow": {"schema": {"type": "string"}}}
+        responses[str(status)] = response
+    return responses
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_KEY_PARAM = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "description": "an object_id returned by POST /picus/put",
+    "schema": {"type": "string", "pattern": contract.KEY_PATTERN},
+}
+_UNAVAILABLE = (ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.INTERNAL)
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "picus",
+        "version": "1.0.0",
+        "description": (
+            "A JSON object store. Every error has the Error shape and carries the request id, "
+            "also returned in the X-Request-Id header."
+        ),
+    },
+    "paths": {
+        "/picus/put": {
+            "post": {
+                "operationId": "putItem",
+                "summary": "Store a JSON object under a new key",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "201": {
+                        **_json({"$ref": "#/components/schemas/Created"}, "stored"),
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(
+                        ErrorCode.INVALID_JSON,
+                        ErrorCode.NOT_AN_OBJECT,
+                        ErrorCode.INVALID_VALUE,
+                        ErrorCode.METHOD_NOT_ALLOWED,
+                        ErrorCode.PAYLOAD_TOO_LARGE,
+                        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                        *_UNAVAILABLE,
+                    ),
+                },
+            }
+        },
+        "/picus/get/{key}": {
+            "get": {
+                "operationId": "getItem",
+                "summary": "Read one stored item (strongly consistent)",
+                "parameters": [_KEY_PARAM],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Item"}, "the item"),
+                    **_errors(
+                        ErrorCode.INVALID_KEY,
+                        ErrorCode.NOT_FOUND,
+                        ErrorCode.METHOD_NOT_ALLOWED,
+                        *_UNAVAILABLE,
+                    ),
+                },
+            }
+        },
+        "/picus/list": {
+            "get": {
+                "operationId": "listItems",
+                "summary": "One page of items; follow next_cursor until it is null",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": contract.LIST_MAX_LIMIT,
+                            "default": contract.LIST_DEFAULT_LIMIT,
+                        },
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "description": "next_cursor from the previous page, opaque",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Page"}, "a page of items"),
+                    **_errors(
+                        ErrorCode.INVALID_LIMIT,
+                        ErrorCode.INVALID_CURSOR,
+                        ErrorCode.METHOD_NOT_ALLOWED,
+                        *_UNAVAILABLE,
+                    ),
+                },
+            }
+        },
+        "/picus/{key}": {
+            "delete": {
+                "operationId": "deleteItem",
+                "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
+                "parameters": [_KEY_PARAM],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted"),
+                    **_errors(
+                        ErrorCode.INVALID_KEY,
+                        ErrorCode.NOT_FOUND,
+                        ErrorCode.METHOD_NOT_ALLOWED,
+                        ErrorCode.PAYLOAD_TOO_LARGE,
+                        ErrorCode.BAD_GATEWAY,
+                        *_UNAVAILABLE,
+                    ),
+                },
+            }
+        },
+        contract.HEALTH_PATH: {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness of the service process; does not call DynamoDB",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"status": {"const": "ok"}},
+                            "required": ["status"],
+                        },
+                        "the process can serve",
+                    )
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "additionalProperties": False,
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message", "request_id"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "code": {"type": "string", "enum": [c.code for c in ErrorCode]},
+                            "message": {"type": "string"},
+                            "request_id": {"type": "string"},
+                        },
+                    }
+                },
+            },
+            "Created": {
+                "type": "object",
+                "required": [contract.PARTITION_KEY],
+                "properties": {
+                    contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN}
+                },
+            },
+            "Item": {
+                "type": "object",
+                "required": [contract.PARTITION_KEY, "created_at", "payload"],
+                "properties": {
+                    contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "payload": {"type": "object"},
+                },
+            },
+            "Page": {
+                "type": "object",
+                "required": ["items", "next_cursor"],
+                "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+                    "next_cursor": {"type": ["string", "null"]},
+                },
+            },
+            "Deleted": {
+                "type": "object",
+                "required": ["deleted"],
+                "properties": {"deleted": {"type": "string", "pattern": contract.KEY_PATTERN}},
+            },
+        }
+    },
+}
+
+
+def _docs_html(spec: dict[str, Any]) -> str:
+    # Rendered here, not by a script from a CDN, so the page works with no network.
+    rows = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            statuses = ", ".join(
+                f"<b>{s}</b> {html.escape(r['description'])}" for s, r in op["responses"].items()
+            )
+            rows.append(
+                f"<tr><td><code>{method.upper()} {html.escape(path)}</code></td>"
+                f"<td>{html.escape(op['summary'])}</td><td>{statuses}</td></tr>"
+            )
+    schemas = html.escape(json.dumps(spec["components"]["schemas"], indent=2))
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>picus API</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td{border-top:1px solid #ccc;"
+        "padding:.4em;vertical-align:top}pre{background:#f4f4f4;padding:1em}</style></head>"
+        f"<body><h1>{html.escape(spec['info']['title'])} API</h1>"
+        f"<p>{html.escape(spec['info']['description'])}</p>"
+        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
+        "<table><tr><th>operation</th><th>what it does</th><th>responses</th></tr>"
+        + "".join(rows)
+        + f"</table><h2>Schemas</h2><pre>{schemas}</pre></body></html>"
+    )
+
+
+DOCS_HTML = _docs_html(OPENAPI)

@@ -1,0 +1,121 @@
+"""The service's endpoints. DELETE is the Lambda's (``delete_fn``), never mounted here."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from picus import contract
+from picus.errors import ErrorCode
+from service.codec import parse_object, to_attribute
+from service.cursor import decode_cursor, encode_cursor
+from service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from service.openapi import DOCS_HTML, OPENAPI
+from service.responses import json_text
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from service.store import Store
+
+_OPENAPI_JSON = json.dumps(OPENAPI).encode()
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.state.store
+    return store
+
+
+async def health(request: Request) -> Response:
+    # Answers while the process can serve; deliberately no DynamoDB call, so a table outage
+    # never makes the load balancer drain healthy tasks.
+    return json_text('{"status":"ok"}')
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("Content-Length is not a number", ErrorCode.INVALID_VALUE)
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def put(request: Request) -> Response:
+    if not _is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType("the body must be application/json")
+    body = await _read_body(request, request.app.state.settings.max_body_bytes)
+    payload = to_attribute(parse_object(body))
+    created = await _store(request).put(payload)
+    return json_text(
+        json.dumps({contract.PARTITION_KEY: created.object_id}),
+        status=201,
+        headers={"location": f"/picus/get/{created.object_id}"},
+    )
+
+
+async def get(request: Request) -> Response:
+    key: str = request.path_params["key"]
+    if not contract.is_valid_key(key):
+        raise BadRequest(
+            "a key is the object_id the API returned: a lowercase uuid4", ErrorCode.INVALID_KEY
+        )
+    return json_text(await _store(request).get(key))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return contract.LIST_DEFAULT_LIMIT
+    if raw.isascii() and raw.isdigit() and len(raw) <= 4:
+        limit = int(raw)
+        if 1 <= limit <= contract.LIST_MAX_LIMIT:
+            return limit
+    raise BadRequest(
+        f"limit must be a whole number from 1 to {contract.LIST_MAX_LIMIT}",
+        ErrorCode.INVALID_LIMIT,
+    )
+
+
+async def list_items(request: Request) -> Response:
+    limit = _limit(request.query_params.get("limit"))
+    cursor = request.query_params.get("cursor")
+    start_after = decode_cursor(cursor) if cursor is not None else None
+    page = await _store(request).scan(limit, start_after)
+    next_cursor = json.dumps(encode_cursor(page.last_key)) if page.last_key else "null"
+    return json_text('{"items":[' + ",".join(page.items) + '],"next_cursor":' + next_cursor + "}")
+
+
+async def openapi(request: Request) -> Response:
+    return Response(_OPENAPI_JSON, media_type="application/json")
+
+
+async def docs(request: Request) -> Response:
+    return HTMLResponse(DOCS_HTML)
+
+
+routes = [
+    Route(contract.HEALTH_PATH, health, methods=["GET"]),
+    Route("/picus/put", put, methods=["POST"]),
+    Route("/picus/get/{key:path}", get, methods=["GET"]),
+    Route("/picus/list", list_items, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/docs", docs, methods=["GET"]),
+]

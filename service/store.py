@@ -1,0 +1,143 @@
+"""The table, seen from the service: put, get and scan, with botocore's errors translated."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from aiohttp import ClientError as HttpClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from picus.contract import PARTITION_KEY
+from picus.errors import ErrorCode
+from service.codec import item_json
+from service.errors import BadRequest, NotFound, PayloadTooLarge, StoreUnavailable
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+    from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
+
+log = logging.getLogger("picus.store")
+
+# DynamoDB's answers that mean "not now": the client gets a 503 and retries later.
+_UNAVAILABLE = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Created:
+    object_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[str]
+    last_key: str | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Store:
+    def __init__(self, client: DynamoDBClient, table: str, deadline: float) -> None:
+        self._client = client
+        self._table = table
+        self._deadline = deadline
+
+    @asynccontextmanager
+    async def _translated(self, operation: str) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._deadline):
+                yield
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"the table did not answer {operation} in time") from exc
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code, message = error.get("Code", ""), error.get("Message", "")
+            if code == "ValidationException":
+                if "size" in message.lower():
+                    raise PayloadTooLarge(
+                        "the item is larger than DynamoDB's 400 KB limit"
+                    ) from exc
+                raise BadRequest(f"DynamoDB cannot store this value: {message}") from exc
+            if code not in _UNAVAILABLE:
+                log.error("dynamodb %s failed: %s %s", operation, code, message)
+            raise StoreUnavailable(f"the table is unavailable ({code or 'error'})") from exc
+        except (BotoCoreError, HttpClientError, OSError) as exc:
+            raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
+
+    async def put(self, payload: AttributeValueTypeDef) -> Created:
+        """Store a new item under a fresh key; never overwrites an existing one."""
+        async with self._translated("PutItem"):
+            while True:
+                created = Created(str(uuid.uuid4()), _now())
+                item: dict[str, AttributeValueTypeDef] = {
+                    PARTITION_KEY: {"S": created.object_id},
+                    "created_at": {"S": created.created_at},
+                    "payload": payload,
+                }
+                try:
+                    await self._client.put_item(
+                        TableName=self._table,
+                        Item=item,
+                        ConditionExpression="attribute_not_exists(#k)",
+                        ExpressionAttributeNames={"#k": PARTITION_KEY},
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    )
+                    return created
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != (
+                        "ConditionalCheckFailedException"
+                    ):
+                        raise
+                    # A retried attempt finding its own earlier write has succeeded; any
+                    # other item under this key is a uuid4 collision: draw another key.
+                    if exc.response.get("Item") == item:
+                        return created
+
+    async def get(self, key: str) -> str:
+        """The item's JSON text."""
+        async with self._translated("GetItem"):
+            answer = await self._client.get_item(
+                TableName=self._table, Key={PARTITION_KEY: {"S": key}}, ConsistentRead=True
+            )
+        item = answer.get("Item")
+        if item is None:
+            raise NotFound(f"no item has the key {key}", ErrorCode.NOT_FOUND)
+        return item_json(item)
+
+    async def scan(self, limit: int, start_after: str | None) -> Page:
+        """One page of items in table order, each as JSON text."""
+        async with self._translated("Scan"):
+            if start_after is None:
+                answer = await self._client.scan(
+                    TableName=self._table, Limit=limit, ConsistentRead=True
+                )
+            else:
+                answer = await self._client.scan(
+                    TableName=self._table,
+                    Limit=limit,
+                    ConsistentRead=True,
+                    ExclusiveStartKey={PARTITION_KEY: {"S": start_after}},
+                )
+        last = answer.get("LastEvaluatedKey")
+        return Page(
+            items=[item_json(item) for item in answer.get("Items", [])],
+            last_key=last[PARTITION_KEY]["S"] if last else None,
+        )
