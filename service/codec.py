@@ -14,9 +14,9 @@ from base64 import b64encode
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from picus.contract import MAX_PAYLOAD_DEPTH, PARTITION_KEY
+from picus.contract import MAX_ITEM_BYTES, MAX_PAYLOAD_DEPTH, PARTITION_KEY
 from picus.errors import ErrorCode
-from service.errors import BadRequest
+from service.errors import BadRequest, PayloadTooLarge
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
@@ -59,12 +59,11 @@ def parse_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _number(text: str) -> str:
+def _number(text: str) -> tuple[str, int]:
     d = Decimal(text)
     if d.is_zero():
-        return "0"
-    digits = d.as_tuple().digits
-    significant = len(bytes(digits).rstrip(b"\0"))
+        return "0", 2
+    significant = len(bytes(d.as_tuple().digits).rstrip(b"\0"))
     if significant > MAX_DIGITS:
         raise BadRequest(
             f"the number {text[:60]} has more than {MAX_DIGITS} significant digits",
@@ -75,37 +74,74 @@ def _number(text: str) -> str:
             f"the number {text[:60]} is outside DynamoDB's range 1E-130 .. 9.9E+125",
             ErrorCode.INVALID_VALUE,
         )
-    return text
+    return text, (significant + 1) // 2 + 1
 
 
-def _string(s: str) -> str:
+def _utf8_size(s: str) -> int:
     try:
-        s.encode("utf-8")
+        return len(s.encode("utf-8"))
     except UnicodeEncodeError as exc:
         raise BadRequest("a string holds a lone surrogate", ErrorCode.INVALID_VALUE) from exc
-    return s
 
 
-def to_attribute(value: Any, depth: int = 1) -> AttributeValueTypeDef:
-    """The DynamoDB attribute for a parsed JSON value; raises BadRequest for what cannot be stored."""
-    if isinstance(value, _Number):
-        return {"N": _number(value)}
-    if isinstance(value, str):
-        return {"S": _string(value)}
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if depth > MAX_PAYLOAD_DEPTH:
-        raise BadRequest(
-            f"the object nests deeper than DynamoDB's limit of {MAX_PAYLOAD_DEPTH} levels",
-            ErrorCode.INVALID_VALUE,
-        )
-    if isinstance(value, dict):
-        return {"M": {_string(k): to_attribute(v, depth + 1) for k, v in value.items()}}
-    if isinstance(value, list):
-        return {"L": [to_attribute(v, depth + 1) for v in value]}
-    raise TypeError(f"not a parsed JSON value: {type(value).__name__}")
+class _Converter:
+    """Builds the attribute and adds up its size as DynamoDB counts it: UTF-8 bytes of names
+    and strings, about one byte per two significant digits of a number plus one, and three
+    bytes per map or list plus one per element."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def convert(self, value: Any, depth: int) -> AttributeValueTypeDef:
+        if isinstance(value, _Number):
+            text, size = _number(value)
+            self.size += size
+            return {"N": text}
+        if isinstance(value, str):
+            self.size += _utf8_size(value)
+            return {"S": value}
+        if value is None or isinstance(value, bool):
+            self.size += 1
+            return {"NULL": True} if value is None else {"BOOL": value}
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise BadRequest(
+                f"the object nests deeper than DynamoDB's limit of {MAX_PAYLOAD_DEPTH} levels",
+                ErrorCode.INVALID_VALUE,
+            )
+        if isinstance(value, dict):
+            self.size += 3 + len(value)
+            members: dict[str, AttributeValueTypeDef] = {}
+            for k, v in value.items():
+                if not k:
+                    raise BadRequest(
+                        "DynamoDB cannot store an empty object key", ErrorCode.INVALID_VALUE
+                    )
+                self.size += _utf8_size(k)
+                members[k] = self.convert(v, depth + 1)
+            return {"M": members}
+        if isinstance(value, list):
+            self.size += 3 + len(value)
+            return {"L": [self.convert(v, depth + 1) for v in value]}
+        raise TypeError(f"not a parsed JSON value: {type(value).__name__}")
+
+
+#: What the stored item adds around the payload: its other attributes and their names.
+_ITEM_OVERHEAD = sum(
+    len(name) + size
+    for name, size in ((PARTITION_KEY, 36), ("created_at", len("2026-01-01T00:00:00.000Z")))
+) + len("payload")
+
+
+def to_payload(value: dict[str, Any]) -> AttributeValueTypeDef:
+    """The DynamoDB attribute for a parsed JSON object; BadRequest for what DynamoDB cannot
+    store, PayloadTooLarge when the item would exceed DynamoDB's item size limit."""
+    converter = _Converter()
+    attribute = converter.convert(value, 1)
+    if converter.size + _ITEM_OVERHEAD > MAX_ITEM_BYTES:
+        raise PayloadTooLarge(f"the item would be larger than DynamoDB's {MAX_ITEM_BYTES} bytes")
+    return attribute
 
 
 def _number_json(text: str) -> str:

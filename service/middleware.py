@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("picus.access")
+header_name = REQUEST_ID_HEADER.encode()
 
 
 class RequestContextMiddleware:
@@ -38,10 +39,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
-                ]
+                headers = list(message.get("headers", []))
+                if all(name != header_name for name, _ in headers):
+                    headers.append((header_name, request_id.encode()))
+                message["headers"] = headers
             await send(message)
 
         try:

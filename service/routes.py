@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from picus import contract
 from picus.errors import ErrorCode
-from service.codec import parse_object, to_attribute
+from service.codec import parse_object, to_payload
 from service.cursor import decode_cursor, encode_cursor
 from service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from service.openapi import DOCS_HTML, OPENAPI
@@ -63,7 +63,7 @@ async def put(request: Request) -> Response:
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("the body must be application/json")
     body = await _read_body(request, request.app.state.settings.max_body_bytes)
-    payload = to_attribute(parse_object(body))
+    payload = to_payload(parse_object(body))
     created = await _store(request).put(payload)
     return json_text(
         json.dumps({contract.PARTITION_KEY: created.object_id}),

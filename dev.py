@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""The project's two entry points, each installing what it needs on first use.
+
+    python3 dev.py serve [--port 8000]   the whole API on http://127.0.0.1:8000
+    python3 dev.py test [pytest args]    the whole test suite, on moto and on DynamoDB Local
+
+Python dependencies go into ``.venv`` from the hashed lock files in ``lock/``; the test
+servers (DynamoDB Local, dynalite) into ``node_modules`` from ``package-lock.json``.
+Standard library only: it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+UV_VERSION = "0.13.9"
+#: The pytest run per DynamoDB backend: moto runs everything, DynamoDB Local what touches a table.
+BACKENDS = (("moto", []), ("dynamodb-local", ["-m", "ddb"]))
+
+
+def _digest(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _run(*args: str | Path, **kwargs: object) -> None:
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+
+
+def ensure_python(lock_name: str) -> None:
+    lock = ROOT / "lock" / f"{lock_name}.txt"
+    stamp = VENV / f".installed-{lock_name}"
+    digest = _digest(lock)
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    if sys.version_info < (3, 11):
+        sys.exit("Python 3.11 or newer is needed")
+    if not PYTHON.exists():
+        print(f"creating {VENV.name}/", file=sys.stderr)
+        venv.create(VENV, with_pip=True)
+    uv = VENV / "bin" / "uv"
+    if not uv.exists():
+        _run(PYTHON, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"uv=={UV_VERSION}")
+    print(f"installing lock/{lock.name}", file=sys.stderr)
+    _run(uv, "pip", "install", "-q", "--python", PYTHON, "-r", lock)
+    stamp.write_text(digest)
+
+
+def ensure_node() -> None:
+    stamp = ROOT / "node_modules" / ".installed"
+    digest = _digest(ROOT / "package.json", ROOT / "package-lock.json")
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("npm is needed for the test servers (DynamoDB Local, dynalite)")
+    print("installing node_modules/ (DynamoDB Local, dynalite)", file=sys.stderr)
+    _run(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+    stamp.write_text(digest)
+
+
+def serve(args: list[str]) -> None:
+    ensure_python("local")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "local", *args])
+
+
+def test(args: list[str]) -> None:
+    ensure_python("dev")
+    ensure_node()
+    failed = []
+    for backend, selection in BACKENDS:
+        print(f"\n=== tests on {backend} ===", flush=True)
+        env = {**os.environ, "PICUS_TEST_DDB": backend}
+        code = subprocess.run([str(PYTHON), "-m", "pytest", *selection, *args], cwd=ROOT, env=env)
+        if code.returncode != 0:
+            failed.append(backend)
+    if failed:
+        sys.exit(f"tests failed on: {', '.join(failed)}")
+
+
+def main() -> None:
+    commands = {"serve": serve, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from picus.contract import TABLE_NAME
+from tests.backends import BACKENDS, CREDENTIALS, REGION
+from tests.servers import serving
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+
+# The process's AWS clients talk to local servers only, with dummy credentials.
+os.environ.update(CREDENTIALS)
+os.environ["AWS_DEFAULT_REGION"] = REGION
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ.pop("AWS_PROFILE", None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--ddb",
+        choices=sorted(BACKENDS),
+        default=os.environ.get("PICUS_TEST_DDB", "moto"),
+        help="the DynamoDB-compatible server to test against (env PICUS_TEST_DDB)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "ddb_endpoint" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ddb)
+
+
+@pytest.fixture(scope="session")
+def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A real DynamoDB-compatible server with the API's table; this process points at it."""
+    from local.embedded import ensure_table
+
+    with BACKENDS[request.config.getoption("--ddb")]() as endpoint:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        ensure_table(TABLE_NAME, region=REGION, endpoint_url=endpoint)
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def settings(ddb_endpoint: str) -> Settings:
+    from service.settings import Settings
+
+    return replace(Settings.from_env(), endpoint_url=ddb_endpoint)
+
+
+@pytest.fixture(scope="session")
+def service_url(settings: Settings) -> Iterator[str]:
+    """The service alone, under uvicorn."""
+    from service.app import create_app
+
+    with serving(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def api_url(settings: Settings) -> Iterator[str]:
+    """The local origin: the service and the Lambda, routed as by the ALB."""
+    from delete_fn.handler import handler
+    from local.router import LocalAlb
+    from service.app import create_app
+
+    with serving(LocalAlb(create_app(settings), handler)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def new_table(ddb_endpoint: str) -> Callable[[], str]:
+    """Creates an empty table shaped like the API's; returns its name."""
+    from local.embedded import ensure_table
+
+    def create() -> str:
+        name = f"picus_test_{uuid.uuid4().hex[:12]}"
+        ensure_table(name, region=REGION, endpoint_url=ddb_endpoint)
+        return name
+
+    return create
