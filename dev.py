@@ -24,7 +24,7 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 UV_VERSION = "0.13.9"
 #: The pytest run per DynamoDB backend: moto runs everything, DynamoDB Local what touches a table.
-BACKENDS = (("moto", []), ("dynamodb-local", ["-m", "ddb"]))
+BACKENDS: tuple[tuple[str, list[str]], ...] = (("moto", []), ("dynamodb-local", ["-m", "ddb"]))
 
 
 def _digest(*paths: Path) -> str:
@@ -44,14 +44,14 @@ def ensure_python(lock_name: str) -> None:
     digest = _digest(lock)
     if stamp.exists() and stamp.read_text() == digest:
         return
-    if sys.version_info < (3, 11):
-        sys.exit("Python 3.11 or newer is needed")
     if not PYTHON.exists():
         print(f"creating {VENV.name}/", file=sys.stderr)
         venv.create(VENV, with_pip=True)
     uv = VENV / "bin" / "uv"
     if not uv.exists():
-        _run(PYTHON, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"uv=={UV_VERSION}")
+        _run(
+            PYTHON, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"uv=={UV_VERSION}"
+        )
     print(f"installing lock/{lock.name}", file=sys.stderr)
     _run(uv, "pip", "install", "-q", "--python", PYTHON, "-r", lock)
     stamp.write_text(digest)
@@ -91,6 +91,8 @@ def test(args: list[str]) -> None:
 
 
 def main() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is checked
+        sys.exit("Python 3.11 or newer is needed")
     commands = {"serve": serve, "test": test}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)

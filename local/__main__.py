@@ -43,7 +43,9 @@ def dynamodb_backend(settings: Settings) -> Iterator[str]:
     if settings.endpoint_url:
         for name, value in _LOCAL_CREDENTIALS.items():
             os.environ.setdefault(name, value)
-        ensure_table(settings.table_name, region=settings.region, endpoint_url=settings.endpoint_url)
+        ensure_table(
+            settings.table_name, region=settings.region, endpoint_url=settings.endpoint_url
+        )
         yield f"DynamoDB at {settings.endpoint_url}"
     elif _has_aws_credentials():
         yield f"AWS DynamoDB in {settings.region}"
@@ -77,7 +79,10 @@ def main(argv: list[str] | None = None) -> None:
         config.factory = False
         config.host, config.port = args.host, args.port
         log.info("serving on http://%s:%d with %s", args.host, args.port, backend)
-        uvicorn.Server(config).run()
+        # uvicorn drains in-flight requests, then re-raises Ctrl-C: that is a clean stop.
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run()
+    log.info("stopped")
 
 
 if __name__ == "__main__":

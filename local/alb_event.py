@@ -10,7 +10,8 @@ from typing import Any
 
 #: Any well-formed ARN: the handler may read it, the local origin has no real one.
 LOCAL_TARGET_GROUP_ARN = (
-    "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/picus-delete-fn/0000000000000000"
+    "arn:aws:elasticloadbalancing:us-east-1:000000000000:"
+    "targetgroup/picus-delete-fn/0000000000000000"
 )
 
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
@@ -103,7 +104,9 @@ def parse_response(response: Any, *, multi_value: bool, max_bytes: int) -> HttpR
         raise MalformedResponse("statusCode is missing or not an HTTP status")
     headers: list[tuple[str, str]] = []
     key = "multiValueHeaders" if multi_value else "headers"
-    raw_headers = response.get(key) or {}
+    raw_headers = response.get(key)
+    if raw_headers is None:
+        raw_headers = {}
     if not isinstance(raw_headers, dict):
         raise MalformedResponse(f"{key} is not an object")
     for name, value in raw_headers.items():

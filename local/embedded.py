@@ -40,6 +40,6 @@ def ensure_table(table_name: str, *, region: str, endpoint_url: str | None) -> b
             raise
         return False
     client.get_waiter("table_exists").wait(
-        TableName=table_name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )
     return True

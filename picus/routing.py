@@ -40,7 +40,12 @@ class RoutingRule:
 
 
 RULES: tuple[RoutingRule, ...] = (
-    RoutingRule(priority=100, methods=("DELETE",), path_pattern=ITEM_PATH_PREFIX + "*", target=Target.DELETE_FN),
+    RoutingRule(
+        priority=100,
+        methods=("DELETE",),
+        path_pattern=ITEM_PATH_PREFIX + "*",
+        target=Target.DELETE_FN,
+    ),
 )
 
 #: The listener's default action: whatever no rule claims.
@@ -52,6 +57,7 @@ def target_for(method: str, raw_path: str) -> Target:
         if rule.matches(method, raw_path):
             return rule.target
     return DEFAULT_TARGET
+
 
 #: Whether the Lambda's target group sends (and expects back) multi-value headers.
 LAMBDA_MULTI_VALUE_HEADERS = False

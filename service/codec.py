@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from base64 import b64encode
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -150,7 +151,7 @@ def _number_json(text: str) -> str:
     return format(Decimal(text), "f") if "e" not in text.lower() else str(Decimal(text))
 
 
-def write_json(attr: AttributeValueTypeDef | dict[str, Any], out: list[str]) -> None:
+def write_json(attr: Mapping[str, Any], out: list[str]) -> None:
     """Append the JSON text of a DynamoDB attribute to ``out``."""
     ((tag, v),) = attr.items()
     if tag == "S":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,7 +18,7 @@ def json_text(text: str, status: int = 200, headers: dict[str, str] | None = Non
 
 
 def error_response(
-    request: Request, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+    request: Request, code: ErrorCode, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     request_id: str = getattr(request.state, "request_id", "")
     extra = {**retry_headers(code), **(headers or {})}

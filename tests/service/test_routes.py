@@ -24,7 +24,7 @@ def put(http: httpx.Client, base: str, body: Any, headers: dict[str, str] = JSON
 def assert_error(response: httpx.Response, code: ErrorCode) -> dict[str, Any]:
     assert response.status_code == code.status, response.text
     assert response.headers["content-type"] == "application/json"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) == {"error"}
     assert set(body["error"]) == {"code", "message", "request_id"}
     assert body["error"]["code"] == code.code
@@ -84,7 +84,14 @@ def test_numbers_round_trip_exactly(http: httpx.Client, api_url: str, number: st
 def test_unicode_empty_strings_and_empty_containers_round_trip(
     http: httpx.Client, api_url: str
 ) -> None:
-    payload = {"s": "", "é✓🐦": "中文", "e": [], "m": {}, "z": [None, False, [[]]], "q": '"\\'}
+    payload: dict[str, Any] = {
+        "s": "",
+        "é✓🐦": "中文",
+        "e": [],
+        "m": {},
+        "z": [None, False, [[]]],
+        "q": '"\\',
+    }
     key = put(http, api_url, payload).json()["object_id"]
     assert http.get(f"{api_url}/picus/get/{key}").json()["payload"] == payload
 
@@ -105,7 +112,9 @@ def test_nesting_to_dynamodb_limit_is_stored(http: httpx.Client, api_url: str) -
 
 
 def test_nesting_beyond_dynamodb_limit_is_rejected(http: httpx.Client, api_url: str) -> None:
-    assert_error(put(http, api_url, nested(contract.MAX_PAYLOAD_DEPTH + 1)), ErrorCode.INVALID_VALUE)
+    assert_error(
+        put(http, api_url, nested(contract.MAX_PAYLOAD_DEPTH + 1)), ErrorCode.INVALID_VALUE
+    )
 
 
 @pytest.mark.parametrize(
@@ -170,7 +179,16 @@ def test_an_item_over_dynamodb_size_is_413(http: httpx.Client, api_url: str) -> 
 
 @pytest.mark.parametrize(
     "key",
-    ["nope", "2F897E49-A179-4160-8056-D96C51AAB199", "a%2Fb", "%2E%2E", "x/y", "%00", "é", "k" * 2000],
+    [
+        "nope",
+        "2F897E49-A179-4160-8056-D96C51AAB199",
+        "a%2Fb",
+        "%2E%2E",
+        "x/y",
+        "%00",
+        "é",
+        "k" * 2000,
+    ],
 )
 def test_a_key_that_can_never_exist_is_400(http: httpx.Client, api_url: str, key: str) -> None:
     assert_error(http.get(f"{api_url}/picus/get/{key}"), ErrorCode.INVALID_KEY)

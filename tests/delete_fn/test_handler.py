@@ -1,0 +1,153 @@
+"""The Lambda handler, on captured ALB events, against a real DynamoDB-compatible server."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from picus.contract import PARTITION_KEY, TABLE_NAME
+from tests.backends import REGION, free_port
+from tests.events import load_event
+
+NEW_KEY = "00000000-0000-4000-8000-00000000abcd"
+
+
+@dataclass
+class Context:
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    function_name: str = "delete_fn"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:delete_fn:live"
+
+
+@pytest.fixture
+def stored_key(ddb_endpoint: str) -> Callable[[], str]:
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint)
+
+    def put() -> str:
+        import uuid
+
+        key = str(uuid.uuid4())
+        client.put_item(
+            TableName=TABLE_NAME,
+            Item={PARTITION_KEY: {"S": key}, "payload": {"M": {"a": {"N": "1"}}}},
+        )
+        return key
+
+    return put
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    from delete_fn.handler import handler
+
+    response: dict[str, Any] = handler(event, Context())
+    return response
+
+
+def body(response: dict[str, Any]) -> Any:
+    assert response["isBase64Encoded"] is False
+    return json.loads(response["body"])
+
+
+def assert_well_formed(response: dict[str, Any], status: int) -> None:
+    assert response["statusCode"] == status
+    assert response["statusDescription"].startswith(f"{status} ")
+    headers = response.get("headers") or {
+        k: v[-1] for k, v in response["multiValueHeaders"].items()
+    }
+    assert headers["content-type"] == "application/json"
+
+
+def test_deletes_an_existing_item(stored_key: Callable[[], str]) -> None:
+    # given
+    key = stored_key()
+    # when
+    first = invoke(load_event("alb_delete.json", key))
+    second = invoke(load_event("alb_delete.json", key))
+    # then
+    assert_well_formed(first, 200)
+    assert body(first) == {"deleted": key}
+    assert_well_formed(second, 404)
+    assert body(second)["error"]["code"] == "not_found"
+
+
+def test_multi_value_headers_in_and_out(stored_key: Callable[[], str]) -> None:
+    key = stored_key()
+    response = invoke(load_event("alb_delete_multi_value.json", key))
+    assert_well_formed(response, 200)
+    assert "headers" not in response
+    assert response["multiValueHeaders"]["x-request-id"] == ["client-req-42"]
+
+
+def test_a_url_encoded_key_is_decoded(stored_key: Callable[[], str]) -> None:
+    key = stored_key()
+    response = invoke(load_event("alb_delete_url_encoded.json", key))
+    assert_well_formed(response, 200)
+    assert body(response) == {"deleted": key}
+
+
+def test_a_base64_body_is_ignored(stored_key: Callable[[], str]) -> None:
+    key = stored_key()
+    response = invoke(load_event("alb_delete_base64_body.json", key))
+    assert_well_formed(response, 200)
+    assert body(response) == {"deleted": key}
+
+
+def test_a_wrong_method_is_405(stored_key: Callable[[], str]) -> None:
+    key = stored_key()
+    response = invoke(load_event("alb_get_wrong_method.json", key))
+    assert_well_formed(response, 405)
+    assert response["headers"]["allow"] == "DELETE"
+    assert body(response)["error"]["code"] == "method_not_allowed"
+    # and nothing was deleted
+    assert invoke(load_event("alb_delete.json", key))["statusCode"] == 200
+
+
+@pytest.mark.parametrize("key", ["nope", NEW_KEY.upper(), "", "%ZZ", "%FF%FE"])
+def test_a_key_that_can_never_exist_is_400(ddb_endpoint: str, key: str) -> None:
+    response = invoke(load_event("alb_delete.json", key))
+    assert_well_formed(response, 400)
+    assert body(response)["error"]["code"] == "invalid_key"
+
+
+def test_an_encoded_slash_is_not_a_key(stored_key: Callable[[], str]) -> None:
+    key = stored_key()
+    response = invoke(load_event("alb_delete_encoded_slash.json", key))
+    assert_well_formed(response, 400)
+
+
+def test_the_request_id_is_the_trace_id_and_logged(
+    stored_key: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = stored_key()
+    response = invoke(load_event("alb_delete.json", key))
+    trace = "Root=1-5c536348-3d683b8b04734faae651f476"
+    assert response["headers"]["x-request-id"] == trace
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[-1]["aws_request_id"] == Context.aws_request_id
+    assert lines[-1]["trace_id"] == trace
+    assert lines[-1]["status"] == 200
+
+
+def test_a_dead_table_gives_a_fast_503_not_an_exception(ddb_endpoint: str) -> None:
+    from delete_fn.handler import handle
+
+    dead = boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"total_max_attempts": 2}),
+    )
+    started = time.monotonic()
+    response = handle(load_event("alb_delete.json", NEW_KEY), Context(), dead)
+    assert time.monotonic() - started < 5
+    assert_well_formed(response, 503)
+    assert response["headers"]["retry-after"]
+    assert body(response)["error"]["code"] == "backend_unavailable"

@@ -1,0 +1,95 @@
+"""The local origin over real HTTP: routing, the ALB's limits and its 502s."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from local.router import LocalAlb
+from picus.contract import ALB_LAMBDA_MAX_BYTES
+from picus.errors import ErrorCode
+from tests.servers import serving
+from tests.service.test_routes import JSON, assert_error
+
+KEY = "2f897e49-a179-4160-8056-d96c51aab199"
+
+
+def test_the_walkthrough(http: httpx.Client, api_url: str) -> None:
+    key = http.post(f"{api_url}/picus/put", content=b'{"a": 1}', headers=JSON).json()["object_id"]
+    listed = http.get(f"{api_url}/picus/list", params={"limit": 1000}).json()["items"]
+    assert key in {item["object_id"] for item in listed}
+    assert http.get(f"{api_url}/picus/get/{key}").json()["payload"] == {"a": 1}
+    deleted = http.delete(f"{api_url}/picus/{key}")
+    assert (deleted.status_code, deleted.json()) == (200, {"deleted": key})
+    assert_error(http.get(f"{api_url}/picus/get/{key}"), ErrorCode.NOT_FOUND)
+    assert_error(http.delete(f"{api_url}/picus/{key}"), ErrorCode.NOT_FOUND)
+
+
+def test_delete_with_a_bad_key_reaches_the_lambda(http: httpx.Client, api_url: str) -> None:
+    assert_error(http.delete(f"{api_url}/picus/a%2Fb"), ErrorCode.INVALID_KEY)
+
+
+def test_a_request_over_1mb_to_the_lambda_is_413(http: httpx.Client, api_url: str) -> None:
+    response = http.request(
+        "DELETE", f"{api_url}/picus/{KEY}", content=b"x" * (ALB_LAMBDA_MAX_BYTES + 1)
+    )
+    assert response.status_code == 413
+
+
+def _fake_service() -> Starlette:
+    async def anything(request: Any) -> PlainTextResponse:
+        return PlainTextResponse(f"service {request.method} {request.url.path}")
+
+    return Starlette(routes=[Route("/{p:path}", anything, methods=["GET", "DELETE", "POST"])])
+
+
+def _raises(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    raise RuntimeError("boom")
+
+
+def _malformed(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": "200"}
+
+
+def _echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 202, "headers": {"x-path": event["path"]}, "body": json.dumps(event)}
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[dict[str, str]]:
+    with (
+        serving(LocalAlb(_fake_service(), _raises)) as raising,
+        serving(LocalAlb(_fake_service(), _malformed)) as malformed,
+        serving(LocalAlb(_fake_service(), _echo)) as echo,
+    ):
+        yield {"raising": raising, "malformed": malformed, "echo": echo}
+
+
+@pytest.mark.parametrize("which", ["raising", "malformed"])
+def test_a_failing_handler_is_502(http: httpx.Client, fakes: dict[str, str], which: str) -> None:
+    response = http.delete(f"{fakes[which]}/picus/{KEY}")
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "bad_gateway"
+
+
+def test_only_delete_under_the_prefix_reaches_the_lambda(
+    http: httpx.Client, fakes: dict[str, str]
+) -> None:
+    url = fakes["echo"]
+    lambda_answer = http.delete(f"{url}/picus/a%20b?x=%41")
+    assert lambda_answer.status_code == 202
+    event = lambda_answer.json()
+    assert event["path"] == "/picus/a%20b"
+    assert event["queryStringParameters"] == {"x": "%41"}
+    assert event["requestContext"]["elb"]["targetGroupArn"].startswith(
+        "arn:aws:elasticloadbalancing:"
+    )
+    assert http.delete(f"{url}/other").text == "service DELETE /other"
+    assert http.get(f"{url}/picus/x").text == "service GET /picus/x"

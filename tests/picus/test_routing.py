@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from picus.routing import DEFAULT_TARGET, RULES, RoutingRule, Target, target_for
+
+KEY = "2f897e49-a179-4160-8056-d96c51aab199"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "target"),
+    [
+        ("DELETE", f"/picus/{KEY}", Target.DELETE_FN),
+        ("DELETE", "/picus/anything/at/all", Target.DELETE_FN),
+        ("DELETE", "/picus/", Target.DELETE_FN),
+        ("DELETE", "/picus/%2F..%2F", Target.DELETE_FN),
+        ("DELETE", "/picus", Target.SERVICE),
+        ("DELETE", "/PICUS/x", Target.SERVICE),
+        ("delete", "/picus/x", Target.SERVICE),
+        ("GET", f"/picus/get/{KEY}", Target.SERVICE),
+        ("POST", "/picus/put", Target.SERVICE),
+        ("GET", "/health", Target.SERVICE),
+        ("DELETE", "/health", Target.SERVICE),
+    ],
+)
+def test_requests_go_where_the_alb_sends_them(method: str, path: str, target: Target) -> None:
+    assert target_for(method, path) is target
+
+
+def test_alb_wildcards() -> None:
+    rule = RoutingRule(
+        priority=1, methods=("GET",), path_pattern="/a?c/*.json", target=Target.SERVICE
+    )
+    assert rule.matches("GET", "/abc/x/y.json")
+    assert rule.matches("GET", "/a.c/.json")
+    assert not rule.matches("GET", "/ac/x.json")
+    assert not rule.matches("GET", "/abc/x.jsonl")
+    assert not rule.matches("POST", "/abc/x.json")
+
+
+def test_rules_fit_alb_limits() -> None:
+    priorities = [rule.priority for rule in RULES]
+    assert len(set(priorities)) == len(priorities)
+    for rule in RULES:
+        assert 1 <= rule.priority <= 50_000
+        assert len(rule.path_pattern) <= 128
+        assert rule.target is not DEFAULT_TARGET
