@@ -1,0 +1,26 @@
+# The service image: its locked dependencies in a virtual environment, its code, a non-root user.
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY lock/service.txt /tmp/service.txt
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: -r /tmp/service.txt
+
+FROM ${PYTHON_IMAGE}
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN groupadd --system --gid 10001 picus \
+    && useradd --system --uid 10001 --gid picus --no-create-home --shell /usr/sbin/nologin picus
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY picus/ picus/
+COPY service/ service/
+RUN python -m compileall -q picus service
+USER 10001:10001
+EXPOSE 8000
+# uvicorn with the production flags (uvloop, httptools, keep-alive above the ALB's idle
+# timeout, proxy headers, graceful shutdown), all set in service/__main__.py from settings.
+CMD ["python", "-m", "service"]

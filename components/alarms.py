@@ -1,0 +1,136 @@
+"""CloudWatch alarms on what users would feel, sent to an SNS topic when one is configured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class AlarmsArgs:
+    load_balancer_arn_suffix: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+    table_name: pulumi.Input[str]
+    p99_latency_seconds: float = 1.0
+    #: Where alarms are sent: an email address to subscribe to a new topic, or nothing.
+    alarm_email: str | None = None
+
+
+class Alarms(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("picus:index:Alarms", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        actions: list[pulumi.Output[str]] = []
+        self.topic_arn = None
+        if args.alarm_email:
+            topic = aws.sns.Topic(f"{name}-topic", opts=child)
+            aws.sns.TopicSubscription(
+                f"{name}-email",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=args.alarm_email,
+                opts=child,
+            )
+            self.topic_arn = topic.arn
+            actions.append(topic.arn)
+
+        def alarm(
+            suffix: str,
+            namespace: str,
+            metric: str,
+            dimensions: dict[str, pulumi.Input[str]],
+            threshold: float,
+            description: str,
+            statistic: str = "Sum",
+        ) -> None:
+            percentile = statistic.startswith("p")
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dimensions,
+                statistic=None if percentile else statistic,
+                extended_statistic=statistic if percentile else None,
+                period=60,
+                evaluation_periods=5,
+                datapoints_to_alarm=3,
+                threshold=threshold,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_description=description,
+                alarm_actions=actions,
+                ok_actions=actions,
+                opts=child,
+            )
+
+        alb = {"LoadBalancer": args.load_balancer_arn_suffix}
+        target = {**alb, "TargetGroup": args.target_group_arn_suffix}
+        alarm(
+            "alb-5xx",
+            "AWS/ApplicationELB",
+            "HTTPCode_ELB_5XX_Count",
+            alb,
+            5,
+            "the load balancer itself answered 5xx",
+        )
+        alarm(
+            "target-5xx",
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            target,
+            5,
+            "the service answered 5xx",
+        )
+        alarm(
+            "unhealthy",
+            "AWS/ApplicationELB",
+            "UnHealthyHostCount",
+            target,
+            0,
+            "a service task fails its health check",
+            statistic="Maximum",
+        )
+        alarm(
+            "p99-latency",
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            target,
+            args.p99_latency_seconds,
+            "p99 latency of the service is high",
+            statistic="p99",
+        )
+        function = {"FunctionName": args.function_name}
+        alarm("lambda-errors", "AWS/Lambda", "Errors", function, 0, "the DELETE function failed")
+        alarm(
+            "lambda-throttles",
+            "AWS/Lambda",
+            "Throttles",
+            function,
+            0,
+            "the DELETE function was throttled",
+        )
+        table = {"TableName": args.table_name}
+        alarm(
+            "table-read-throttles",
+            "AWS/DynamoDB",
+            "ReadThrottleEvents",
+            table,
+            0,
+            "table reads were throttled",
+        )
+        alarm(
+            "table-write-throttles",
+            "AWS/DynamoDB",
+            "WriteThrottleEvents",
+            table,
+            0,
+            "table writes were throttled",
+        )
+        self.register_outputs({})

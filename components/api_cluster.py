@@ -1,0 +1,370 @@
+"""The service on ECS Fargate behind an internet-facing ALB: image, cluster, service,
+load balancer, autoscaling, roles and logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.container import CONTAINER_NAME, container_definitions
+from components.fargate import MAX_STOP_TIMEOUT, check_fargate_size
+from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
+from components.policies import (
+    ASSUME_ECS_TASKS,
+    SERVICE_TABLE_ACTIONS,
+    assume_role_policy,
+    execution_policy,
+    table_policy,
+)
+from picus.contract import ALB_IDLE_TIMEOUT_SECONDS, CONTAINER_PORT, HEALTH_PATH
+
+#: AWS's recommended policy: TLS 1.3, with TLS 1.2 for older clients.
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+ANYWHERE_V4, ANYWHERE_V6 = "0.0.0.0/0", "::/0"
+
+
+@dataclass(frozen=True)
+class ApiClusterArgs:
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[list[str]]
+    private_subnet_ids: pulumi.Input[list[str]]
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    architecture: CpuArchitecture
+    cpu: int
+    memory: int
+    desired_count: int
+    min_count: int
+    max_count: int
+    log_retention_days: int
+    image_uri: str | None = None
+    cpu_target_percent: float = 60.0
+    requests_per_target: int = 1000
+    deregistration_delay: int = 15
+    health_check_grace_period: int = 30
+    certificate_arn: str | None = None
+    ssl_policy: str = DEFAULT_SSL_POLICY
+    protect: bool = False
+
+
+class ApiCluster(pulumi.ComponentResource):
+    load_balancer_arn: pulumi.Output[str]
+    load_balancer_arn_suffix: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    #: The listeners that forward traffic (not the HTTP -> HTTPS redirect).
+    serving_listener_arns: list[pulumi.Output[str]]
+    target_group_arn_suffix: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    image_uri: pulumi.Output[str]
+    https: bool
+
+    def __init__(
+        self, name: str, args: ApiClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("picus:index:ApiCluster", name, {}, opts)
+        check_fargate_size(args.cpu, args.memory)
+        if not 0 < args.min_count <= args.desired_count <= args.max_count:
+            raise ValueError("need 0 < minCount <= desiredCount <= maxCount")
+        # ECS sends SIGTERM once the target has drained; the container then has stop_timeout
+        # to finish, and the service stops accepting and drains within graceful_shutdown.
+        stop_timeout = min(MAX_STOP_TIMEOUT, args.deregistration_delay + 30)
+        graceful_shutdown = stop_timeout - 5
+        if stop_timeout <= args.deregistration_delay:
+            raise ValueError("deregistrationDelay must be below Fargate's 120 s stop timeout")
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=invoke).region
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+
+        image = ServiceImage(
+            f"{name}-image",
+            ServiceImageArgs(architecture=args.architecture, image_uri=args.image_uri),
+            opts=child,
+        )
+
+        # --- security groups: internet -> ALB -> tasks, nothing else in
+        alb_sg = aws.ec2.SecurityGroup(
+            f"{name}-alb-sg", vpc_id=args.vpc_id, description="picus ALB", opts=child
+        )
+        task_sg = aws.ec2.SecurityGroup(
+            f"{name}-task-sg", vpc_id=args.vpc_id, description="picus service tasks", opts=child
+        )
+        self.https = args.certificate_arn is not None
+        public_ports = [80, 443] if self.https else [80]
+        for port in public_ports:
+            for family, cidr in (("v4", ANYWHERE_V4), ("v6", ANYWHERE_V6)):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-alb-in-{port}-{family}",
+                    security_group_id=alb_sg.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr if family == "v4" else None,
+                    cidr_ipv6=cidr if family == "v6" else None,
+                    opts=child,
+                )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-to-tasks",
+            security_group_id=alb_sg.id,
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            referenced_security_group_id=task_sg.id,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-tasks-from-alb",
+            security_group_id=task_sg.id,
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            referenced_security_group_id=alb_sg.id,
+            opts=child,
+        )
+        # Tasks call AWS APIs over HTTPS only: ECR and logs through NAT, DynamoDB through its
+        # gateway endpoint.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-tasks-https-out",
+            security_group_id=task_sg.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=ANYWHERE_V4,
+            opts=child,
+        )
+
+        # --- load balancer
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            internal=False,
+            load_balancer_type="application",
+            security_groups=[alb_sg.id],
+            subnets=args.public_subnet_ids,
+            drop_invalid_header_fields=True,
+            idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
+            enable_deletion_protection=args.protect,
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            target_type="ip",
+            port=CONTAINER_PORT,
+            protocol="HTTP",
+            vpc_id=args.vpc_id,
+            deregistration_delay=args.deregistration_delay,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                path=HEALTH_PATH,
+                port="traffic-port",
+                protocol="HTTP",
+                matcher="200",
+                interval=10,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+            opts=child,
+        )
+        forward = [
+            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+        ]
+        if self.https:
+            serving = aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=alb.arn,
+                port=443,
+                protocol="HTTPS",
+                certificate_arn=args.certificate_arn,
+                ssl_policy=args.ssl_policy,
+                default_actions=forward,
+                opts=child,
+            )
+            aws.lb.Listener(
+                f"{name}-http-redirect",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[
+                    aws.lb.ListenerDefaultActionArgs(
+                        type="redirect",
+                        redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                            protocol="HTTPS", port="443", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+                opts=child,
+            )
+        else:
+            serving = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=forward,
+                opts=child,
+            )
+
+        # --- logs and roles
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", retention_in_days=args.log_retention_days, opts=child
+        )
+        execution_role = aws.iam.Role(
+            f"{name}-execution-role",
+            assume_role_policy=account.apply(lambda a: assume_role_policy(ASSUME_ECS_TASKS, a)),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=execution_role.id,
+            policy=pulumi.Output.all(image.repository_arn, log_group.arn).apply(
+                lambda a: execution_policy(a[0], a[1])
+            ),
+            opts=child,
+        )
+        task_role = aws.iam.Role(
+            f"{name}-task-role",
+            assume_role_policy=account.apply(lambda a: assume_role_policy(ASSUME_ECS_TASKS, a)),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-task-policy",
+            role=task_role.id,
+            policy=pulumi.Output.from_input(args.table_arn).apply(
+                lambda arn: table_policy(arn, SERVICE_TABLE_ACTIONS)
+            ),
+            opts=child,
+        )
+
+        # --- cluster, task, service
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            opts=child,
+        )
+        task = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{name}-service",
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                cpu_architecture=args.architecture.value, operating_system_family="LINUX"
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=pulumi.Output.all(
+                image.image_uri, args.table_name, region, log_group.name, args.vpc_cidr
+            ).apply(
+                lambda a: container_definitions(
+                    image=a[0],
+                    table_name=a[1],
+                    region=a[2],
+                    log_group=a[3],
+                    vpc_cidr=a[4],
+                    stop_timeout=stop_timeout,
+                    graceful_shutdown=graceful_shutdown,
+                )
+            ),
+            opts=child,
+        )
+        service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=cluster.arn,
+            task_definition=task.arn,
+            desired_count=args.desired_count,
+            launch_type="FARGATE",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.private_subnet_ids,
+                security_groups=[task_sg.id],
+                assign_public_ip=False,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=target_group.arn,
+                    container_name=CONTAINER_NAME,
+                    container_port=CONTAINER_PORT,
+                )
+            ],
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
+            health_check_grace_period_seconds=args.health_check_grace_period,
+            wait_for_steady_state=True,
+            propagate_tags="SERVICE",
+            # Autoscaling owns the count once the service exists.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[serving], ignore_changes=["desiredCount"]
+            ),
+        )
+
+        # --- autoscaling between the configured bounds
+        scaling = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+            min_capacity=args.min_count,
+            max_capacity=args.max_count,
+            opts=child,
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=scaling.service_namespace,
+            scalable_dimension=scaling.scalable_dimension,
+            resource_id=scaling.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=args.cpu_target_percent,
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ECSServiceAverageCPUUtilization"
+                ),
+                scale_in_cooldown=120,
+                scale_out_cooldown=30,
+            ),
+            opts=child,
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-requests",
+            policy_type="TargetTrackingScaling",
+            service_namespace=scaling.service_namespace,
+            scalable_dimension=scaling.scalable_dimension,
+            resource_id=scaling.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=float(args.requests_per_target),
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ALBRequestCountPerTarget",
+                    resource_label=pulumi.Output.concat(
+                        alb.arn_suffix, "/", target_group.arn_suffix
+                    ),
+                ),
+                scale_in_cooldown=120,
+                scale_out_cooldown=30,
+            ),
+            opts=child,
+        )
+
+        self.load_balancer_arn = alb.arn
+        self.load_balancer_arn_suffix = alb.arn_suffix
+        self.dns_name = alb.dns_name
+        self.zone_id = alb.zone_id
+        self.serving_listener_arns = [serving.arn]
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.cluster_name = cluster.name
+        self.service_name = service.name
+        self.image_uri = image.image_uri
+        self.register_outputs(
+            {
+                "load_balancer_arn": self.load_balancer_arn,
+                "dns_name": self.dns_name,
+                "cluster_name": self.cluster_name,
+                "service_name": self.service_name,
+                "image_uri": self.image_uri,
+            }
+        )

@@ -1,0 +1,52 @@
+"""The service's ECS container definition, as a plain function for tests to validate against
+botocore's RegisterTaskDefinition shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from picus.contract import CONTAINER_PORT
+
+CONTAINER_NAME = "service"
+
+
+def container_definitions(
+    *,
+    image: str,
+    table_name: str,
+    region: str,
+    log_group: str,
+    vpc_cidr: str,
+    stop_timeout: int,
+    graceful_shutdown: int,
+) -> str:
+    definition: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": image,
+        "essential": True,
+        "portMappings": [
+            {"containerPort": CONTAINER_PORT, "hostPort": CONTAINER_PORT, "protocol": "tcp"}
+        ],
+        "environment": [
+            {"name": "PICUS_TABLE_NAME", "value": table_name},
+            {"name": "AWS_REGION", "value": region},
+            # Only the load balancer, inside the VPC, may set X-Forwarded-For.
+            {"name": "PICUS_FORWARDED_ALLOW_IPS", "value": vpc_cidr},
+            {"name": "PICUS_GRACEFUL_SHUTDOWN", "value": str(graceful_shutdown)},
+        ],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": CONTAINER_NAME,
+                "mode": "non-blocking",
+                "max-buffer-size": "4m",
+            },
+        },
+        "stopTimeout": stop_timeout,
+        "readonlyRootFilesystem": True,
+        "linuxParameters": {"initProcessEnabled": True},
+    }
+    return json.dumps([definition])

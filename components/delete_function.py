@@ -1,0 +1,154 @@
+"""The DELETE Lambda and its routing: the function, its role and logs, a published version
+behind an alias, a ``lambda`` target group and the listener rules from ``picus.routing``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policies import ASSUME_LAMBDA, assume_role_policy, lambda_policy
+from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, RULES, Target
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The packages the function's archive holds: its own and the stdlib-only contract it imports.
+PACKAGES = ("delete_fn", "picus")
+HANDLER = "delete_fn.handler.handler"
+RUNTIME = "python3.13"
+ALIAS = "live"
+
+
+def code_archive() -> pulumi.AssetArchive:
+    """Only the two packages' modules: no tests, caches or anything else from the repo."""
+    return pulumi.AssetArchive(
+        {
+            f"{package}/{path.name}": pulumi.FileAsset(str(path))
+            for package in PACKAGES
+            for path in sorted((ROOT / package).glob("*.py"))
+        }
+    )
+
+
+@dataclass(frozen=True)
+class DeleteFunctionArgs:
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    #: Every listener that serves traffic gets the routing rules.
+    listener_arns: Sequence[pulumi.Input[str]]
+    memory_size: int
+    timeout: int
+    log_retention_days: int
+
+
+class DeleteFunction(pulumi.ComponentResource):
+    function_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+    alias_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DeleteFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("picus:index:DeleteFunction", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", retention_in_days=args.log_retention_days, opts=child
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=account.account_id.apply(
+                lambda a: assume_role_policy(ASSUME_LAMBDA, a)
+            ),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.all(args.table_arn, log_group.arn).apply(
+                lambda a: lambda_policy(a[0], a[1])
+            ),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-fn",
+            runtime=RUNTIME,
+            architectures=["arm64"],
+            handler=HANDLER,
+            code=code_archive(),
+            role=role.arn,
+            memory_size=args.memory_size,
+            timeout=args.timeout,
+            publish=True,
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={"PICUS_TABLE_NAME": args.table_name}
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="Text", log_group=log_group.name
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        alias = aws.lambda_.Alias(
+            f"{name}-alias",
+            name=ALIAS,
+            function_name=function.name,
+            function_version=function.version,
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            target_type="lambda",
+            lambda_multi_value_headers_enabled=LAMBDA_MULTI_VALUE_HEADERS,
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            qualifier=alias.name,
+            principal="elasticloadbalancing.amazonaws.com",
+            source_arn=target_group.arn,
+            opts=child,
+        )
+        aws.lb.TargetGroupAttachment(
+            f"{name}-attachment",
+            target_group_arn=target_group.arn,
+            target_id=alias.arn,
+            # The ALB checks its permission to invoke when the target is registered.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        for rule in RULES:
+            if rule.target is not Target.DELETE_FN:
+                continue
+            for i, listener_arn in enumerate(args.listener_arns):
+                aws.lb.ListenerRule(
+                    f"{name}-rule-{rule.priority}-{i}",
+                    listener_arn=listener_arn,
+                    priority=rule.priority,
+                    conditions=[
+                        aws.lb.ListenerRuleConditionArgs(
+                            http_request_method=aws.lb.ListenerRuleConditionHttpRequestMethodArgs(
+                                values=list(rule.methods)
+                            )
+                        ),
+                        aws.lb.ListenerRuleConditionArgs(
+                            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(
+                                values=[rule.path_pattern]
+                            )
+                        ),
+                    ],
+                    actions=[
+                        aws.lb.ListenerRuleActionArgs(
+                            type="forward", target_group_arn=target_group.arn
+                        )
+                    ],
+                    opts=child,
+                )
+
+        self.function_arn = function.arn
+        self.function_name = function.name
+        self.alias_arn = alias.arn
+        self.register_outputs({"function_arn": self.function_arn, "alias_arn": self.alias_arn})

@@ -1,0 +1,96 @@
+"""IAM policy documents, as plain functions of ARNs so tests can check them directly.
+
+Each grants exactly what its code calls, on exactly its resources.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ASSUME_ECS_TASKS = "ecs-tasks.amazonaws.com"
+ASSUME_LAMBDA = "lambda.amazonaws.com"
+
+#: What the service's code calls (service/store.py).
+SERVICE_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
+#: What the Lambda's code calls (delete_fn/handler.py).
+DELETE_TABLE_ACTIONS = ("dynamodb:DeleteItem",)
+
+
+def _document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def assume_role_policy(service: str, account_id: str | None = None) -> str:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if account_id is not None:
+        # Only tasks of this account may assume the role (confused-deputy guard).
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return _document(statement)
+
+
+def table_policy(table_arn: str, actions: tuple[str, ...]) -> str:
+    return _document(
+        {"Sid": "TableAccess", "Effect": "Allow", "Action": list(actions), "Resource": table_arn}
+    )
+
+
+def log_writing_statement(log_group_arn: str) -> dict[str, Any]:
+    # A log group's ARN as the API reports it ends in ":*"; streams live under it.
+    group = log_group_arn.removesuffix(":*")
+    return {
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"{group}:log-stream:*",
+    }
+
+
+def lambda_policy(table_arn: str, log_group_arn: str) -> str:
+    return _document(
+        {
+            "Sid": "TableAccess",
+            "Effect": "Allow",
+            "Action": list(DELETE_TABLE_ACTIONS),
+            "Resource": table_arn,
+        },
+        log_writing_statement(log_group_arn),
+    )
+
+
+def execution_policy(repository_arn: str, log_group_arn: str) -> str:
+    return _document(
+        {
+            # ecr:GetAuthorizationToken has no resource-level permissions: AWS accepts only "*".
+            "Sid": "RegistryLogin",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+        {
+            "Sid": "PullServiceImage",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ],
+            "Resource": repository_arn,
+        },
+        log_writing_statement(log_group_arn),
+    )
+
+
+def repository_arn_from_image(image_uri: str, partition: str = "aws") -> str:
+    """The ECR repository ARN of ``account.dkr.ecr.region.amazonaws.com/name@sha256:...``."""
+    host, _, path = image_uri.partition("/")
+    name = path.split("@", 1)[0].rsplit(":", 1)[0]
+    account, _, rest = host.partition(".dkr.ecr.")
+    region = rest.split(".", 1)[0]
+    if not (account.isdigit() and region and name):
+        raise ValueError(f"imageUri must be an ECR image (account.dkr.ecr.region...): {image_uri}")
+    return f"arn:{partition}:ecr:{region}:{account}:repository/{name}"

@@ -1,0 +1,194 @@
+"""Runs ``__main__.py`` under Pulumi's mocks for one stack and prints every resource as JSON.
+
+    python -m tests.infra.harness STACK [KEY=VALUE ...]
+
+Config is merged as the CLI does: Pulumi.yaml's declared defaults, then Pulumi.STACK.yaml,
+then the overrides. Each stack runs in a process of its own because Pulumi's runtime state is
+global. The mocks fill every computed output the program reads; an ``apply`` that receives
+``None`` (a missing mock output silently resolving to None) is recorded as a violation.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+PROJECT = "picus"
+
+
+def stack_config(stack: str, overrides: dict[str, str]) -> dict[str, str]:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    config: dict[str, str] = {}
+    for key, spec in project.get("config", {}).items():
+        if "default" in spec:
+            config[f"{PROJECT}:{key}"] = _text(spec["default"])
+    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
+    for key, value in (stack_file.get("config") or {}).items():
+        config[key] = _text(value)
+    for key, value in overrides.items():
+        config[key if ":" in key else f"{PROJECT}:{key}"] = value
+    return config
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _arn(service: str, kind: str, name: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}{name}"
+
+
+def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What AWS would fill in after create, for the outputs this program reads."""
+    physical = inputs.get("name") or f"{name}-1a2b3c4"
+    out: dict[str, Any] = {"name": physical}
+    if typ == "aws:ec2/vpc:Vpc":
+        out["arn"] = _arn("ec2", "vpc/", "vpc-0123")
+    elif typ == "aws:dynamodb/table:Table":
+        out["arn"] = _arn("dynamodb", "table/", physical)
+    elif typ == "aws:ecr/repository:Repository":
+        out["arn"] = _arn("ecr", "repository/", physical)
+        out["registryId"] = ACCOUNT
+        out["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{physical}"
+    elif typ == "docker-build:index:Image":
+        out["digest"] = "sha256:" + "ab" * 32
+        out["ref"] = f"image@sha256:{'ab' * 32}"
+    elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        out["arn"] = _arn("logs", "log-group:", physical) + ":*"
+    elif typ == "aws:iam/role:Role":
+        out["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{physical}"
+    elif typ == "aws:lb/loadBalancer:LoadBalancer":
+        out["arn"] = _arn(
+            "elasticloadbalancing", "loadbalancer/app/", f"{physical}/50dc6c495c0c9188"
+        )
+        out["arnSuffix"] = f"app/{physical}/50dc6c495c0c9188"
+        out["dnsName"] = f"{physical}-1234567890.{REGION}.elb.amazonaws.com"
+        out["zoneId"] = "Z32O12XQLNTSW2"
+    elif typ == "aws:lb/targetGroup:TargetGroup":
+        out["arn"] = _arn("elasticloadbalancing", "targetgroup/", f"{physical}/73e2d6bc24d8a067")
+        out["arnSuffix"] = f"targetgroup/{physical}/73e2d6bc24d8a067"
+    elif typ == "aws:lb/listener:Listener":
+        out["arn"] = _arn("elasticloadbalancing", "listener/app/", f"{name}/1/2")
+    elif typ == "aws:ecs/cluster:Cluster":
+        out["arn"] = _arn("ecs", "cluster/", physical)
+    elif typ == "aws:ecs/taskDefinition:TaskDefinition":
+        out["arn"] = _arn("ecs", "task-definition/", f"{inputs.get('family')}:1")
+    elif typ == "aws:lambda/function:Function":
+        out["arn"] = _arn("lambda", "function:", physical)
+        out["version"] = "1"
+    elif typ == "aws:lambda/alias:Alias":
+        out["arn"] = _arn("lambda", "function:", f"fn:{physical}")
+    elif typ == "aws:sns/topic:Topic":
+        out["arn"] = _arn("sns", "", physical)
+    elif typ == "aws:route53/record:Record":
+        out["fqdn"] = inputs["name"]
+    elif typ == "aws:ec2/vpc:Vpc":
+        out["arn"] = _arn("ec2", "vpc/", physical)
+    return out
+
+
+class Mocks(pulumi_mocks.Mocks):
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = {**args.inputs, **computed_outputs(args.typ, args.name, args.inputs)}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        token = args.token
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{REGION}{z}" for z in "abc"]
+            return {"names": names, "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)]}, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": REGION, "region": REGION, "id": REGION}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci"}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {"userName": "AWS", "password": "token", "proxyEndpoint": "x"}, []
+        raise NotImplementedError(f"no mock for the invoke {token}")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps what the engine would see of each resource: its options, not just its inputs."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        response = super().RegisterResource(request)
+        self.registrations[response.urn] = {
+            "type": request.type,
+            "name": request.name,
+            "parent": request.parent,
+            "protect": request.protect,
+            "dependencies": list(request.dependencies),
+            "ignore_changes": list(request.ignoreChanges),
+            "custom": request.custom,
+        }
+        return response
+
+
+def run(stack: str, overrides: dict[str, str]) -> dict[str, Any]:
+    pulumi.runtime.set_all_config(stack_config(stack, overrides))
+    monitor = RecordingMonitor(Mocks())
+    pulumi.runtime.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+
+    none_applies: list[str] = []
+    original_apply = pulumi.Output.apply
+
+    def checked_apply(self: pulumi.Output[Any], func: Any, run_with_unknowns: bool = False) -> Any:
+        def guard(value: Any) -> Any:
+            if value is None or (isinstance(value, list) and any(v is None for v in value)):
+                none_applies.append(getattr(func, "__qualname__", repr(func)))
+            return func(value)
+
+        return original_apply(self, guard, run_with_unknowns)
+
+    exports: dict[str, Any] = {}
+    pulumi.Output.apply = checked_apply  # type: ignore[method-assign]
+    pulumi_export = pulumi.export
+    pulumi.export = lambda name, value: exports.__setitem__(name, value)  # type: ignore[assignment]
+    try:
+
+        def program() -> None:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+        _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
+        resolved = {
+            k: _sync_await(pulumi.Output.from_input(v).future()) for k, v in exports.items()
+        }
+    finally:
+        pulumi.Output.apply = original_apply  # type: ignore[method-assign]
+        pulumi.export = pulumi_export
+
+    resources = []
+    for urn, registered in monitor.resources.items():
+        options = monitor.registrations[urn]
+        resources.append({"urn": urn, "id": registered.id, "state": registered.state, **options})
+    return {"resources": resources, "exports": resolved, "none_applies": none_applies}
+
+
+def main() -> None:
+    stack, *pairs = sys.argv[1:]
+    overrides = dict(pair.split("=", 1) for pair in pairs)
+    print(json.dumps(run(stack, overrides), default=str))
+
+
+if __name__ == "__main__":
+    main()
