@@ -6,7 +6,6 @@ Every key is declared with its type, default and description in Pulumi.yaml.
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
 from components.api_cluster import ApiCluster, ApiClusterArgs
@@ -19,7 +18,6 @@ config = pulumi.Config()
 prefix = f"picus-{pulumi.get_stack()}"
 protect = config.require_bool("protect")
 log_retention_days = config.require_int("logRetentionDays")
-domain_name = config.get("domainName") or None
 
 network = Network(
     prefix,
@@ -53,6 +51,8 @@ api = ApiCluster(
         health_check_grace_period=config.require_int("healthCheckGracePeriod"),
         certificate_arn=config.get("certificateArn") or None,
         ssl_policy=config.require("sslPolicy"),
+        domain_name=config.get("domainName") or None,
+        hosted_zone_id=config.get("hostedZoneId") or None,
         protect=protect,
     ),
 )
@@ -79,22 +79,7 @@ Alarms(
     ),
 )
 
-host: pulumi.Output[str] = api.dns_name
-if domain_name:
-    record = aws.route53.Record(
-        f"{prefix}-domain",
-        zone_id=config.require("hostedZoneId"),
-        name=domain_name,
-        type="A",
-        aliases=[
-            aws.route53.RecordAliasArgs(
-                name=api.dns_name, zone_id=api.zone_id, evaluate_target_health=True
-            )
-        ],
-    )
-    host = record.fqdn
-
-pulumi.export("apiUrl", pulumi.Output.concat("https://" if api.https else "http://", host))
+pulumi.export("apiUrl", api.url)
 pulumi.export("albDnsName", api.dns_name)
 pulumi.export("tableName", table.name)
 pulumi.export("imageUri", api.image_uri)

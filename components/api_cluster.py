@@ -47,7 +47,29 @@ class ApiClusterArgs:
     health_check_grace_period: int = 30
     certificate_arn: str | None = None
     ssl_policy: str = DEFAULT_SSL_POLICY
+    #: A custom domain, as a Route 53 alias record in the given hosted zone.
+    domain_name: str | None = None
+    hosted_zone_id: str | None = None
     protect: bool = False
+
+    def __post_init__(self) -> None:
+        check_fargate_size(self.cpu, self.memory)
+        if not 0 < self.min_count <= self.desired_count <= self.max_count:
+            raise ValueError("need 0 < minCount <= desiredCount <= maxCount")
+        if self.domain_name and not self.hosted_zone_id:
+            raise ValueError("domainName needs hostedZoneId")
+        if self.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:
+            raise ValueError("deregistrationDelay must leave room below Fargate's stop timeout")
+
+    @property
+    def stop_timeout(self) -> int:
+        """SIGTERM comes once the target has drained; the container then has this long."""
+        return min(MAX_STOP_TIMEOUT, self.deregistration_delay + 30)
+
+    @property
+    def graceful_shutdown(self) -> int:
+        """The service stops accepting and finishes in-flight requests within this."""
+        return self.stop_timeout - 5
 
 
 class ApiCluster(pulumi.ComponentResource):
@@ -61,21 +83,14 @@ class ApiCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
     image_uri: pulumi.Output[str]
+    #: Where clients reach the API: the custom domain if any, else the ALB's name.
+    url: pulumi.Output[str]
     https: bool
 
     def __init__(
         self, name: str, args: ApiClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("picus:index:ApiCluster", name, {}, opts)
-        check_fargate_size(args.cpu, args.memory)
-        if not 0 < args.min_count <= args.desired_count <= args.max_count:
-            raise ValueError("need 0 < minCount <= desiredCount <= maxCount")
-        # ECS sends SIGTERM once the target has drained; the container then has stop_timeout
-        # to finish, and the service stops accepting and drains within graceful_shutdown.
-        stop_timeout = min(MAX_STOP_TIMEOUT, args.deregistration_delay + 30)
-        graceful_shutdown = stop_timeout - 5
-        if stop_timeout <= args.deregistration_delay:
-            raise ValueError("deregistrationDelay must be below Fargate's 120 s stop timeout")
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke).region
@@ -266,8 +281,8 @@ class ApiCluster(pulumi.ComponentResource):
                     region=a[2],
                     log_group=a[3],
                     vpc_cidr=a[4],
-                    stop_timeout=stop_timeout,
-                    graceful_shutdown=graceful_shutdown,
+                    stop_timeout=args.stop_timeout,
+                    graceful_shutdown=args.graceful_shutdown,
                 )
             ),
             opts=child,
@@ -350,6 +365,23 @@ class ApiCluster(pulumi.ComponentResource):
             opts=child,
         )
 
+        host: pulumi.Output[str] = alb.dns_name
+        if args.domain_name:
+            record = aws.route53.Record(
+                f"{name}-domain",
+                zone_id=args.hosted_zone_id or "",
+                name=args.domain_name,
+                type="A",
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True
+                    )
+                ],
+                opts=child,
+            )
+            host = record.fqdn
+
+        self.url = pulumi.Output.concat("https://" if self.https else "http://", host)
         self.load_balancer_arn = alb.arn
         self.load_balancer_arn_suffix = alb.arn_suffix
         self.dns_name = alb.dns_name
@@ -366,5 +398,6 @@ class ApiCluster(pulumi.ComponentResource):
                 "cluster_name": self.cluster_name,
                 "service_name": self.service_name,
                 "image_uri": self.image_uri,
+                "url": self.url,
             }
         )

@@ -22,6 +22,12 @@ class NetworkArgs:
     availability_zones: int
     nat: NatStrategy
 
+    def __post_init__(self) -> None:
+        if self.availability_zones < 2:
+            raise ValueError("an ALB needs subnets in at least two availability zones")
+        if self.availability_zones > 8:
+            raise ValueError("the VPC's /20 blocks hold at most 8 zones of two subnets")
+
 
 class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
@@ -33,8 +39,6 @@ class Network(pulumi.ComponentResource):
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("picus:index:Network", name, {}, opts)
-        if args.availability_zones < 2:
-            raise ValueError("an ALB needs subnets in at least two availability zones")
         child = pulumi.ResourceOptions(parent=self)
         zones = aws.get_availability_zones_output(
             state="available", opts=pulumi.InvokeOutputOptions(parent=self)

@@ -1,6 +1,6 @@
 """Runs ``__main__.py`` under Pulumi's mocks for one stack and prints every resource as JSON.
 
-    python -m tests.infra.harness STACK [KEY=VALUE ...]
+    python -m tests.components.harness STACK [KEY=VALUE ...]
 
 Config is merged as the CLI does: Pulumi.yaml's declared defaults, then Pulumi.STACK.yaml,
 then the overrides. Each stack runs in a process of its own because Pulumi's runtime state is
@@ -130,7 +130,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: dict[str, dict[str, Any]] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self.registrations[response.urn] = {
             "type": request.type,
@@ -184,10 +184,18 @@ def run(stack: str, overrides: dict[str, str]) -> dict[str, Any]:
     return {"resources": resources, "exports": resolved, "none_applies": none_applies}
 
 
+def _serialize(value: Any) -> Any:
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _serialize(asset) for name, asset in value.assets.items()}}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        return {"path": value.path}
+    return str(value)
+
+
 def main() -> None:
     stack, *pairs = sys.argv[1:]
     overrides = dict(pair.split("=", 1) for pair in pairs)
-    print(json.dumps(run(stack, overrides), default=str))
+    print(json.dumps(run(stack, overrides), default=_serialize))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from components.api_cluster import ApiClusterArgs
+from components.container import CONTAINER_NAME
+from components.fargate import FARGATE_SIZES
+from components.image import CpuArchitecture
+from picus.contract import (
+    ALB_IDLE_TIMEOUT_SECONDS,
+    CONTAINER_PORT,
+    HEALTH_PATH,
+    SERVICE_KEEP_ALIVE_SECONDS,
+)
+from tests.components.conftest import Stack, config_of
+
+#: AWS's limit for load balancer and target group names; Pulumi appends 8 characters.
+ELB_NAME_LIMIT = 32
+AUTONAME_SUFFIX = 8
+
+
+def container(stack: Stack) -> dict[str, Any]:
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")
+    (definition,) = json.loads(task["state"]["containerDefinitions"])
+    return dict(definition)
+
+
+def service_target_group(stack: Stack) -> dict[str, Any]:
+    return next(
+        t for t in stack.all("aws:lb/targetGroup:TargetGroup") if t["state"]["targetType"] == "ip"
+    )
+
+
+def test_the_task_definition_is_valid_for_ecs(stack: Stack) -> None:
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")["state"]
+    request = {
+        "family": task["family"],
+        "containerDefinitions": json.loads(task["containerDefinitions"]),
+        "cpu": task["cpu"],
+        "memory": task["memory"],
+        "networkMode": task["networkMode"],
+        "requiresCompatibilities": task["requiresCompatibilities"],
+        "runtimePlatform": task["runtimePlatform"],
+        "executionRoleArn": task["executionRoleArn"],
+        "taskRoleArn": task["taskRoleArn"],
+    }
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("ecs")
+        .operation_model("RegisterTaskDefinition")
+        .input_shape
+    )
+    report = ParamValidator().validate(request, shape)
+    assert not report.has_errors(), f"{stack.variant}: {report.generate_report()}"
+
+
+def test_botocore_validation_catches_a_bad_container_definition() -> None:
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("ecs")
+        .operation_model("RegisterTaskDefinition")
+        .input_shape
+    )
+    bad = {"family": "f", "containerDefinitions": [{"name": "x", "portMappings": [{"port": 1}]}]}
+    assert ParamValidator().validate(bad, shape).has_errors()
+
+
+def test_fargate_size_comes_from_config_and_is_legal(stack: Stack) -> None:
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")["state"]
+    config = config_of(stack)
+    cpu, memory = int(task["cpu"]), int(task["memory"])
+    assert (cpu, memory) == (int(config["picus:cpu"]), int(config["picus:memory"]))
+    assert memory in FARGATE_SIZES[cpu]
+    assert task["requiresCompatibilities"] == ["FARGATE"]
+    assert task["networkMode"] == "awsvpc"
+
+
+@pytest.mark.parametrize(("cpu", "memory"), [(256, 4096), (300, 512), (1024, 1024)])
+def test_illegal_fargate_sizes_are_refused(cpu: int, memory: int) -> None:
+    with pytest.raises(ValueError, match="Fargate"):
+        _args(cpu=cpu, memory=memory)
+
+
+def _args(**overrides: Any) -> ApiClusterArgs:
+    values: dict[str, Any] = {
+        "vpc_id": "v",
+        "vpc_cidr": "10.0.0.0/16",
+        "public_subnet_ids": [],
+        "private_subnet_ids": [],
+        "table_name": "t",
+        "table_arn": "a",
+        "architecture": CpuArchitecture.ARM64,
+        "cpu": 256,
+        "memory": 512,
+        "desired_count": 1,
+        "min_count": 1,
+        "max_count": 2,
+        "log_retention_days": 1,
+        **overrides,
+    }
+    return ApiClusterArgs(**values)
+
+
+def test_bad_counts_and_a_domain_without_a_zone_are_refused() -> None:
+    with pytest.raises(ValueError):
+        _args(min_count=3, desired_count=2)
+    with pytest.raises(ValueError, match="hostedZoneId"):
+        _args(domain_name="api.example.com")
+
+
+def test_the_container(stack: Stack) -> None:
+    definition = container(stack)
+    assert definition["name"] == CONTAINER_NAME
+    assert definition["portMappings"][0]["containerPort"] == CONTAINER_PORT
+    env = {e["name"]: e["value"] for e in definition["environment"]}
+    assert env["PICUS_TABLE_NAME"] == stack.one("aws:dynamodb/table:Table")["state"]["name"]
+    assert env["PICUS_FORWARDED_ALLOW_IPS"] == stack.one("aws:ec2/vpc:Vpc")["state"]["cidrBlock"]
+    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-api-logs")["state"]
+    assert definition["logConfiguration"]["options"]["awslogs-group"] == log_group["name"]
+    retention = int(config_of(stack)["picus:logRetentionDays"])
+    assert log_group["retentionInDays"] == retention
+    delay = service_target_group(stack)["state"]["deregistrationDelay"]
+    assert definition["stopTimeout"] > delay, "the task must outlive the target's draining"
+    assert int(env["PICUS_GRACEFUL_SHUTDOWN"]) < definition["stopTimeout"]
+    assert definition["readonlyRootFilesystem"] is True
+
+
+def test_the_ecs_service_deploys_with_zero_downtime(stack: Stack) -> None:
+    service = stack.one("aws:ecs/service:Service")
+    state = service["state"]
+    config = config_of(stack)
+    assert state["launchType"] == "FARGATE"
+    assert state["desiredCount"] == int(config["picus:desiredCount"])
+    if stack.stack == "prod":
+        assert state["desiredCount"] >= 2
+    assert state["deploymentMinimumHealthyPercent"] == 100
+    assert state["deploymentMaximumPercent"] == 200
+    assert state["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert state["healthCheckGracePeriodSeconds"] > 0
+    assert state["waitForSteadyState"] is True
+    network = state["networkConfiguration"]
+    assert network["assignPublicIp"] is False
+    private = {s["id"] for s in stack.all("aws:ec2/subnet:Subnet") if "-private-" in s["name"]}
+    assert set(network["subnets"]) == private, f"{stack.variant}: tasks not in private subnets"
+    (balancer,) = state["loadBalancers"]
+    assert balancer["containerPort"] == CONTAINER_PORT
+    assert balancer["targetGroupArn"] == service_target_group(stack)["state"]["arn"]
+
+
+def test_the_cluster_has_container_insights(stack: Stack) -> None:
+    cluster = stack.one("aws:ecs/cluster:Cluster")["state"]
+    assert {"name": "containerInsights", "value": "enabled"} in cluster["settings"]
+
+
+def test_autoscaling_between_the_configured_bounds(stack: Stack) -> None:
+    config = config_of(stack)
+    target = stack.one("aws:appautoscaling/target:Target")["state"]
+    assert target["minCapacity"] == int(config["picus:minCount"])
+    assert target["maxCapacity"] == int(config["picus:maxCount"])
+    assert target["scalableDimension"] == "ecs:service:DesiredCount"
+    metrics = {
+        p["state"]["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"][
+            "predefinedMetricType"
+        ]
+        for p in stack.all("aws:appautoscaling/policy:Policy")
+    }
+    assert metrics == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+
+
+def test_the_load_balancer(stack: Stack) -> None:
+    alb = stack.one("aws:lb/loadBalancer:LoadBalancer")
+    state = alb["state"]
+    assert state["internal"] is False
+    assert state["dropInvalidHeaderFields"] is True
+    assert state["idleTimeout"] == ALB_IDLE_TIMEOUT_SECONDS < SERVICE_KEEP_ALIVE_SECONDS
+    public = {s["id"] for s in stack.all("aws:ec2/subnet:Subnet") if "-public-" in s["name"]}
+    assert set(state["subnets"]) == public
+
+
+def test_names_fit_aws_limits(stack: Stack) -> None:
+    for typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+        for resource in stack.all(typ):
+            assert len(resource["name"]) + AUTONAME_SUFFIX <= ELB_NAME_LIMIT, resource["name"]
+
+
+def test_the_target_group_checks_what_the_service_serves(stack: Stack) -> None:
+    state = service_target_group(stack)["state"]
+    assert state["port"] == CONTAINER_PORT
+    assert state["healthCheck"]["path"] == HEALTH_PATH
+    assert 5 <= state["deregistrationDelay"] <= 30
+
+
+def test_listeners(stack: Stack) -> None:
+    listeners = {
+        r["name"].rsplit("-", 1)[-1]: r["state"] for r in stack.all("aws:lb/listener:Listener")
+    }
+    if "certificateArn" in stack.overrides:
+        assert set(listeners) == {"https", "redirect"}
+        https = listeners["https"]
+        assert (https["port"], https["protocol"]) == (443, "HTTPS")
+        assert https["certificateArn"] == stack.overrides["certificateArn"]
+        assert "TLS13" in https["sslPolicy"]
+        (redirect,) = listeners["redirect"]["defaultActions"]
+        assert redirect["redirect"]["statusCode"] == "HTTP_301"
+        assert redirect["redirect"]["protocol"] == "HTTPS"
+    else:
+        assert set(listeners) == {"http"}
+        assert (listeners["http"]["port"], listeners["http"]["protocol"]) == (80, "HTTP")
+
+
+def test_security_groups_let_only_the_alb_reach_the_tasks(stack: Stack) -> None:
+    alb_sg = stack.one("aws:ec2/securityGroup:SecurityGroup", "-alb-sg")["id"]
+    task_sg = stack.one("aws:ec2/securityGroup:SecurityGroup", "-task-sg")["id"]
+    ports = {80, 443} if "certificateArn" in stack.overrides else {80}
+    for rule in stack.all("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        state = rule["state"]
+        if state["securityGroupId"] == alb_sg:
+            assert state["fromPort"] == state["toPort"] and state["fromPort"] in ports
+        else:
+            assert state["securityGroupId"] == task_sg
+            assert state["fromPort"] == state["toPort"] == CONTAINER_PORT
+            assert state["referencedSecurityGroupId"] == alb_sg, rule["name"]
+            assert "cidrIpv4" not in state and "cidrIpv6" not in state
+
+
+def test_the_custom_domain(stack: Stack) -> None:
+    records = stack.all("aws:route53/record:Record")
+    if "domainName" not in stack.overrides:
+        assert records == []
+        return
+    (record,) = records
+    alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]
+    assert record["state"]["name"] == stack.overrides["domainName"]
+    assert record["state"]["aliases"][0]["name"] == alb["dnsName"]

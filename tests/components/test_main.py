@@ -1,0 +1,58 @@
+"""The Pulumi program as a whole, under mocks, for every stack."""
+
+from __future__ import annotations
+
+from tests.components.conftest import STACKS, Stack
+
+EXPORTS = {
+    "apiUrl",
+    "albDnsName",
+    "tableName",
+    "imageUri",
+    "functionArn",
+    "clusterName",
+    "serviceName",
+}
+COMPONENTS = {
+    "picus:index:Network",
+    "picus:index:Table",
+    "picus:index:ApiCluster",
+    "picus:index:ServiceImage",
+    "picus:index:DeleteFunction",
+    "picus:index:Alarms",
+}
+
+
+def test_every_stack_file_is_run() -> None:
+    assert {"dev", "prod"} <= set(STACKS)
+
+
+def test_exports_are_all_resolved(stack: Stack) -> None:
+    assert set(stack.exports) == EXPORTS
+    for name, value in stack.exports.items():
+        assert value, f"{stack.variant}: export {name} resolved to {value!r}"
+
+
+def test_no_output_the_program_reads_is_missing_from_the_mocks(stack: Stack) -> None:
+    assert stack.none_applies == [], f"{stack.variant}: apply got None in {stack.none_applies}"
+
+
+def test_components_compose_and_every_resource_has_a_component_parent(stack: Stack) -> None:
+    types = {r["type"] for r in stack.resources}
+    assert types >= COMPONENTS
+    for resource in stack.resources:
+        if resource["custom"]:
+            parent = stack.by_urn(resource["parent"])
+            assert parent["type"].startswith("picus:index:"), (
+                f"{stack.variant}: {resource['type']} {resource['name']} is not inside a component"
+            )
+            assert resource["name"].startswith(parent["name"]), (
+                f"{stack.variant}: {resource['name']} is not named after {parent['name']}"
+            )
+
+
+def test_the_api_url(stack: Stack) -> None:
+    if stack.variant == "prod-https":
+        assert stack.exports["apiUrl"] == "https://api.example.com"
+    else:
+        assert stack.exports["apiUrl"] == f"http://{stack.exports['albDnsName']}"

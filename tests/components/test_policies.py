@@ -1,0 +1,125 @@
+"""Every IAM policy the program creates: least privilege, and clean under parliament."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from parliament import analyze_policy_string
+
+from components.policies import (
+    DELETE_TABLE_ACTIONS,
+    SERVICE_TABLE_ACTIONS,
+    repository_arn_from_image,
+    table_policy,
+)
+from tests.components.conftest import Stack, policy_of
+
+#: Actions AWS authorises only on "*": no resource-level permissions exist for them.
+STAR_ONLY_ACTIONS = {"ecr:GetAuthorizationToken"}
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_every_policy_passes_parliament(stack: Stack) -> None:
+    for resource in stack.all("aws:iam/rolePolicy:RolePolicy"):
+        findings = analyze_policy_string(resource["state"]["policy"]).findings
+        assert findings == [], f"{stack.variant}: {resource['name']}: {findings}"
+
+
+def test_parliament_would_flag_a_broad_policy() -> None:
+    broad = table_policy("*", ("dynamodb:*",))
+    assert analyze_policy_string(broad).findings
+
+
+def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_else(
+    stack: Stack,
+) -> None:
+    for resource in stack.all("aws:iam/rolePolicy:RolePolicy"):
+        for statement in statements(policy_of(resource)):
+            actions = as_list(statement["Action"])
+            assert all("*" not in action for action in actions), resource["name"]
+            if statement["Resource"] == "*":
+                assert set(actions) <= STAR_ONLY_ACTIONS, f"{resource['name']}: {actions} on *"
+
+
+def _role_policy(stack: Stack, suffix: str) -> dict[str, Any]:
+    return policy_of(stack.one("aws:iam/rolePolicy:RolePolicy", suffix))
+
+
+def test_the_task_role_reads_and_writes_only_the_table(stack: Stack) -> None:
+    table_arn = stack.one("aws:dynamodb/table:Table")["state"]["arn"]
+    (statement,) = statements(_role_policy(stack, "-task-policy"))
+    assert sorted(as_list(statement["Action"])) == sorted(SERVICE_TABLE_ACTIONS)
+    assert "dynamodb:DeleteItem" not in statement["Action"]
+    assert statement["Resource"] == table_arn
+
+
+def test_the_lambda_role_deletes_and_logs_only(stack: Stack) -> None:
+    table_arn = stack.one("aws:dynamodb/table:Table")["state"]["arn"]
+    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-delete-logs")["state"]
+    table, logs = statements(_role_policy(stack, "-delete-policy"))
+    assert as_list(table["Action"]) == list(DELETE_TABLE_ACTIONS)
+    assert table["Resource"] == table_arn
+    assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"] == log_group["arn"].removesuffix(":*") + ":log-stream:*"
+
+
+def test_the_execution_role_pulls_the_image_and_writes_logs_only(stack: Stack) -> None:
+    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-api-logs")["state"]
+    by_sid = {s["Sid"]: s for s in statements(_role_policy(stack, "-execution-policy"))}
+    assert set(by_sid) == {"RegistryLogin", "PullServiceImage", "WriteOwnLogs"}
+    assert by_sid["WriteOwnLogs"]["Resource"].startswith(log_group["arn"].removesuffix(":*"))
+    if "imageUri" not in stack.overrides:
+        repository = stack.one("aws:ecr/repository:Repository")["state"]
+        assert by_sid["PullServiceImage"]["Resource"] == repository["arn"]
+
+
+def test_roles_are_assumable_only_by_their_service(stack: Stack) -> None:
+    expected = {
+        "-execution-role": "ecs-tasks.amazonaws.com",
+        "-task-role": "ecs-tasks.amazonaws.com",
+        "-delete-role": "lambda.amazonaws.com",
+    }
+    for suffix, principal in expected.items():
+        role = stack.one("aws:iam/role:Role", suffix)
+        (statement,) = json.loads(role["state"]["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Service": principal}, role["name"]
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+
+
+def test_roles_have_no_managed_policies(stack: Stack) -> None:
+    assert stack.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+    for role in stack.all("aws:iam/role:Role"):
+        assert not role["state"].get("managedPolicyArns"), role["name"]
+
+
+@pytest.mark.parametrize(
+    ("uri", "arn"),
+    [
+        (
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "a" * 64,
+            "arn:aws:ecr:eu-west-1:123456789012:repository/picus",
+        ),
+        (
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:v1",
+            "arn:aws:ecr:us-east-1:123456789012:repository/team/api",
+        ),
+    ],
+)
+def test_repository_arn_from_image(uri: str, arn: str) -> None:
+    assert repository_arn_from_image(uri) == arn
+
+
+def test_a_non_ecr_image_is_refused() -> None:
+    with pytest.raises(ValueError):
+        repository_arn_from_image("docker.io/library/python:3.12")
