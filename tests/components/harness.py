@@ -131,7 +131,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.registrations[response.urn] = {
             "type": request.type,
             "name": request.name,
@@ -163,7 +163,7 @@ def run(stack: str, overrides: dict[str, str]) -> dict[str, Any]:
     exports: dict[str, Any] = {}
     pulumi.Output.apply = checked_apply  # type: ignore[method-assign]
     pulumi_export = pulumi.export
-    pulumi.export = lambda name, value: exports.__setitem__(name, value)  # type: ignore[assignment]
+    pulumi.export = lambda name, value: exports.__setitem__(name, value)
     try:
 
         def program() -> None:

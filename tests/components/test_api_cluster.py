@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from typing import Any
 
 import botocore.session
+import httpx
 import pytest
+from botocore.model import Shape
 from botocore.validate import ParamValidator
 
 from components.api_cluster import ApiClusterArgs
@@ -17,11 +23,23 @@ from picus.contract import (
     HEALTH_PATH,
     SERVICE_KEEP_ALIVE_SECONDS,
 )
+from tests.backends import ROOT
 from tests.components.conftest import Stack, config_of
 
 #: AWS's limit for load balancer and target group names; Pulumi appends 8 characters.
 ELB_NAME_LIMIT = 32
 AUTONAME_SUFFIX = 8
+
+
+def register_task_definition_shape() -> Shape:
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("ecs")
+        .operation_model("RegisterTaskDefinition")
+        .input_shape
+    )
+    assert shape is not None
+    return shape
 
 
 def container(stack: Stack) -> dict[str, Any]:
@@ -49,23 +67,13 @@ def test_the_task_definition_is_valid_for_ecs(stack: Stack) -> None:
         "executionRoleArn": task["executionRoleArn"],
         "taskRoleArn": task["taskRoleArn"],
     }
-    shape = (
-        botocore.session.get_session()
-        .get_service_model("ecs")
-        .operation_model("RegisterTaskDefinition")
-        .input_shape
-    )
+    shape = register_task_definition_shape()
     report = ParamValidator().validate(request, shape)
     assert not report.has_errors(), f"{stack.variant}: {report.generate_report()}"
 
 
 def test_botocore_validation_catches_a_bad_container_definition() -> None:
-    shape = (
-        botocore.session.get_session()
-        .get_service_model("ecs")
-        .operation_model("RegisterTaskDefinition")
-        .input_shape
-    )
+    shape = register_task_definition_shape()
     bad = {"family": "f", "containerDefinitions": [{"name": "x", "portMappings": [{"port": 1}]}]}
     assert ParamValidator().validate(bad, shape).has_errors()
 
@@ -237,3 +245,32 @@ def test_the_custom_domain(stack: Stack) -> None:
     alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]
     assert record["state"]["name"] == stack.overrides["domainName"]
     assert record["state"]["aliases"][0]["name"] == alb["dnsName"]
+
+
+def test_the_health_check_and_port_are_what_the_service_serves(stack: Stack) -> None:
+    # The container's own command, on the port and path the target group will use.
+    target = service_target_group(stack)["state"]
+    host = "127.0.0.3"
+    env = {**os.environ, "PICUS_HOST": host, "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"}
+    env.pop("PICUS_PORT", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://{host}:{int(target['port'])}{target['healthCheck']['path']}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(url)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        assert response.status_code == int(target["healthCheck"]["matcher"])
+    finally:
+        process.terminate()
+        process.wait(10)
