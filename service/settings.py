@@ -39,7 +39,7 @@ class Settings:
         return cls(
             table_name=get("PICUS_TABLE_NAME", d.table_name),
             region=env.get("AWS_REGION") or get("AWS_DEFAULT_REGION", d.region),
-            endpoint_url=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL"),
+            endpoint_url=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             host=get("PICUS_HOST", d.host),
             port=int(get("PICUS_PORT", str(d.port))),
             log_level=get("PICUS_LOG_LEVEL", d.log_level).upper(),
