@@ -60,13 +60,18 @@ def _key(request: AlbRequest) -> str:
 def delete(request: AlbRequest, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
     key = _key(request)
     try:
+        # The condition makes concurrent deletes of one key answer 200 exactly once.
         answer = client.delete_item(
             TableName=TABLE_NAME,
             Key={contract.PARTITION_KEY: {"S": key}},
+            ConditionExpression="attribute_exists(#k)",
+            ExpressionAttributeNames={"#k": contract.PARTITION_KEY},
             ReturnValues="ALL_OLD",
         )
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "error")
+        if code == "ConditionalCheckFailedException":
+            raise _Failure(ErrorCode.NOT_FOUND, f"no item has the key {key}") from exc
         raise _Failure(ErrorCode.BACKEND_UNAVAILABLE, f"the table is unavailable ({code})") from exc
     except BotoCoreError as exc:
         raise _Failure(

@@ -34,12 +34,23 @@ class ErrorCode(Enum):
 RETRY_AFTER_SECONDS = 1
 
 
-def error_body(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]:
-    return {"error": {"code": code.code, "message": message, "request_id": request_id}}
+def error_body(
+    code: ErrorCode, message: str, request_id: str, details: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code.code,
+            "message": message,
+            "request_id": request_id,
+            **(details or {}),
+        }
+    }
 
 
-def error_json(code: ErrorCode, message: str, request_id: str) -> bytes:
-    return json.dumps(error_body(code, message, request_id)).encode()
+def error_json(
+    code: ErrorCode, message: str, request_id: str, details: dict[str, str] | None = None
+) -> bytes:
+    return json.dumps(error_body(code, message, request_id, details)).encode()
 
 
 def retry_headers(code: ErrorCode) -> dict[str, str]:

@@ -42,7 +42,7 @@ def client_config(settings: Settings) -> AioConfig:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(request, exc.code, exc.message)
+    return error_response(request, exc.code, exc.message, details=exc.details)
 
 
 _HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}

@@ -19,9 +19,13 @@ from picus.errors import ErrorCode
 class ApiError(Exception):
     code: ErrorCode = ErrorCode.INTERNAL
 
+    #: Facts the client needs beside the message, e.g. the key a failed put may have used.
+    details: dict[str, str]
+
     def __init__(self, message: str, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = {}
         if code is not None:
             self.code = code
 

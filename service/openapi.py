@@ -180,6 +180,13 @@ OPENAPI: dict[str, Any] = {
                             "code": {"type": "string", "enum": [c.code for c in ErrorCode]},
                             "message": {"type": "string"},
                             "request_id": {"type": "string"},
+                            contract.PARTITION_KEY: {
+                                "type": "string",
+                                "description": (
+                                    "on a 503 from put: the key the object may have been "
+                                    "stored under; GET it to know"
+                                ),
+                            },
                         },
                     }
                 },

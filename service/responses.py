@@ -18,7 +18,11 @@ def json_text(text: str, status: int = 200, headers: dict[str, str] | None = Non
 
 
 def error_response(
-    request: Request, code: ErrorCode, message: str, headers: Mapping[str, str] | None = None
+    request: Request,
+    code: ErrorCode,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    details: dict[str, str] | None = None,
 ) -> Response:
     request_id: str = getattr(request.state, "request_id", "")
     extra = {**retry_headers(code), **(headers or {})}
@@ -26,7 +30,7 @@ def error_response(
         # The middleware adds it too, except on the outermost 500 path.
         extra.setdefault(REQUEST_ID_HEADER, request_id)
     return Response(
-        error_json(code, message, request_id),
+        error_json(code, message, request_id, details),
         status_code=code.status,
         headers=extra,
         media_type=JSON,

@@ -38,6 +38,11 @@ _UNAVAILABLE = frozenset(
 )
 
 
+class _KeyTaken(Exception):
+    def __init__(self, item: object) -> None:
+        self.item = item
+
+
 @dataclass(frozen=True)
 class Created:
     object_id: str
@@ -70,6 +75,8 @@ class Store:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code, message = error.get("Code", ""), error.get("Message", "")
+            if code == "ConditionalCheckFailedException":
+                raise _KeyTaken(exc.response.get("Item")) from exc
             if code == "ValidationException":
                 if "size" in message.lower():
                     raise PayloadTooLarge(
@@ -83,33 +90,41 @@ class Store:
             raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
 
     async def put(self, payload: AttributeValueTypeDef) -> Created:
-        """Store a new item under a fresh key; never overwrites an existing one."""
-        async with self._translated("PutItem"):
-            while True:
-                created = Created(str(uuid.uuid4()), _now())
-                item: dict[str, AttributeValueTypeDef] = {
-                    PARTITION_KEY: {"S": created.object_id},
-                    "created_at": {"S": created.created_at},
-                    "payload": payload,
-                }
-                try:
-                    await self._client.put_item(
-                        TableName=self._table,
-                        Item=item,
-                        ConditionExpression="attribute_not_exists(#k)",
-                        ExpressionAttributeNames={"#k": PARTITION_KEY},
-                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    )
+        """Store a new item under a fresh key; never overwrites an existing one.
+
+        When the outcome is unknown (the table failed after the request left), the 503 names
+        the key: a later GET of it tells whether the item was stored.
+        """
+        while True:
+            created = Created(str(uuid.uuid4()), _now())
+            try:
+                if await self._put_new(created, payload):
                     return created
-                except ClientError as exc:
-                    if exc.response.get("Error", {}).get("Code") != (
-                        "ConditionalCheckFailedException"
-                    ):
-                        raise
-                    # A retried attempt finding its own earlier write has succeeded; any
-                    # other item under this key is a uuid4 collision: draw another key.
-                    if exc.response.get("Item") == item:
-                        return created
+            except StoreUnavailable as exc:
+                exc.details[PARTITION_KEY] = created.object_id
+                raise
+
+    async def _put_new(self, created: Created, payload: AttributeValueTypeDef) -> bool:
+        """True once the item is stored; False when the key is taken by another item."""
+        item: dict[str, AttributeValueTypeDef] = {
+            PARTITION_KEY: {"S": created.object_id},
+            "created_at": {"S": created.created_at},
+            "payload": payload,
+        }
+        try:
+            async with self._translated("PutItem"):
+                await self._client.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(#k)",
+                    ExpressionAttributeNames={"#k": PARTITION_KEY},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except _KeyTaken as taken:
+            # A retried attempt finding its own earlier write has succeeded; any other item
+            # under this key is a uuid4 collision: the caller draws another key.
+            return taken.item == item
+        return True
 
     async def get(self, key: str) -> str:
         """The item's JSON text."""

@@ -1,0 +1,185 @@
+"""The API under DynamoDB faults: a fast 503 or the right answer, recovery without restart,
+and nothing acknowledged lost. A fault-injecting proxy sits in front of a real DynamoDB."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+
+from picus.contract import PARTITION_KEY
+from picus.errors import ErrorCode
+from tests.backends import REGION
+from tests.faults import Fault, FaultProxy
+from tests.servers import serving
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+
+JSON = {"content-type": "application/json"}
+FAULTS = [f for f in Fault if f is not Fault.NONE]
+
+
+@pytest.fixture(scope="module")
+def proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
+    upstream = urlsplit(ddb_endpoint)
+    with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def faulty_api(settings: Settings, proxy: FaultProxy) -> Iterator[str]:
+    """The local origin whose service and Lambda both reach DynamoDB through the proxy."""
+    from delete_fn.handler import handle
+    from local.router import LocalAlb
+    from service.app import create_app
+
+    # The Lambda's client, as the handler module configures it, but through the proxy.
+    client = boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=proxy.endpoint,
+        config=Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2}),
+    )
+    app = LocalAlb(
+        create_app(replace(settings, endpoint_url=proxy.endpoint)),
+        lambda event, context: handle(event, context, client),
+    )
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def healthy_after(proxy: FaultProxy) -> Iterator[None]:
+    yield
+    proxy.set(Fault.NONE)
+
+
+def put(http: httpx.Client, url: str, payload: dict[str, Any]) -> httpx.Response:
+    return http.post(f"{url}/picus/put", content=json.dumps(payload).encode(), headers=JSON)
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == ErrorCode.BACKEND_UNAVAILABLE.code
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.value for f in FAULTS])
+def test_a_fault_is_a_bounded_503_and_recovery_needs_no_restart(
+    http: httpx.Client, faulty_api: str, proxy: FaultProxy, settings: Settings, fault: Fault
+) -> None:
+    # given an item stored while the table is healthy
+    existing = put(http, faulty_api, {"before": True}).json()[PARTITION_KEY]
+    doomed = put(http, faulty_api, {"doomed": True}).json()[PARTITION_KEY]
+
+    # when the table fails
+    proxy.set(fault)
+    payloads = [{"during": str(fault), "i": i} for i in range(3)]
+    requests: list[tuple[str, Any]] = [
+        *(("put", p) for p in payloads),
+        ("get", existing),
+        ("list", None),
+        ("delete", doomed),
+    ]
+
+    def send(request: tuple[str, Any]) -> tuple[float, httpx.Response]:
+        kind, arg = request
+        started = time.monotonic()
+        if kind == "put":
+            response = put(http, faulty_api, arg)
+        elif kind == "get":
+            response = http.get(f"{faulty_api}/picus/get/{arg}")
+        elif kind == "list":
+            response = http.get(f"{faulty_api}/picus/list")
+        else:
+            response = http.delete(f"{faulty_api}/picus/{arg}")
+        return time.monotonic() - started, response
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        outcomes = list(pool.map(send, requests))
+        # /health never depends on the table
+        assert http.get(f"{faulty_api}/health").status_code == 200
+
+    # then every request ends fast, with a 503 or the correct answer
+    budget = settings.store_deadline + 1.0
+    lambda_budget = 2 * (1 + 2) + 1.5  # two attempts of connect + read, with backoff
+    for (kind, _), (elapsed, response) in zip(requests, outcomes, strict=True):
+        assert elapsed < (lambda_budget if kind == "delete" else budget), (kind, elapsed)
+        if response.status_code == 503:
+            assert_unavailable(response)
+        else:
+            expected = {"put": 201, "get": 200, "list": 200, "delete": 200}[kind]
+            assert response.status_code == expected, (kind, response.text)
+    if fault is not Fault.RESET:
+        # These faults answer before the table is touched: every call fails.
+        assert all(r.status_code == 503 for _, r in outcomes), fault
+
+    # and once the fault clears, the same process serves again
+    proxy.set(Fault.NONE)
+    after = put(http, faulty_api, {"after": str(fault)})
+    assert after.status_code == 201
+    assert http.get(f"{faulty_api}/picus/get/{after.json()[PARTITION_KEY]}").status_code == 200
+
+    # and nothing acknowledged is lost; an unacknowledged put is absent or readable in full
+    for payload, (_, response) in zip(payloads, outcomes[: len(payloads)], strict=True):
+        if response.status_code == 201:
+            key = response.json()[PARTITION_KEY]
+            assert http.get(f"{faulty_api}/picus/get/{key}").json()["payload"] == payload
+        else:
+            key = response.json()["error"][PARTITION_KEY]
+            later = http.get(f"{faulty_api}/picus/get/{key}")
+            assert later.status_code in (200, 404)
+            if later.status_code == 200:
+                assert later.json()["payload"] == payload
+    delete = outcomes[-1][1]
+    get_doomed = http.get(f"{faulty_api}/picus/get/{doomed}")
+    assert get_doomed.status_code == (404 if delete.status_code == 200 else get_doomed.status_code)
+
+
+def test_a_slow_table_within_the_timeout_is_just_slow(
+    http: httpx.Client, faulty_api: str, proxy: FaultProxy, settings: Settings
+) -> None:
+    proxy.delay = settings.read_timeout / 4
+    proxy.set(Fault.SLOW)
+    response = put(http, faulty_api, {"slow": True})
+    assert response.status_code == 201
+    proxy.delay = 3.0
+
+
+def test_a_put_lost_in_transit_is_not_stored_twice(
+    http: httpx.Client, faulty_api: str, proxy: FaultProxy
+) -> None:
+    # The reset hits after DynamoDB wrote the item; botocore's retry then finds that item.
+    marker = uuid.uuid4().hex
+    proxy.set(Fault.RESET)
+    response = put(http, faulty_api, {"marker": marker})
+    proxy.set(Fault.NONE)
+    key = (
+        response.json()[PARTITION_KEY]
+        if response.status_code == 201
+        else response.json()["error"][PARTITION_KEY]
+    )
+    assert http.get(f"{faulty_api}/picus/get/{key}").json()["payload"] == {"marker": marker}
+    listed = []
+    cursor = None
+    while True:
+        page = http.get(
+            f"{faulty_api}/picus/list",
+            params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
+        ).json()
+        listed += [i for i in page["items"] if i["payload"].get("marker") == marker]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(listed) == 1
