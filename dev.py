@@ -24,7 +24,10 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 UV_VERSION = "0.13.9"
 #: The pytest run per DynamoDB backend: moto runs everything, DynamoDB Local what touches a table.
-BACKENDS: tuple[tuple[str, list[str]], ...] = (("moto", []), ("dynamodb-local", ["-m", "ddb"]))
+BACKENDS: tuple[tuple[str, list[str]], ...] = (
+    ("moto", []),
+    ("dynamodb-local", ["-m", "ddb and not soak"]),
+)
 
 
 def _digest(*paths: Path) -> str:

@@ -5,6 +5,9 @@ The container runs exactly this, so the flags live here once, derived from the s
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import uvicorn
 
 from service.logs import configure_logging
@@ -31,9 +34,15 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
     )
 
 
+def _drained(signum: int, frame: FrameType | None) -> None:
+    # uvicorn re-raises the stop signal once in-flight requests are done: a clean exit.
+    raise SystemExit(0)
+
+
 def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    signal.signal(signal.SIGTERM, _drained)
     uvicorn.Server(uvicorn_config(settings)).run()
 
 

@@ -38,6 +38,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.ddb)
 
 
+_REPORT: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def soak_report() -> list[str]:
+    """Figures a test reports at the end of the run."""
+    return _REPORT
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _REPORT:
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
     """A real DynamoDB-compatible server with the API's table; this process points at it."""
