@@ -25,6 +25,11 @@ ALB_LAMBDA_MAX_BYTES: Final = 1024 * 1024
 #: DynamoDB nests documents up to 32 levels; the stored item's own map is the first.
 MAX_PAYLOAD_DEPTH: Final = 31
 
+#: Far above what the API's own requests need (keys are 36 characters), far below what would
+#: let one request hold much memory.
+MAX_URL_BYTES: Final = 8 * 1024
+MAX_HEADER_BYTES: Final = 16 * 1024
+
 LIST_DEFAULT_LIMIT: Final = 100
 LIST_MAX_LIMIT: Final = 1000
 

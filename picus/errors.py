@@ -20,6 +20,8 @@ class ErrorCode(Enum):
     NOT_FOUND = ("not_found", HTTPStatus.NOT_FOUND)
     METHOD_NOT_ALLOWED = ("method_not_allowed", HTTPStatus.METHOD_NOT_ALLOWED)
     PAYLOAD_TOO_LARGE = ("payload_too_large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    URI_TOO_LONG = ("uri_too_long", HTTPStatus.REQUEST_URI_TOO_LONG)
+    HEADERS_TOO_LARGE = ("headers_too_large", HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
     UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
     INTERNAL = ("internal_error", HTTPStatus.INTERNAL_SERVER_ERROR)
     BAD_GATEWAY = ("bad_gateway", HTTPStatus.BAD_GATEWAY)

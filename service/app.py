@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from picus.errors import ErrorCode
 from service.errors import ApiError
-from service.middleware import RequestContextMiddleware
+from service.middleware import RequestContextMiddleware, RequestLimitsMiddleware
 from service.responses import error_response
 from service.routes import routes
 from service.settings import Settings
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware)],
+        middleware=[Middleware(RequestContextMiddleware), Middleware(RequestLimitsMiddleware)],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

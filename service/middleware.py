@@ -6,7 +6,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from picus.contract import REQUEST_ID_HEADER, TRACE_ID_HEADER
+from picus.contract import MAX_HEADER_BYTES, MAX_URL_BYTES, REQUEST_ID_HEADER, TRACE_ID_HEADER
+from picus.errors import ErrorCode, error_json
 from picus.request_id import pick_request_id
 
 if TYPE_CHECKING:
@@ -63,3 +64,44 @@ class RequestContextMiddleware:
 def _header(headers: dict[bytes, bytes], name: str) -> str | None:
     value = headers.get(name.encode())
     return value.decode("latin-1") if value is not None else None
+
+
+class RequestLimitsMiddleware:
+    """Refuses a URL or headers far larger than any request of this API, before any work."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+            header_bytes = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+            if url_bytes > MAX_URL_BYTES:
+                await _refuse(
+                    scope, send, ErrorCode.URI_TOO_LONG, f"the URL is over {MAX_URL_BYTES} bytes"
+                )
+                return
+            if header_bytes > MAX_HEADER_BYTES:
+                await _refuse(
+                    scope,
+                    send,
+                    ErrorCode.HEADERS_TOO_LARGE,
+                    f"the headers are over {MAX_HEADER_BYTES} bytes",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, send: Send, code: ErrorCode, message: str) -> None:
+    body = error_json(code, message, scope.get("state", {}).get("request_id", ""))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(code.status),
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

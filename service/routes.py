@@ -36,10 +36,13 @@ async def health(request: Request) -> Response:
 
 
 def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
+    media, *params = (part.strip().lower() for part in content_type.split(";"))
+    charsets = [p.partition("=")[2].strip('"') for p in params if p.startswith("charset=")]
+    json_media = media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     )
+    # JSON is UTF-8 (RFC 8259); a body declared in another charset is not one we read.
+    return json_media and all(c in ("utf-8", "utf8") for c in charsets)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -61,7 +64,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 async def put(request: Request) -> Response:
     if not _is_json(request.headers.get("content-type", "")):
-        raise UnsupportedMediaType("the body must be application/json")
+        raise UnsupportedMediaType("the body must be application/json in UTF-8")
     body = await _read_body(request, request.app.state.settings.max_body_bytes)
     payload = to_payload(parse_object(body))
     created = await _store(request).put(payload)
