@@ -53,6 +53,7 @@ api = ApiCluster(
         ssl_policy=config.require("sslPolicy"),
         domain_name=config.get("domainName") or None,
         hosted_zone_id=config.get("hostedZoneId") or None,
+        waf_web_acl_arn=config.get("wafWebAclArn") or None,
         protect=protect,
     ),
 )

@@ -50,6 +50,8 @@ class ApiClusterArgs:
     #: A custom domain, as a Route 53 alias record in the given hosted zone.
     domain_name: str | None = None
     hosted_zone_id: str | None = None
+    #: An AWS WAF web ACL in front of the ALB: where a deployer adds rate limits or auth rules.
+    waf_web_acl_arn: str | None = None
     protect: bool = False
 
     def __post_init__(self) -> None:
@@ -364,6 +366,14 @@ class ApiCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+        if args.waf_web_acl_arn:
+            aws.wafv2.WebAclAssociation(
+                f"{name}-waf",
+                resource_arn=alb.arn,
+                web_acl_arn=args.waf_web_acl_arn,
+                opts=child,
+            )
 
         host: pulumi.Output[str] = alb.dns_name
         if args.domain_name:

@@ -23,6 +23,7 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
             "domainName": "api.example.com",
             "hostedZoneId": "Z0123456789ABC",
             "alarmEmail": "oncall@example.com",
+            "wafWebAclArn": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/picus/abc",
         },
     ),
     "dev-prebuilt": (

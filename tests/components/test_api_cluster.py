@@ -274,3 +274,14 @@ def test_the_health_check_and_port_are_what_the_service_serves(stack: Stack) -> 
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_the_waf_hook(stack: Stack) -> None:
+    associations = stack.all("aws:wafv2/webAclAssociation:WebAclAssociation")
+    if "wafWebAclArn" not in stack.overrides:
+        assert associations == []
+        return
+    (association,) = associations
+    alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]
+    assert association["state"]["resourceArn"] == alb["arn"]
+    assert association["state"]["webAclArn"] == stack.overrides["wafWebAclArn"]
