@@ -3,6 +3,7 @@
 
     python3 dev.py serve [--port 8000]   the whole API on http://127.0.0.1:8000
     python3 dev.py test [pytest args]    the whole test suite, on moto and on DynamoDB Local
+    python3 dev.py bench [--quick]       the benchmark against the common designs (bench/)
 
 Python dependencies go into ``.venv`` from the hashed lock files in ``lock/``; the test
 servers (DynamoDB Local, dynalite) into ``node_modules`` from ``package-lock.json``.
@@ -93,10 +94,21 @@ def test(args: list[str]) -> None:
         sys.exit(f"tests failed on: {', '.join(failed)}")
 
 
+def bench(args: list[str]) -> None:
+    ensure_python("dev")
+    ensure_node()
+    if shutil.which("wrk") is None:
+        if os.geteuid() != 0:
+            sys.exit("the benchmark needs wrk: apt-get install wrk")
+        _run("apt-get", "install", "-y", "-qq", "wrk")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "bench.run", *args])
+
+
 def main() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is checked
         sys.exit("Python 3.11 or newer is needed")
-    commands = {"serve": serve, "test": test}
+    commands = {"serve": serve, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -26,7 +27,7 @@ def free_port() -> int:
         return port
 
 
-def wait_until_answers(endpoint: str, deadline_s: float, process: subprocess.Popen[bytes]) -> None:
+def wait_until_answers(endpoint: str, deadline_s: float, process: subprocess.Popen[Any]) -> None:
     client = boto3.client(
         "dynamodb",
         region_name=REGION,

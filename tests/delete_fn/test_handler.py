@@ -37,7 +37,11 @@ def stored_key(ddb_endpoint: str) -> Callable[[], str]:
         key = str(uuid.uuid4())
         client.put_item(
             TableName=TABLE_NAME,
-            Item={PARTITION_KEY: {"S": key}, "payload": {"M": {"a": {"N": "1"}}}},
+            Item={
+                PARTITION_KEY: {"S": key},
+                "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+                "payload": {"M": {"a": {"N": "1"}}},
+            },
         )
         return key
 

@@ -1,0 +1,1 @@
+"""The benchmark: this service side by side with the designs users would pick instead."""

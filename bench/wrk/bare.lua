@@ -1,0 +1,3 @@
+-- The floor: a constant answer, nothing else.
+wrk.method = "GET"
+wrk.path = "/health"
