@@ -103,7 +103,6 @@ def start_ours(endpoint: str, table: str) -> Server:
     """Exactly the container's command: python -m service, its flags from the settings."""
     port = free_port()
     env = {**backend_env(endpoint, table), "PICUS_PORT": str(port), "PICUS_HOST": "127.0.0.1"}
-    env["PICUS_LOG_LEVEL"] = "WARNING"
     return _start("ours", [sys.executable, "-m", "service"], env, port)
 
 

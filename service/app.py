@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-import aioboto3
-from aiobotocore.config import AioConfig
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -16,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from picus.errors import ErrorCode
+from service.dynamodb import dynamodb_client
 from service.errors import ApiError
 from service.middleware import RequestContextMiddleware, RequestLimitsMiddleware
 from service.responses import error_response
@@ -28,16 +27,6 @@ log = logging.getLogger("picus.service")
 
 class State(TypedDict):
     store: Store
-
-
-def client_config(settings: Settings) -> AioConfig:
-    return AioConfig(
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
-        max_pool_connections=settings.max_pool_connections,
-        tcp_keepalive=True,
-    )
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -70,13 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        session = aioboto3.Session()
-        async with session.client(
-            "dynamodb",
-            region_name=settings.region,
-            endpoint_url=settings.endpoint_url,
-            config=client_config(settings),
-        ) as client:
+        async with dynamodb_client(settings) as client:
             yield {"store": Store(client, settings.table_name, settings.store_deadline)}
 
     app = Starlette(

@@ -181,11 +181,16 @@ def write_json(attr: Mapping[str, Any], out: list[str]) -> None:
     elif tag == "NS":
         out.append("[" + ",".join(_number_json(n) for n in v) + "]")
     elif tag == "B":
-        out.append(_dumps(b64encode(v).decode()))
+        out.append(_dumps(_base64(v)))
     elif tag == "BS":
-        out.append(_dumps([b64encode(b).decode() for b in v]))
+        out.append(_dumps([_base64(b) for b in v]))
     else:
         raise ValueError(f"unknown DynamoDB attribute type {tag}")
+
+
+def _base64(value: bytes | str) -> str:
+    # Raw wire JSON carries binaries as base64 text already; botocore would give bytes.
+    return value if isinstance(value, str) else b64encode(value).decode()
 
 
 def item_json(item: dict[str, Any]) -> str:

@@ -1,7 +1,10 @@
 """One process, one shared aioboto3 client, the service's DynamoDB calls as fast as it can:
 the client CPU one call costs. Prints CPU milliseconds per call.
 
-    python -m bench.floors.ddb_client {get,put} CALLS KEYS_FILE
+    python -m bench.floors.ddb_client {get,put} CALLS KEYS_FILE [--tuned]
+
+By default a stock aioboto3 client; ``--tuned`` uses the service's own client (no parameter
+validation, items left in wire JSON), to show what is left of the service's own overhead.
 """
 
 from __future__ import annotations
@@ -11,22 +14,24 @@ import os
 import sys
 import time
 import uuid
+from typing import Any
 
 import aioboto3
 
 from picus.contract import PARTITION_KEY, TABLE_NAME
-from service.app import client_config
+from service.dynamodb import dynamodb_client
 from service.settings import Settings
 
 CONCURRENCY = 64
 
 
-async def main(operation: str, calls: int, keys: list[str]) -> float:
+def stock_client(settings: Settings) -> Any:
+    return aioboto3.Session().client("dynamodb", endpoint_url=settings.endpoint_url)
+
+
+async def main(operation: str, calls: int, keys: list[str], tuned: bool) -> float:
     settings = Settings.from_env()
-    session = aioboto3.Session()
-    async with session.client(
-        "dynamodb", endpoint_url=settings.endpoint_url, config=client_config(settings)
-    ) as client:
+    async with (dynamodb_client if tuned else stock_client)(settings) as client:
         table = os.environ.get("PICUS_TABLE_NAME", TABLE_NAME)
 
         async def one(i: int) -> None:
@@ -62,4 +67,4 @@ if __name__ == "__main__":
     operation, calls, keys_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     with open(keys_file) as f:
         keys = f.read().split()
-    print(f"{asyncio.run(main(operation, calls, keys)):.4f}")
+    print(f"{asyncio.run(main(operation, calls, keys, '--tuned' in sys.argv)):.4f}")
