@@ -72,7 +72,7 @@ class RssSampler:
 
 def wrk(server: Server, script: str, seconds: float, *args: str) -> str:
     command = [
-        "wrk", "-t2", f"-c{CONCURRENCY}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+        "wrk", "-t1", f"-c{CONCURRENCY}", f"-d{seconds}s", "--latency", "--timeout", "10s",
         "-s", str(SCRIPTS / script), server.url, *(["--", *args] if args else []),
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -74,6 +74,31 @@ class ApiClusterArgs:
         return self.stop_timeout - 5
 
 
+def _tcp(
+    rule: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
+    name: str,
+    group: aws.ec2.SecurityGroup,
+    port: int,
+    opts: pulumi.ResourceOptions,
+    *,
+    cidr_ipv4: str | None = None,
+    cidr_ipv6: str | None = None,
+    peer: aws.ec2.SecurityGroup | None = None,
+) -> None:
+    """One TCP port, to or from exactly one CIDR or one other security group."""
+    rule(
+        name,
+        security_group_id=group.id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        cidr_ipv4=cidr_ipv4,
+        cidr_ipv6=cidr_ipv6,
+        referenced_security_group_id=peer.id if peer is not None else None,
+        opts=opts,
+    )
+
+
 class ApiCluster(pulumi.ComponentResource):
     load_balancer_arn: pulumi.Output[str]
     load_balancer_arn_suffix: pulumi.Output[str]
@@ -114,45 +139,47 @@ class ApiCluster(pulumi.ComponentResource):
         self.https = args.certificate_arn is not None
         public_ports = [80, 443] if self.https else [80]
         for port in public_ports:
-            for family, cidr in (("v4", ANYWHERE_V4), ("v6", ANYWHERE_V6)):
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-in-{port}-{family}",
-                    security_group_id=alb_sg.id,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=cidr if family == "v4" else None,
-                    cidr_ipv6=cidr if family == "v6" else None,
-                    opts=child,
-                )
-        aws.vpc.SecurityGroupEgressRule(
+            _tcp(
+                aws.vpc.SecurityGroupIngressRule,
+                f"{name}-alb-in-{port}-v4",
+                alb_sg,
+                port,
+                child,
+                cidr_ipv4=ANYWHERE_V4,
+            )
+            _tcp(
+                aws.vpc.SecurityGroupIngressRule,
+                f"{name}-alb-in-{port}-v6",
+                alb_sg,
+                port,
+                child,
+                cidr_ipv6=ANYWHERE_V6,
+            )
+        _tcp(
+            aws.vpc.SecurityGroupEgressRule,
             f"{name}-alb-to-tasks",
-            security_group_id=alb_sg.id,
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
-            referenced_security_group_id=task_sg.id,
-            opts=child,
+            alb_sg,
+            CONTAINER_PORT,
+            child,
+            peer=task_sg,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        _tcp(
+            aws.vpc.SecurityGroupIngressRule,
             f"{name}-tasks-from-alb",
-            security_group_id=task_sg.id,
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
-            referenced_security_group_id=alb_sg.id,
-            opts=child,
+            task_sg,
+            CONTAINER_PORT,
+            child,
+            peer=alb_sg,
         )
         # Tasks call AWS APIs over HTTPS only: ECR and logs through NAT, DynamoDB through its
         # gateway endpoint.
-        aws.vpc.SecurityGroupEgressRule(
+        _tcp(
+            aws.vpc.SecurityGroupEgressRule,
             f"{name}-tasks-https-out",
-            security_group_id=task_sg.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
+            task_sg,
+            443,
+            child,
             cidr_ipv4=ANYWHERE_V4,
-            opts=child,
         )
 
         # --- load balancer

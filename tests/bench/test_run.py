@@ -1,0 +1,73 @@
+"""The benchmark's machinery, end to end but briefly: every contender starts against dynalite,
+answers the API the same way, and wrk's load is measured."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.latency_proxy import LatencyProxy
+from bench.load import run_load
+from bench.run import seed, traverse
+from bench.servers import (
+    backend_env,
+    start_bare,
+    start_dynalite,
+    start_fastapi,
+    start_flask,
+    start_ours,
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (dev.py bench)")
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str], Path]]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        os.environ[name] = backend_env("", "")[name]
+    process, port = start_dynalite()
+    try:
+        with LatencyProxy(port, delay_ms=1).running() as proxy:
+            endpoint = f"http://127.0.0.1:{proxy.port}"
+            keys = seed(endpoint, "picus_data", 50)
+            keys_file = tmp_path_factory.mktemp("bench") / "keys"
+            keys_file.write_text("\n".join(keys))
+            yield endpoint, keys, keys_file
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.parametrize("start", [start_ours, start_flask, start_fastapi])
+def test_every_contender_serves_the_same_api_under_load(
+    backend: tuple[str, list[str], Path], start: object
+) -> None:
+    endpoint, keys, keys_file = backend
+    server = start(endpoint, "picus_data")  # type: ignore[operator]
+    try:
+        item = httpx.get(f"{server.url}/picus/get/{keys[0]}").json()
+        assert item["object_id"] == keys[0]
+        assert item["payload"]["price"] == 12.5
+        created = httpx.post(f"{server.url}/picus/put", json={"price": 12.5})
+        assert created.status_code == 201
+        assert traverse(server) >= len(keys)
+        result = run_load(server, "get.lua", 1, 0.5, str(keys_file))
+        assert result.errors == 0 and result.requests > 0
+        assert result.cpu_ms_per_request > 0 and result.peak_rss_mb > 10
+        assert run_load(server, "put.lua", 1, 0.5).errors == 0
+    finally:
+        server.stop()
+
+
+def test_the_bare_floor_answers_a_constant() -> None:
+    server = start_bare()
+    try:
+        result = run_load(server, "bare.lua", 1, 0.5)
+        assert result.errors == 0 and result.requests_per_s > 100
+    finally:
+        server.stop()
