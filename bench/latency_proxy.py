@@ -55,10 +55,21 @@ class LatencyProxy:
         loop = asyncio.new_event_loop()
         ready = threading.Event()
 
+        server: asyncio.Server | None = None
+
         async def start() -> None:
+            nonlocal server
             server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
             self.port = server.sockets[0].getsockname()[1]
             ready.set()
+
+        async def stop() -> None:
+            if server is not None:
+                server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()
@@ -67,5 +78,7 @@ class LatencyProxy:
         try:
             yield self
         finally:
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(5)
+            loop.close()

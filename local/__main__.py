@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from picus import contract
-from service.__main__ import uvicorn_config
+from service.__main__ import exit_cleanly_on_sigterm, uvicorn_config
 from service.logs import configure_logging
 from service.settings import Settings
 
@@ -37,7 +37,7 @@ def _has_aws_credentials() -> bool:
 @contextlib.contextmanager
 def dynamodb_backend(settings: Settings) -> Iterator[str]:
     """Points this process's AWS clients at the DynamoDB to use; yields a description."""
-    from local.embedded import embedded_dynamodb, ensure_table
+    from local.embedded import EmbeddedDynamoDB, ensure_table
 
     os.environ.setdefault("AWS_DEFAULT_REGION", settings.region)
     if settings.endpoint_url:
@@ -50,11 +50,18 @@ def dynamodb_backend(settings: Settings) -> Iterator[str]:
     elif _has_aws_credentials():
         yield f"AWS DynamoDB in {settings.region}"
     else:
-        with embedded_dynamodb() as endpoint:
+        embedded = EmbeddedDynamoDB()
+        try:
+            # The API's heaviest import runs while the embedded server boots on the other core.
+            import service.app  # noqa: F401
+
+            endpoint = embedded.endpoint()
             os.environ.update(_LOCAL_CREDENTIALS)
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             ensure_table(settings.table_name, region=settings.region, endpoint_url=endpoint)
             yield f"embedded DynamoDB at {endpoint}"
+        finally:
+            embedded.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    exit_cleanly_on_sigterm()
     with dynamodb_backend(settings) as backend:
         # Imported only now: both read their settings from the environment set up above.
         from delete_fn.handler import handler

@@ -3,26 +3,66 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 from botocore.exceptions import ClientError
 
 from picus.contract import PARTITION_KEY
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class EmbeddedDynamoDB:
+    """moto's DynamoDB (``local.moto_process``) on a free loopback port, in a child process.
+
+    Started at once; ``endpoint()`` waits until it listens, so the caller can do other work
+    (importing the API) while it boots.
+    """
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "local.moto_process"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            # Its own session: Ctrl-C reaches the API, which stops this in order.
+            start_new_session=True,
+        )
+        self._endpoint: str | None = None
+
+    def endpoint(self) -> str:
+        if self._endpoint is None:
+            assert self._process.stdout is not None
+            line = self._process.stdout.readline()
+            if not line.strip().isdigit():
+                raise RuntimeError("the embedded DynamoDB did not start")
+            self._endpoint = f"http://127.0.0.1:{int(line)}"
+        return self._endpoint
+
+    def stop(self) -> None:
+        for pipe in (self._process.stdin, self._process.stdout):
+            if pipe is not None:
+                pipe.close()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
 
 @contextlib.contextmanager
 def embedded_dynamodb() -> Iterator[str]:
-    """Run moto's DynamoDB on a free loopback port; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    """The embedded DynamoDB, started and stopped around the block; yields its endpoint."""
+    embedded = EmbeddedDynamoDB()
     try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
+        yield embedded.endpoint()
     finally:
-        server.stop()
+        embedded.stop()
 
 
 def ensure_table(table_name: str, *, region: str, endpoint_url: str | None) -> bool:

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
-from picus.contract import ALB_LAMBDA_MAX_BYTES, REQUEST_ID_HEADER
-from picus.errors import ErrorCode, error_json
+from picus.contract import ALB_LAMBDA_MAX_BYTES
+from picus.errors import ErrorCode
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, target_for
+from service.middleware import request_id_for
+from service.responses import send_error
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -51,10 +53,12 @@ class LocalAlb:
             await self._invoke(scope, raw_path, receive, send)
 
     async def _invoke(self, scope: Scope, raw_path: str, receive: Receive, send: Send) -> None:
+        # The ALB answers these errors itself; locally they keep the API's one error shape.
+        rid = request_id_for(scope)
         try:
             body = await _read_body(receive, ALB_LAMBDA_MAX_BYTES)
         except _TooLarge:
-            await _error(send, ErrorCode.PAYLOAD_TOO_LARGE, "the request is larger than 1 MB")
+            await send_error(send, ErrorCode.PAYLOAD_TOO_LARGE, "the request is over 1 MB", rid)
             return
         event = build_event(
             method=scope["method"],
@@ -72,11 +76,13 @@ class LocalAlb:
             )
         except MalformedResponse as exc:
             log.error("lambda response malformed: %s", exc)
-            await _error(send, ErrorCode.BAD_GATEWAY, "the function returned a malformed response")
+            await send_error(
+                send, ErrorCode.BAD_GATEWAY, "the function's response is malformed", rid
+            )
             return
         except Exception:
             log.exception("lambda handler raised")
-            await _error(send, ErrorCode.BAD_GATEWAY, "the function failed")
+            await send_error(send, ErrorCode.BAD_GATEWAY, "the function failed", rid)
             return
         await send(
             {
@@ -104,20 +110,3 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-async def _error(send: Send, code: ErrorCode, message: str) -> None:
-    # The ALB answers these itself; locally they keep the API's one error shape.
-    body = error_json(code, message, "")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": int(code.status),
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (REQUEST_ID_HEADER.encode(), b""),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -39,10 +39,15 @@ def _drained(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends the process through SystemExit, so cleanup (finally blocks) runs."""
+    signal.signal(signal.SIGTERM, _drained)
+
+
 def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    signal.signal(signal.SIGTERM, _drained)
+    exit_cleanly_on_sigterm()
     uvicorn.Server(uvicorn_config(settings)).run()
 
 

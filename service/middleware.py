@@ -7,8 +7,9 @@ import time
 from typing import TYPE_CHECKING
 
 from picus.contract import MAX_HEADER_BYTES, MAX_URL_BYTES, REQUEST_ID_HEADER, TRACE_ID_HEADER
-from picus.errors import ErrorCode, error_json
+from picus.errors import ErrorCode
 from picus.request_id import pick_request_id
+from service.responses import send_error
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,10 +30,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = dict(scope["headers"])
-        request_id = pick_request_id(
-            _header(headers, REQUEST_ID_HEADER), _header(headers, TRACE_ID_HEADER)
-        )
+        request_id = request_id_for(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
 
@@ -61,6 +59,12 @@ class RequestContextMiddleware:
             )
 
 
+def request_id_for(scope: Scope) -> str:
+    """The request's id: the caller's X-Request-Id, else the ALB's trace id, else a new one."""
+    headers = dict(scope["headers"])
+    return pick_request_id(_header(headers, REQUEST_ID_HEADER), _header(headers, TRACE_ID_HEADER))
+
+
 def _header(headers: dict[bytes, bytes], name: str) -> str | None:
     value = headers.get(name.encode())
     return value.decode("latin-1") if value is not None else None
@@ -77,31 +81,16 @@ class RequestLimitsMiddleware:
             url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
             header_bytes = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
             if url_bytes > MAX_URL_BYTES:
-                await _refuse(
-                    scope, send, ErrorCode.URI_TOO_LONG, f"the URL is over {MAX_URL_BYTES} bytes"
-                )
+                message = f"the URL is over {MAX_URL_BYTES} bytes"
+                await send_error(send, ErrorCode.URI_TOO_LONG, message, _request_id(scope))
                 return
             if header_bytes > MAX_HEADER_BYTES:
-                await _refuse(
-                    scope,
-                    send,
-                    ErrorCode.HEADERS_TOO_LARGE,
-                    f"the headers are over {MAX_HEADER_BYTES} bytes",
-                )
+                message = f"the headers are over {MAX_HEADER_BYTES} bytes"
+                await send_error(send, ErrorCode.HEADERS_TOO_LARGE, message, _request_id(scope))
                 return
         await self.app(scope, receive, send)
 
 
-async def _refuse(scope: Scope, send: Send, code: ErrorCode, message: str) -> None:
-    body = error_json(code, message, scope.get("state", {}).get("request_id", ""))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": int(code.status),
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def _request_id(scope: Scope) -> str:
+    request_id: str = scope.get("state", {}).get("request_id", "")
+    return request_id

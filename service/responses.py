@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from picus.contract import REQUEST_ID_HEADER
 from picus.errors import ErrorCode, error_json, retry_headers
+
+if TYPE_CHECKING:
+    from starlette.types import Send
 
 JSON = "application/json"
 
@@ -35,3 +39,21 @@ def error_response(
         headers=extra,
         media_type=JSON,
     )
+
+
+async def send_error(send: Send, code: ErrorCode, message: str, request_id: str) -> None:
+    """The API's error shape straight onto an ASGI connection, for code that runs before a
+    Starlette request exists (middleware, the local router)."""
+    body = error_json(code, message, request_id)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(code.status),
+            "headers": [
+                (b"content-type", JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (REQUEST_ID_HEADER.encode(), request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -6,7 +6,6 @@ import contextlib
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,25 +82,11 @@ def dynamodb_local() -> Iterator[str]:
 
 @contextlib.contextmanager
 def moto() -> Iterator[str]:
-    """moto's ThreadedMotoServer, as ``serve`` embeds it, in a child process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.moto_process"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        endpoint = f"http://127.0.0.1:{int(process.stdout.readline())}"
-        wait_until_answers(endpoint, 30, process)
+    """moto's ThreadedMotoServer, embedded as ``serve`` embeds it (a process of its own)."""
+    from local.embedded import embedded_dynamodb
+
+    with embedded_dynamodb() as endpoint:
         yield endpoint
-    finally:
-        for pipe in (process.stdin, process.stdout):
-            if pipe is not None:
-                pipe.close()
-        process.wait(10)
 
 
 BACKENDS = {"moto": moto, "dynamodb-local": dynamodb_local}

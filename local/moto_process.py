@@ -1,8 +1,12 @@
-"""moto's ThreadedMotoServer in a process of its own (its own GIL, so load tests measure the
-API rather than contention with it). Prints its port; runs until stdin closes."""
+"""moto's ThreadedMotoServer in a process of its own: it boots on the other core while the
+API imports, and serves without competing with the API for the GIL.
+
+Prints its port, then runs until its standard input closes.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from moto.server import ThreadedMotoServer
@@ -12,7 +16,8 @@ def main() -> None:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     print(server.get_host_and_port()[1], flush=True)
-    sys.stdin.read()
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.stdin.read()
     server.stop()
 
 
