@@ -46,7 +46,8 @@ class FaultProxy:
     upstream_port: int
     fault: Fault = Fault.NONE
     delay: float = 3.0
-    #: Requests that reached DynamoDB (forwarded), by the operation's name.
+    #: Requests that reached the proxy, and those it passed on to DynamoDB, by operation.
+    received: list[str] = field(default_factory=list)
     forwarded: list[str] = field(default_factory=list)
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
@@ -95,6 +96,7 @@ class FaultProxy:
                 if fault is Fault.BLACK_HOLE:
                     await asyncio.sleep(3600)
                 target = _header(request, b"x-amz-target").rsplit(".", 1)[-1]
+                self.received.append(target)
                 if fault in _ERRORS:
                     status, kind, message = _ERRORS[fault]
                     body = json.dumps({"__type": kind, "message": message}).encode()

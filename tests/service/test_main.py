@@ -57,7 +57,11 @@ def test_sigterm_finishes_in_flight_requests_then_exits(proxy: FaultProxy) -> No
                 pool.submit(httpx.post, f"{url}/picus/put", content=b'{"a": 1}', headers=JSON)
                 for _ in range(8)
             ]
-            time.sleep(slow / 3)
+            # (every one of them inside the service, waiting on the table)
+            deadline = time.monotonic() + 10
+            while proxy.received.count("PutItem") < 8:
+                assert time.monotonic() < deadline, "the requests never reached the table"
+                time.sleep(0.01)
             # when ECS stops the task
             process.send_signal(signal.SIGTERM)
             stopped = time.monotonic()
