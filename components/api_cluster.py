@@ -358,41 +358,33 @@ class ApiCluster(pulumi.ComponentResource):
             max_capacity=args.max_count,
             opts=child,
         )
-        aws.appautoscaling.Policy(
-            f"{name}-cpu",
-            policy_type="TargetTrackingScaling",
-            service_namespace=scaling.service_namespace,
-            scalable_dimension=scaling.scalable_dimension,
-            resource_id=scaling.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=args.cpu_target_percent,
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ECSServiceAverageCPUUtilization"
-                ),
-                scale_in_cooldown=120,
-                scale_out_cooldown=30,
+        tracked: list[tuple[str, str, float, pulumi.Input[str] | None]] = [
+            ("cpu", "ECSServiceAverageCPUUtilization", args.cpu_target_percent, None),
+            (
+                "requests",
+                "ALBRequestCountPerTarget",
+                float(args.requests_per_target),
+                pulumi.Output.concat(alb.arn_suffix, "/", target_group.arn_suffix),
             ),
-            opts=child,
-        )
-        aws.appautoscaling.Policy(
-            f"{name}-requests",
-            policy_type="TargetTrackingScaling",
-            service_namespace=scaling.service_namespace,
-            scalable_dimension=scaling.scalable_dimension,
-            resource_id=scaling.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=float(args.requests_per_target),
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ALBRequestCountPerTarget",
-                    resource_label=pulumi.Output.concat(
-                        alb.arn_suffix, "/", target_group.arn_suffix
+        ]
+        for suffix, metric, target, label in tracked:
+            aws.appautoscaling.Policy(
+                f"{name}-{suffix}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=scaling.service_namespace,
+                scalable_dimension=scaling.scalable_dimension,
+                resource_id=scaling.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=target,
+                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type=metric, resource_label=label
                     ),
+                    # Out fast when load comes, in slowly so a dip does not drop capacity.
+                    scale_in_cooldown=120,
+                    scale_out_cooldown=30,
                 ),
-                scale_in_cooldown=120,
-                scale_out_cooldown=30,
-            ),
-            opts=child,
-        )
+                opts=child,
+            )
 
         if args.waf_web_acl_arn:
             aws.wafv2.WebAclAssociation(

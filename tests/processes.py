@@ -33,15 +33,24 @@ def start_service(endpoint: str, **settings: str) -> tuple[subprocess.Popen[byte
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    try:
+        if wait_healthy(process, f"{url}/health").status_code != 200:
+            raise RuntimeError("the service started unhealthy")
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, url
+
+
+def wait_healthy(process: subprocess.Popen[bytes], health_url: str) -> httpx.Response:
+    """The first answer of a starting process's health endpoint."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                return process, url
+            return httpx.get(health_url)
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
             raise RuntimeError("the service did not start")
         time.sleep(0.05)
 

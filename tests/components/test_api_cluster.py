@@ -4,11 +4,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 import botocore.session
-import httpx
 import pytest
 from botocore.model import Shape
 from botocore.validate import ParamValidator
@@ -25,6 +23,7 @@ from picus.contract import (
 )
 from tests.backends import ROOT
 from tests.components.conftest import Stack, config_of
+from tests.processes import wait_healthy
 
 #: AWS's limit for load balancer and target group names; Pulumi appends 8 characters.
 ELB_NAME_LIMIT = 32
@@ -262,14 +261,7 @@ def test_the_health_check_and_port_are_what_the_service_serves(stack: Stack) -> 
     )
     try:
         url = f"http://{host}:{int(target['port'])}{target['healthCheck']['path']}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(url)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        response = wait_healthy(process, url)
         assert response.status_code == int(target["healthCheck"]["matcher"])
     finally:
         process.terminate()
