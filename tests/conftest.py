@@ -67,7 +67,11 @@ def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
 def settings(ddb_endpoint: str) -> Settings:
     from service.settings import Settings
 
-    return replace(Settings.from_env(), endpoint_url=ddb_endpoint)
+    # Local DynamoDB servers are far slower than DynamoDB: a deadline for them, so that a slow
+    # full-page Scan is not a 503. The fault tests use the production defaults.
+    return replace(
+        Settings.from_env(), endpoint_url=ddb_endpoint, store_deadline=15.0, read_timeout=10.0
+    )
 
 
 @pytest.fixture(scope="session")

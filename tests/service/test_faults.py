@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -19,12 +19,10 @@ from botocore.config import Config
 
 from picus.contract import PARTITION_KEY
 from picus.errors import ErrorCode
+from service.settings import Settings
 from tests.backends import REGION
 from tests.faults import Fault, FaultProxy
 from tests.servers import serving
-
-if TYPE_CHECKING:
-    from service.settings import Settings
 
 JSON = {"content-type": "application/json"}
 FAULTS = [f for f in Fault if f is not Fault.NONE]
@@ -51,8 +49,16 @@ def faulty_api(settings: Settings, proxy: FaultProxy) -> Iterator[str]:
         endpoint_url=proxy.endpoint,
         config=Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2}),
     )
+    production = Settings()
     app = LocalAlb(
-        create_app(replace(settings, endpoint_url=proxy.endpoint)),
+        create_app(
+            replace(
+                settings,
+                endpoint_url=proxy.endpoint,
+                store_deadline=production.store_deadline,
+                read_timeout=production.read_timeout,
+            )
+        ),
         lambda event, context: handle(event, context, client),
     )
     with serving(app) as url:
@@ -112,7 +118,7 @@ def test_a_fault_is_a_bounded_503_and_recovery_needs_no_restart(
         assert http.get(f"{faulty_api}/health").status_code == 200
 
     # then every request ends fast, with a 503 or the correct answer
-    budget = settings.store_deadline + 1.0
+    budget = Settings().store_deadline + 1.0
     lambda_budget = 2 * (1 + 2) + 1.5  # two attempts of connect + read, with backoff
     for (kind, _), (elapsed, response) in zip(requests, outcomes, strict=True):
         assert elapsed < (lambda_budget if kind == "delete" else budget), (kind, elapsed)
@@ -150,7 +156,7 @@ def test_a_fault_is_a_bounded_503_and_recovery_needs_no_restart(
 def test_a_slow_table_within_the_timeout_is_just_slow(
     http: httpx.Client, faulty_api: str, proxy: FaultProxy, settings: Settings
 ) -> None:
-    proxy.delay = settings.read_timeout / 4
+    proxy.delay = Settings().read_timeout / 4
     proxy.set(Fault.SLOW)
     response = put(http, faulty_api, {"slow": True})
     assert response.status_code == 201
@@ -176,7 +182,7 @@ def test_a_put_lost_in_transit_is_not_stored_twice(
     while True:
         page = http.get(
             f"{faulty_api}/picus/list",
-            params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
+            params={"limit": 100, **({"cursor": cursor} if cursor else {})},
         ).json()
         listed += [i for i in page["items"] if i["payload"].get("marker") == marker]
         cursor = page["next_cursor"]

@@ -7,18 +7,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from picus.errors import ErrorCode
+from service.settings import Settings
 from tests.backends import free_port
 from tests.servers import serving
 from tests.service.test_routes import JSON, assert_error
-
-if TYPE_CHECKING:
-    from service.settings import Settings
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 
@@ -57,7 +54,15 @@ def test_a_dead_table_is_a_fast_503_and_health_stays_up(
     from service.app import create_app
 
     endpoint = black_hole if backend == "black_hole" else f"http://127.0.0.1:{free_port()}"
-    app = create_app(replace(settings, endpoint_url=endpoint))
+    production = Settings()
+    app = create_app(
+        replace(
+            settings,
+            endpoint_url=endpoint,
+            store_deadline=production.store_deadline,
+            read_timeout=production.read_timeout,
+        )
+    )
     with serving(app) as url:
         requests = [
             http.build_request("POST", f"{url}/picus/put", content=b'{"a": 1}', headers=JSON),
@@ -67,7 +72,7 @@ def test_a_dead_table_is_a_fast_503_and_health_stays_up(
         for request in requests:
             started = time.monotonic()
             response = http.send(request)
-            assert time.monotonic() - started < settings.store_deadline + 1
+            assert time.monotonic() - started < production.store_deadline + 1
             assert_error(response, ErrorCode.BACKEND_UNAVAILABLE)
             assert response.headers["retry-after"] == "1"
         assert http.get(f"{url}/health").status_code == 200
