@@ -1,4 +1,4 @@
-"""The picus stack: reads config, composes the components, exports what users need.
+"""The picus stack: validates config, composes the components, exports what users need.
 
 Every key is declared with its type, default and description in Pulumi.yaml.
 """
@@ -10,24 +10,47 @@ import pulumi
 from components.alarms import Alarms, AlarmsArgs
 from components.api_cluster import ApiCluster, ApiClusterArgs
 from components.delete_function import DeleteFunction, DeleteFunctionArgs
-from components.image import CpuArchitecture
-from components.network import NatStrategy, Network, NetworkArgs
+from components.naming import stack_prefix
+from components.network import Network, NetworkArgs
+from components.stack_config import ConfigError, load
 from components.table import Table, TableArgs
+from components.traffic_logs import TrafficLogs, TrafficLogsArgs
 
-config = pulumi.Config()
-prefix = f"picus-{pulumi.get_stack()}"
-protect = config.require_bool("protect")
-log_retention_days = config.require_int("logRetentionDays")
+try:
+    config = load(pulumi.Config(), pulumi.get_stack())
+except ConfigError as error:
+    # A RunError is reported as its message alone, without a traceback.
+    raise pulumi.RunError(str(error)) from None
 
+prefix = stack_prefix(config.stack)
 network = Network(
     prefix,
     NetworkArgs(
-        cidr_block=config.require("vpcCidr"),
-        availability_zones=config.require_int("availabilityZones"),
-        nat=NatStrategy(config.require("natGateways")),
+        cidr_block=config.vpc_cidr,
+        availability_zones=config.availability_zones,
+        nat=config.nat,
     ),
 )
-table = Table(prefix, TableArgs(table_name=config.require("tableName"), protect=protect))
+traffic_logs = (
+    TrafficLogs(
+        f"{prefix}-traffic",
+        TrafficLogsArgs(
+            vpc_id=network.vpc_id,
+            retention_days=config.traffic_log_retention_days,
+            force_destroy=not config.protect,
+        ),
+    )
+    if config.traffic_logs
+    else None
+)
+table = Table(
+    prefix,
+    TableArgs(
+        table_name=config.table_name,
+        protect=config.protect,
+        kms_key_arn=config.table_kms_key_arn,
+    ),
+)
 api = ApiCluster(
     f"{prefix}-api",
     ApiClusterArgs(
@@ -37,24 +60,26 @@ api = ApiCluster(
         private_subnet_ids=network.private_subnet_ids,
         table_name=table.name,
         table_arn=table.arn,
-        architecture=CpuArchitecture(config.require("cpuArchitecture")),
-        cpu=config.require_int("cpu"),
-        memory=config.require_int("memory"),
-        desired_count=config.require_int("desiredCount"),
-        min_count=config.require_int("minCount"),
-        max_count=config.require_int("maxCount"),
-        cpu_target_percent=config.require_int("cpuTargetPercent"),
-        requests_per_target=config.require_int("requestsPerTarget"),
-        log_retention_days=log_retention_days,
-        image_uri=config.get("imageUri") or None,
-        deregistration_delay=config.require_int("deregistrationDelay"),
-        health_check_grace_period=config.require_int("healthCheckGracePeriod"),
-        certificate_arn=config.get("certificateArn") or None,
-        ssl_policy=config.require("sslPolicy"),
-        domain_name=config.get("domainName") or None,
-        hosted_zone_id=config.get("hostedZoneId") or None,
-        waf_web_acl_arn=config.get("wafWebAclArn") or None,
-        protect=protect,
+        table_kms_key_arn=config.table_kms_key_arn,
+        architecture=config.architecture,
+        cpu=config.cpu,
+        memory=config.memory,
+        desired_count=config.desired_count,
+        min_count=config.min_count,
+        max_count=config.max_count,
+        cpu_target_percent=config.cpu_target_percent,
+        requests_per_target=config.requests_per_target,
+        log_retention_days=config.log_retention_days,
+        image_uri=config.image_uri,
+        deregistration_delay=config.deregistration_delay,
+        health_check_grace_period=config.health_check_grace_period,
+        certificate_arn=config.certificate_arn,
+        ssl_policy=config.ssl_policy,
+        domain_name=config.domain_name,
+        hosted_zone_id=config.hosted_zone_id,
+        waf_web_acl_arn=config.waf_web_acl_arn,
+        access_logs_bucket=traffic_logs.bucket if traffic_logs else None,
+        protect=config.protect,
     ),
 )
 delete_fn = DeleteFunction(
@@ -62,10 +87,11 @@ delete_fn = DeleteFunction(
     DeleteFunctionArgs(
         table_name=table.name,
         table_arn=table.arn,
+        table_kms_key_arn=config.table_kms_key_arn,
         listener_arns=api.serving_listener_arns,
-        memory_size=config.require_int("lambdaMemory"),
-        timeout=config.require_int("lambdaTimeout"),
-        log_retention_days=log_retention_days,
+        memory_size=config.lambda_memory,
+        timeout=config.lambda_timeout,
+        log_retention_days=config.log_retention_days,
     ),
 )
 Alarms(
@@ -73,10 +99,12 @@ Alarms(
     AlarmsArgs(
         load_balancer_arn_suffix=api.load_balancer_arn_suffix,
         target_group_arn_suffix=api.target_group_arn_suffix,
+        function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
         function_name=delete_fn.function_name,
         table_name=table.name,
-        p99_latency_seconds=config.require_int("p99LatencyMs") / 1000,
-        alarm_email=config.get("alarmEmail") or None,
+        p99_latency_seconds=config.p99_latency_ms / 1000,
+        alarm_email=config.alarm_email,
+        alarm_topic_arn=config.alarm_topic_arn,
     ),
 )
 
@@ -85,5 +113,8 @@ pulumi.export("albDnsName", api.dns_name)
 pulumi.export("tableName", table.name)
 pulumi.export("imageUri", api.image_uri)
 pulumi.export("functionArn", delete_fn.function_arn)
+pulumi.export("functionVersion", delete_fn.function_version)
+pulumi.export("aliasArn", delete_fn.alias_arn)
 pulumi.export("clusterName", api.cluster_name)
 pulumi.export("serviceName", api.service_name)
+pulumi.export("taskDefinitionArn", api.task_definition_arn)

@@ -12,11 +12,16 @@ import pulumi_aws as aws
 class AlarmsArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     target_group_arn_suffix: pulumi.Input[str]
+    #: The DELETE function's target group: it answers 5xx without raising, so Lambda's own
+    #: Errors metric never sees those; the load balancer's count per target group does.
+    function_target_group_arn_suffix: pulumi.Input[str]
     function_name: pulumi.Input[str]
     table_name: pulumi.Input[str]
-    p99_latency_seconds: float = 1.0
-    #: Where alarms are sent: an email address to subscribe to a new topic, or nothing.
-    alarm_email: str | None = None
+    p99_latency_seconds: float
+    #: An email address to subscribe to a new topic.
+    alarm_email: str | None
+    #: An existing topic (a pager, a chat integration) that receives every alarm.
+    alarm_topic_arn: str | None
 
 
 class Alarms(pulumi.ComponentResource):
@@ -27,8 +32,10 @@ class Alarms(pulumi.ComponentResource):
     ) -> None:
         super().__init__("picus:index:Alarms", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        actions: list[pulumi.Output[str]] = []
+        actions: list[pulumi.Input[str]] = []
         self.topic_arn = None
+        if args.alarm_topic_arn:
+            actions.append(args.alarm_topic_arn)
         if args.alarm_email:
             topic = aws.sns.Topic(f"{name}-topic", opts=child)
             aws.sns.TopicSubscription(
@@ -78,7 +85,7 @@ class Alarms(pulumi.ComponentResource):
             "HTTPCode_ELB_5XX_Count",
             alb,
             5,
-            "the load balancer itself answered 5xx",
+            "the load balancer itself answered 5xx (502/504 from a failing or slow target)",
         )
         alarm(
             "target-5xx",
@@ -87,6 +94,14 @@ class Alarms(pulumi.ComponentResource):
             target,
             5,
             "the service answered 5xx",
+        )
+        alarm(
+            "delete-5xx",
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            {**alb, "TargetGroup": args.function_target_group_arn_suffix},
+            5,
+            "the DELETE function answered 5xx",
         )
         alarm(
             "unhealthy",

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.container import CONTAINER_NAME, container_definitions
-from components.fargate import MAX_STOP_TIMEOUT, check_fargate_size
+from components.fargate import MAX_STOP_TIMEOUT
 from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
 from components.policies import (
     ASSUME_ECS_TASKS,
@@ -18,21 +18,24 @@ from components.policies import (
     execution_policy,
     table_policy,
 )
+from components.traffic_logs import ALB_PREFIX
 from picus.contract import ALB_IDLE_TIMEOUT_SECONDS, CONTAINER_PORT, HEALTH_PATH
 
-#: AWS's recommended policy: TLS 1.3, with TLS 1.2 for older clients.
-DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-ANYWHERE_V4, ANYWHERE_V6 = "0.0.0.0/0", "::/0"
+#: The ALB is IPv4 only (ip_address_type "ipv4"), so is every rule that admits clients.
+ANYWHERE = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
 class ApiClusterArgs:
+    """Validated by ``components.stack_config``; defaults live in Pulumi.yaml."""
+
     vpc_id: pulumi.Input[str]
     vpc_cidr: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
     private_subnet_ids: pulumi.Input[list[str]]
     table_name: pulumi.Input[str]
     table_arn: pulumi.Input[str]
+    table_kms_key_arn: str | None
     architecture: CpuArchitecture
     cpu: int
     memory: int
@@ -40,28 +43,22 @@ class ApiClusterArgs:
     min_count: int
     max_count: int
     log_retention_days: int
-    image_uri: str | None = None
-    cpu_target_percent: float = 60.0
-    requests_per_target: int = 1000
-    deregistration_delay: int = 15
-    health_check_grace_period: int = 30
-    certificate_arn: str | None = None
-    ssl_policy: str = DEFAULT_SSL_POLICY
-    #: A custom domain, as a Route 53 alias record in the given hosted zone.
-    domain_name: str | None = None
-    hosted_zone_id: str | None = None
+    image_uri: str | None
+    cpu_target_percent: float
+    requests_per_target: int
+    deregistration_delay: int
+    health_check_grace_period: int
+    certificate_arn: str | None
+    ssl_policy: str
+    #: A custom domain; a Route 53 alias record when its hosted zone is given too.
+    domain_name: str | None
+    hosted_zone_id: str | None
     #: An AWS WAF web ACL in front of the ALB: where a deployer adds rate limits or auth rules.
-    waf_web_acl_arn: str | None = None
-    protect: bool = False
-
-    def __post_init__(self) -> None:
-        check_fargate_size(self.cpu, self.memory)
-        if not 0 < self.min_count <= self.desired_count <= self.max_count:
-            raise ValueError("need 0 < minCount <= desiredCount <= maxCount")
-        if self.domain_name and not self.hosted_zone_id:
-            raise ValueError("domainName needs hostedZoneId")
-        if self.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:
-            raise ValueError("deregistrationDelay must leave room below Fargate's stop timeout")
+    waf_web_acl_arn: str | None
+    #: Where the ALB writes its access logs; None for none.
+    access_logs_bucket: pulumi.Input[str] | None
+    #: Deletion protection on the ALB; the image repository refuses to be deleted with images.
+    protect: bool
 
     @property
     def stop_timeout(self) -> int:
@@ -82,7 +79,6 @@ def _tcp(
     opts: pulumi.ResourceOptions,
     *,
     cidr_ipv4: str | None = None,
-    cidr_ipv6: str | None = None,
     peer: aws.ec2.SecurityGroup | None = None,
 ) -> None:
     """One TCP port, to or from exactly one CIDR or one other security group."""
@@ -93,10 +89,13 @@ def _tcp(
         from_port=port,
         to_port=port,
         cidr_ipv4=cidr_ipv4,
-        cidr_ipv6=cidr_ipv6,
         referenced_security_group_id=peer.id if peer is not None else None,
         opts=opts,
     )
+
+
+def container_insights_log_group(cluster_name: str) -> str:
+    return f"/aws/ecs/containerinsights/{cluster_name}/performance"
 
 
 class ApiCluster(pulumi.ComponentResource):
@@ -107,6 +106,7 @@ class ApiCluster(pulumi.ComponentResource):
     #: The listeners that forward traffic (not the HTTP -> HTTPS redirect).
     serving_listener_arns: list[pulumi.Output[str]]
     target_group_arn_suffix: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
     image_uri: pulumi.Output[str]
@@ -125,7 +125,11 @@ class ApiCluster(pulumi.ComponentResource):
 
         image = ServiceImage(
             f"{name}-image",
-            ServiceImageArgs(architecture=args.architecture, image_uri=args.image_uri),
+            ServiceImageArgs(
+                architecture=args.architecture,
+                image_uri=args.image_uri,
+                force_delete=not args.protect,
+            ),
             opts=child,
         )
 
@@ -141,19 +145,11 @@ class ApiCluster(pulumi.ComponentResource):
         for port in public_ports:
             _tcp(
                 aws.vpc.SecurityGroupIngressRule,
-                f"{name}-alb-in-{port}-v4",
+                f"{name}-alb-in-{port}",
                 alb_sg,
                 port,
                 child,
-                cidr_ipv4=ANYWHERE_V4,
-            )
-            _tcp(
-                aws.vpc.SecurityGroupIngressRule,
-                f"{name}-alb-in-{port}-v6",
-                alb_sg,
-                port,
-                child,
-                cidr_ipv6=ANYWHERE_V6,
+                cidr_ipv4=ANYWHERE,
             )
         _tcp(
             aws.vpc.SecurityGroupEgressRule,
@@ -179,7 +175,7 @@ class ApiCluster(pulumi.ComponentResource):
             task_sg,
             443,
             child,
-            cidr_ipv4=ANYWHERE_V4,
+            cidr_ipv4=ANYWHERE,
         )
 
         # --- load balancer
@@ -187,11 +183,19 @@ class ApiCluster(pulumi.ComponentResource):
             f"{name}-alb",
             internal=False,
             load_balancer_type="application",
+            ip_address_type="ipv4",
             security_groups=[alb_sg.id],
             subnets=args.public_subnet_ids,
             drop_invalid_header_fields=True,
             idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
             enable_deletion_protection=args.protect,
+            access_logs=(
+                aws.lb.LoadBalancerAccessLogsArgs(
+                    bucket=args.access_logs_bucket, prefix=ALB_PREFIX, enabled=True
+                )
+                if args.access_logs_bucket is not None
+                else None
+            ),
             opts=child,
         )
         target_group = aws.lb.TargetGroup(
@@ -278,16 +282,26 @@ class ApiCluster(pulumi.ComponentResource):
             f"{name}-task-policy",
             role=task_role.id,
             policy=pulumi.Output.from_input(args.table_arn).apply(
-                lambda arn: table_policy(arn, SERVICE_TABLE_ACTIONS)
+                lambda arn: table_policy(arn, SERVICE_TABLE_ACTIONS, args.table_kms_key_arn)
             ),
             opts=child,
         )
 
         # --- cluster, task, service
-        cluster = aws.ecs.Cluster(
-            f"{name}-cluster",
-            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+        # Named, not auto-named, so that the log group Container Insights writes to can exist
+        # before the cluster: ours, with its retention, and deleted by `destroy`.
+        cluster_name = f"{name}-cluster"
+        insights_logs = aws.cloudwatch.LogGroup(
+            f"{name}-insights-logs",
+            name=container_insights_log_group(cluster_name),
+            retention_in_days=args.log_retention_days,
             opts=child,
+        )
+        cluster = aws.ecs.Cluster(
+            cluster_name,
+            name=cluster_name,
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[insights_logs]),
         )
         task = aws.ecs.TaskDefinition(
             f"{name}-task",
@@ -314,6 +328,9 @@ class ApiCluster(pulumi.ComponentResource):
                     graceful_shutdown=args.graceful_shutdown,
                 )
             ),
+            # Replacing the task definition keeps the old revision registered: it is what the
+            # deployment circuit breaker rolls back to when the new one fails.
+            skip_destroy=True,
             opts=child,
         )
         service = aws.ecs.Service(
@@ -395,10 +412,13 @@ class ApiCluster(pulumi.ComponentResource):
             )
 
         host: pulumi.Output[str] = alb.dns_name
-        if args.domain_name:
+        if args.domain_name and not args.hosted_zone_id:
+            # The deployer points the domain at albDnsName in their own DNS.
+            host = pulumi.Output.from_input(args.domain_name)
+        elif args.domain_name and args.hosted_zone_id:
             record = aws.route53.Record(
                 f"{name}-domain",
-                zone_id=args.hosted_zone_id or "",
+                zone_id=args.hosted_zone_id,
                 name=args.domain_name,
                 type="A",
                 aliases=[
@@ -417,6 +437,7 @@ class ApiCluster(pulumi.ComponentResource):
         self.zone_id = alb.zone_id
         self.serving_listener_arns = [serving.arn]
         self.target_group_arn_suffix = target_group.arn_suffix
+        self.task_definition_arn = task.arn
         self.cluster_name = cluster.name
         self.service_name = service.name
         self.image_uri = image.image_uri
@@ -426,6 +447,7 @@ class ApiCluster(pulumi.ComponentResource):
                 "dns_name": self.dns_name,
                 "cluster_name": self.cluster_name,
                 "service_name": self.service_name,
+                "task_definition_arn": self.task_definition_arn,
                 "image_uri": self.image_uri,
                 "url": self.url,
             }

@@ -22,20 +22,24 @@ ALIAS = "live"
 
 
 def code_archive() -> pulumi.AssetArchive:
-    """Only the two packages' modules: no tests, caches or anything else from the repo."""
-    return pulumi.AssetArchive(
-        {
-            f"{package}/{path.name}": pulumi.FileAsset(str(path))
-            for package in PACKAGES
-            for path in sorted((ROOT / package).glob("*.py"))
-        }
-    )
+    """Only the two packages' modules: no tests, caches or anything else from the repo.
+
+    Paths are relative to the project folder, where the Pulumi CLI runs the program, so every
+    checkout of one commit gives the same archive.
+    """
+    modules = [
+        f"{package}/{path.name}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).glob("*.py"))
+    ]
+    return pulumi.AssetArchive({module: pulumi.FileAsset(module) for module in modules})
 
 
 @dataclass(frozen=True)
 class DeleteFunctionArgs:
     table_name: pulumi.Input[str]
     table_arn: pulumi.Input[str]
+    table_kms_key_arn: str | None
     #: Every listener that serves traffic gets the routing rules.
     listener_arns: Sequence[pulumi.Input[str]]
     memory_size: int
@@ -46,7 +50,10 @@ class DeleteFunctionArgs:
 class DeleteFunction(pulumi.ComponentResource):
     function_arn: pulumi.Output[str]
     function_name: pulumi.Output[str]
+    #: The version this update published, which the alias must point at after it.
+    function_version: pulumi.Output[str]
     alias_arn: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: DeleteFunctionArgs, opts: pulumi.ResourceOptions | None = None
@@ -69,7 +76,7 @@ class DeleteFunction(pulumi.ComponentResource):
             f"{name}-policy",
             role=role.id,
             policy=pulumi.Output.all(args.table_arn, log_group.arn).apply(
-                lambda a: lambda_policy(a[0], a[1])
+                lambda a: lambda_policy(a[0], a[1], args.table_kms_key_arn)
             ),
             opts=child,
         )
@@ -150,5 +157,13 @@ class DeleteFunction(pulumi.ComponentResource):
 
         self.function_arn = function.arn
         self.function_name = function.name
+        self.function_version = function.version
         self.alias_arn = alias.arn
-        self.register_outputs({"function_arn": self.function_arn, "alias_arn": self.alias_arn})
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.register_outputs(
+            {
+                "function_arn": self.function_arn,
+                "function_version": self.function_version,
+                "alias_arn": self.alias_arn,
+            }
+        )

@@ -17,12 +17,13 @@ FARGATE_SIZES: dict[int, frozenset[int]] = {
 MAX_STOP_TIMEOUT = 120
 
 
-def check_fargate_size(cpu: int, memory: int) -> None:
+def fargate_size_problems(cpu: int, memory: int) -> list[str]:
     allowed = FARGATE_SIZES.get(cpu)
     if allowed is None:
-        raise ValueError(f"Fargate has no {cpu} CPU units; choose one of {sorted(FARGATE_SIZES)}")
+        return [f"Fargate has no {cpu} CPU units; choose one of {sorted(FARGATE_SIZES)}"]
     if memory not in allowed:
-        raise ValueError(
+        return [
             f"Fargate with {cpu} CPU units takes {min(allowed)}..{max(allowed)} MiB "
             f"in steps it defines; {memory} MiB is not one of them"
-        )
+        ]
+    return []

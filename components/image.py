@@ -1,13 +1,19 @@
 """The service's container image: an ECR repository and the image built from the Dockerfile,
-pushed and referenced by digest; or a prebuilt image (CI builds once, every stack deploys it)."""
+pushed and referenced by digest; or a prebuilt image (CI builds once, every stack deploys it).
+
+Three lifecycle rules shape this module. The build's inputs are paths relative to the project
+(Pulumi runs the program from the folder of Pulumi.yaml), so every checkout of one commit gives
+the same resource. The image is pushed by digest, never under a tag, so a rebuild can never
+meet an existing immutable tag, and pushing content that is already there is a no-op. And
+``preview`` builds nothing: a pull request's preview needs neither Docker nor the target
+platform's emulation.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -15,9 +21,11 @@ import pulumi_docker_build as docker_build
 
 from components.policies import repository_arn_from_image
 
-ROOT = Path(__file__).resolve().parent.parent
-
-#: Untagged layers go after a day; at most this many images are kept for rollbacks.
+#: Relative to the project folder, where the Pulumi CLI runs the program.
+BUILD_CONTEXT = "."
+DOCKERFILE = "Dockerfile"
+#: The newest images kept for rollbacks; older ones expire. Images are pushed untagged (by
+#: digest), so no rule may expire untagged images by age: the running one is untagged too.
 KEEP_IMAGES = 20
 
 
@@ -38,17 +46,6 @@ def lifecycle_policy() -> str:
             "rules": [
                 {
                     "rulePriority": 1,
-                    "description": "drop untagged images after a day",
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "sinceImagePushed",
-                        "countUnit": "days",
-                        "countNumber": 1,
-                    },
-                    "action": {"type": "expire"},
-                },
-                {
-                    "rulePriority": 2,
                     "description": f"keep the newest {KEEP_IMAGES} images",
                     "selection": {
                         "tagStatus": "any",
@@ -66,7 +63,9 @@ def lifecycle_policy() -> str:
 class ServiceImageArgs:
     architecture: CpuArchitecture
     #: A prebuilt image by digest; when set nothing is built here.
-    image_uri: str | None = None
+    image_uri: str | None
+    #: Let ``destroy`` delete the repository with its images (stacks that are not protected).
+    force_delete: bool
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -78,12 +77,11 @@ class ServiceImage(pulumi.ComponentResource):
     ) -> None:
         super().__init__("picus:index:ServiceImage", name, {}, opts)
         if args.image_uri is not None:
-            if "@sha256:" not in args.image_uri:
-                raise ValueError("imageUri must name an image by digest (…@sha256:…)")
+            prebuilt = args.image_uri
             partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-            self.image_uri = pulumi.Output.from_input(args.image_uri)
+            self.image_uri = pulumi.Output.from_input(prebuilt)
             self.repository_arn = partition.partition.apply(
-                lambda p: repository_arn_from_image(args.image_uri or "", p)
+                lambda p: repository_arn_from_image(prebuilt, p)
             )
         else:
             child = pulumi.ResourceOptions(parent=self)
@@ -96,6 +94,7 @@ class ServiceImage(pulumi.ComponentResource):
                 encryption_configurations=[
                     aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
                 ],
+                force_delete=args.force_delete,
                 opts=child,
             )
             aws.ecr.LifecyclePolicy(
@@ -109,14 +108,17 @@ class ServiceImage(pulumi.ComponentResource):
             )
             image = docker_build.Image(
                 f"{name}-image",
-                context=docker_build.BuildContextArgs(location=str(ROOT)),
-                dockerfile=docker_build.DockerfileArgs(location=str(ROOT / "Dockerfile")),
+                context=docker_build.BuildContextArgs(location=BUILD_CONTEXT),
+                dockerfile=docker_build.DockerfileArgs(location=DOCKERFILE),
                 platforms=[args.architecture.platform],
-                push=True,
-                # Immutable tags: each build gets its own, the deployment uses the digest.
-                tags=[
-                    repository.repository_url.apply(
-                        lambda url: f"{url}:{pulumi.get_stack()}-{_stamp()}"
+                build_on_preview=False,
+                # No tags: the registry export pushes by digest, which is what the task uses.
+                push=False,
+                exports=[
+                    docker_build.ExportArgs(
+                        registry=docker_build.ExportRegistryArgs(
+                            names=[repository.repository_url], push_by_digest=True
+                        )
                     )
                 ],
                 registries=[
@@ -131,13 +133,3 @@ class ServiceImage(pulumi.ComponentResource):
             self.image_uri = pulumi.Output.concat(repository.repository_url, "@", image.digest)
             self.repository_arn = repository.arn
         self.register_outputs({"image_uri": self.image_uri, "repository_arn": self.repository_arn})
-
-
-def _stamp() -> str:
-    # The source tree's content decides the tag, so an unchanged tree reuses the pushed image.
-    digest = hashlib.sha256()
-    for path in sorted(ROOT.glob("service/*.py")) + sorted(ROOT.glob("picus/*.py")):
-        digest.update(path.read_bytes())
-    for name in ("Dockerfile", "lock/service.txt"):
-        digest.update((ROOT / name).read_bytes())
-    return digest.hexdigest()[:12]

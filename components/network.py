@@ -22,12 +22,6 @@ class NetworkArgs:
     availability_zones: int
     nat: NatStrategy
 
-    def __post_init__(self) -> None:
-        if self.availability_zones < 2:
-            raise ValueError("an ALB needs subnets in at least two availability zones")
-        if self.availability_zones > 8:
-            raise ValueError("the VPC's /20 blocks hold at most 8 zones of two subnets")
-
 
 class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]

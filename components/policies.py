@@ -33,10 +33,35 @@ def assume_role_policy(service: str, account_id: str | None = None) -> str:
     return _document(statement)
 
 
-def table_policy(table_arn: str, actions: tuple[str, ...]) -> str:
-    return _document(
+#: What DynamoDB does with a customer managed key on behalf of a caller that reads and writes.
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+def table_statements(
+    table_arn: str, actions: tuple[str, ...], kms_key_arn: str | None = None
+) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = [
         {"Sid": "TableAccess", "Effect": "Allow", "Action": list(actions), "Resource": table_arn}
-    )
+    ]
+    if kms_key_arn is not None:
+        region = table_arn.split(":")[3]
+        statements.append(
+            {
+                "Sid": "TableKey",
+                "Effect": "Allow",
+                "Action": list(TABLE_KEY_ACTIONS),
+                "Resource": kms_key_arn,
+                # Only through DynamoDB, for this table's region: never the key directly.
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"}
+                },
+            }
+        )
+    return statements
+
+
+def table_policy(table_arn: str, actions: tuple[str, ...], kms_key_arn: str | None = None) -> str:
+    return _document(*table_statements(table_arn, actions, kms_key_arn))
 
 
 def log_writing_statement(log_group_arn: str) -> dict[str, Any]:
@@ -50,14 +75,9 @@ def log_writing_statement(log_group_arn: str) -> dict[str, Any]:
     }
 
 
-def lambda_policy(table_arn: str, log_group_arn: str) -> str:
+def lambda_policy(table_arn: str, log_group_arn: str, kms_key_arn: str | None = None) -> str:
     return _document(
-        {
-            "Sid": "TableAccess",
-            "Effect": "Allow",
-            "Action": list(DELETE_TABLE_ACTIONS),
-            "Resource": table_arn,
-        },
+        *table_statements(table_arn, DELETE_TABLE_ACTIONS, kms_key_arn),
         log_writing_statement(log_group_arn),
     )
 

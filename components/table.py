@@ -1,4 +1,10 @@
-"""The DynamoDB table the service and the Lambda share."""
+"""The DynamoDB table the service and the Lambda share.
+
+Encryption at rest is always on in DynamoDB. Without a configured key the table uses the AWS
+owned key: no cost, no KMS request quota on the request path, nothing to rotate. A customer
+managed key (``tableKmsKeyArn``) is for deployers who must control or audit key use; the roles
+then get exactly the key operations DynamoDB performs for them.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ class TableArgs:
     table_name: str
     #: Deletion protection in AWS and a protected resource in Pulumi.
     protect: bool
+    #: A customer managed KMS key; None for the AWS owned key.
+    kms_key_arn: str | None
 
 
 class Table(pulumi.ComponentResource):
@@ -32,7 +40,13 @@ class Table(pulumi.ComponentResource):
             hash_key=PARTITION_KEY,
             attributes=[aws.dynamodb.TableAttributeArgs(name=PARTITION_KEY, type="S")],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            server_side_encryption=(
+                aws.dynamodb.TableServerSideEncryptionArgs(
+                    enabled=True, kms_key_arn=args.kms_key_arn
+                )
+                if args.kms_key_arn
+                else None
+            ),
             deletion_protection_enabled=args.protect,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

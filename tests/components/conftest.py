@@ -1,38 +1,73 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from components.naming import MAX_STACK_NAME
 from tests.backends import ROOT
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 
-#: Each stack as configured, plus variants that switch on what the stack files leave off.
-VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
-    **{stack: (stack, {}) for stack in STACKS},
-    "prod-https": (
+#: What a deployer sets on a production stack before its first `up` (the stack file cannot
+#: hold an account's certificate or on-call address); the program refuses the stack without.
+PRODUCTION_REQUIRED = {
+    "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+    "domainName": "api.example.com",
+    "hostedZoneId": "Z0123456789ABC",
+    "alarmEmail": "oncall@example.com",
+}
+
+
+def _is_production(stack: str) -> bool:
+    from tests.components.harness import stack_config
+
+    return stack_config(stack, {})["picus:production"] == "true"
+
+
+#: Every stack as its deployer completes it, plus variants that switch on what the stack
+#: files leave off. Each is (stack name, stack file, overrides).
+DEPLOYED: dict[str, tuple[str, str, dict[str, str]]] = {
+    stack: (stack, stack, PRODUCTION_REQUIRED if _is_production(stack) else {}) for stack in STACKS
+}
+VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
+    **DEPLOYED,
+    "prod-waf-topic": (
+        "prod",
         "prod",
         {
-            "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
-            "domainName": "api.example.com",
-            "hostedZoneId": "Z0123456789ABC",
-            "alarmEmail": "oncall@example.com",
+            **PRODUCTION_REQUIRED,
+            "alarmEmail": "",
+            "alarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:pager",
             "wafWebAclArn": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/picus/abc",
         },
     ),
     "dev-prebuilt": (
+        "dev",
         "dev",
         {
             "imageUri": "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "cd" * 32,
             "cpuArchitecture": "X86_64",
         },
     ),
+    "dev-domain-kms-logs": (
+        "dev",
+        "dev",
+        {
+            "domainName": "dev.example.com",
+            "tableKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab",
+            "trafficLogs": "true",
+        },
+    ),
+    # The longest stack name the program accepts, with dev's settings.
+    "longest-name": ("x" * MAX_STACK_NAME, "dev", {}),
 }
 
 
@@ -40,10 +75,14 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
 class Stack:
     variant: str
     stack: str
-    overrides: dict[str, str]
+    config: dict[str, str]
     resources: list[dict[str, Any]]
     exports: dict[str, Any]
     none_applies: list[str]
+
+    def setting(self, key: str) -> str:
+        """A picus config key as the program sees it (declared default, stack file, override)."""
+        return self.config.get(f"picus:{key}", "")
 
     def all(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
@@ -57,33 +96,36 @@ class Stack:
         return next(r for r in self.resources if r["urn"] == urn)
 
 
-def _run(variant: str) -> Stack:
-    stack, overrides = VARIANTS[variant]
+def harness(
+    stack: str, stack_file: str, overrides: dict[str, str], cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """Runs the program under mocks in a process of its own (Pulumi's runtime is global)."""
     args = [f"{k}={v}" for k, v in overrides.items()]
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.components.harness", stack, *args],
-        cwd=ROOT,
+    return subprocess.run(
+        [sys.executable, "-m", "tests.components.harness", f"{stack}@{stack_file}", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(cwd)},
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def _run(variant: str) -> Stack:
+    from tests.components.harness import stack_config
+
+    stack, stack_file, overrides = VARIANTS[variant]
+    result = harness(stack, stack_file, overrides)
     assert result.returncode == 0, f"{variant}: the program failed under mocks\n{result.stderr}"
     data = json.loads(result.stdout)
-    return Stack(
-        variant, stack, overrides, data["resources"], data["exports"], data["none_applies"]
-    )
+    config = stack_config(stack, overrides, stack_file)
+    return Stack(variant, stack, config, data["resources"], data["exports"], data["none_applies"])
 
 
 @pytest.fixture(scope="session")
 def stacks() -> dict[str, Stack]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(VARIANTS, pool.map(_run, VARIANTS), strict=True))
-
-
-def config_of(stack: Stack) -> dict[str, str]:
-    from tests.components.harness import stack_config
-
-    return stack_config(stack.stack, stack.overrides)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,15 +1,18 @@
 """Runs ``__main__.py`` under Pulumi's mocks for one stack and prints every resource as JSON.
 
-    python -m tests.components.harness STACK [KEY=VALUE ...]
+    python -m tests.components.harness STACK[@FILE] [KEY=VALUE ...]
 
-Config is merged as the CLI does: Pulumi.yaml's declared defaults, then Pulumi.STACK.yaml,
-then the overrides. Each stack runs in a process of its own because Pulumi's runtime state is
-global. The mocks fill every computed output the program reads; an ``apply`` that receives
-``None`` (a missing mock output silently resolving to None) is recorded as a violation.
+Config is merged as the CLI does: Pulumi.yaml's declared defaults, then Pulumi.STACK.yaml (or
+Pulumi.FILE.yaml, to try a stack name with another stack's settings), then the overrides. A
+program that refuses its config prints ``{"refused": message}`` and exits 3.
+
+Each stack runs in a process of its own because Pulumi's runtime state is global. The mocks
+fill every computed output the program reads; an ``apply`` that receives ``None`` (a missing mock output silently resolving to None) is recorded as a violation.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import runpy
 import sys
@@ -25,16 +28,20 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 PROJECT = "picus"
+#: The load balancing service's account in eu-west-1, which writes its access logs.
+ELB_ACCOUNT = "156460612806"
 
 
-def stack_config(stack: str, overrides: dict[str, str]) -> dict[str, str]:
+def stack_config(
+    stack: str, overrides: dict[str, str], stack_file: str | None = None
+) -> dict[str, str]:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     config: dict[str, str] = {}
     for key, spec in project.get("config", {}).items():
         if "default" in spec:
             config[f"{PROJECT}:{key}"] = _text(spec["default"])
-    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
-    for key, value in (stack_file.get("config") or {}).items():
+    settings = yaml.safe_load((ROOT / f"Pulumi.{stack_file or stack}.yaml").read_text()) or {}
+    for key, value in (settings.get("config") or {}).items():
         config[key] = _text(value)
     for key, value in overrides.items():
         config[key if ":" in key else f"{PROJECT}:{key}"] = value
@@ -53,10 +60,22 @@ def _arn(service: str, kind: str, name: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}{name}"
 
 
+#: The property pulumi-aws fills by auto-naming, where it is not "name".
+AUTONAMED_FIELD = {"aws:s3/bucket:Bucket": "bucket"}
+
+
+def autoname(name: str) -> str:
+    """As pulumi-aws names a resource: its logical name, "-" and 7 hex characters. The suffix
+    depends on the logical name only, so two stacks' names differ only if their logical names
+    do; a real (random) suffix would hide a name that ignores the stack."""
+    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+
+
 def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """What AWS would fill in after create, for the outputs this program reads."""
-    physical = inputs.get("name") or f"{name}-1a2b3c4"
-    out: dict[str, Any] = {"name": physical}
+    field = AUTONAMED_FIELD.get(typ, "name")
+    physical = inputs.get(field) or autoname(name)
+    out: dict[str, Any] = {field: physical}
     if typ == "aws:ec2/vpc:Vpc":
         out["arn"] = _arn("ec2", "vpc/", "vpc-0123")
     elif typ == "aws:dynamodb/table:Table":
@@ -97,8 +116,8 @@ def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, A
         out["arn"] = _arn("sns", "", physical)
     elif typ == "aws:route53/record:Record":
         out["fqdn"] = inputs["name"]
-    elif typ == "aws:ec2/vpc:Vpc":
-        out["arn"] = _arn("ec2", "vpc/", physical)
+    elif typ == "aws:s3/bucket:Bucket":
+        out["arn"] = f"arn:aws:s3:::{physical}"
     return out
 
 
@@ -118,6 +137,8 @@ class Mocks(pulumi_mocks.Mocks):
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci"}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+        if token == "aws:elb/getServiceAccount:getServiceAccount":
+            return {"arn": f"arn:aws:iam::{ELB_ACCOUNT}:root", "id": ELB_ACCOUNT}, []
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "token", "proxyEndpoint": "x"}, []
         raise NotImplementedError(f"no mock for the invoke {token}")
@@ -137,15 +158,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "name": request.name,
             "parent": request.parent,
             "protect": request.protect,
-            "dependencies": list(request.dependencies),
+            "dependencies": sorted(request.dependencies),
             "ignore_changes": list(request.ignoreChanges),
             "custom": request.custom,
         }
         return response
 
 
-def run(stack: str, overrides: dict[str, str]) -> dict[str, Any]:
-    pulumi.runtime.set_all_config(stack_config(stack, overrides))
+def run(stack: str, overrides: dict[str, str], stack_file: str | None = None) -> dict[str, Any]:
+    pulumi.runtime.set_all_config(stack_config(stack, overrides, stack_file))
     monitor = RecordingMonitor(Mocks())
     pulumi.runtime.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
 
@@ -193,9 +214,15 @@ def _serialize(value: Any) -> Any:
 
 
 def main() -> None:
-    stack, *pairs = sys.argv[1:]
+    target, *pairs = sys.argv[1:]
+    stack, _, stack_file = target.partition("@")
     overrides = dict(pair.split("=", 1) for pair in pairs)
-    print(json.dumps(run(stack, overrides), default=_serialize))
+    try:
+        result = run(stack, overrides, stack_file or None)
+    except pulumi.RunError as refusal:
+        print(json.dumps({"refused": str(refusal)}))
+        sys.exit(3)
+    print(json.dumps(result, default=_serialize))
 
 
 if __name__ == "__main__":

@@ -28,14 +28,32 @@ def test_alarms_watch_what_users_feel(stack: Stack) -> None:
 def test_alarms_notify_the_configured_topic(stack: Stack) -> None:
     alarms = stack.all("aws:cloudwatch/metricAlarm:MetricAlarm")
     topics = stack.all("aws:sns/topic:Topic")
-    if "alarmEmail" not in stack.overrides:
+    expected = [stack.setting("alarmTopicArn")] if stack.setting("alarmTopicArn") else []
+    if not stack.setting("alarmEmail"):
         assert topics == []
-        return
-    (topic,) = topics
-    subscription = stack.one("aws:sns/topicSubscription:TopicSubscription")["state"]
-    assert (subscription["protocol"], subscription["endpoint"]) == (
-        "email",
-        stack.overrides["alarmEmail"],
-    )
+    else:
+        (topic,) = topics
+        subscription = stack.one("aws:sns/topicSubscription:TopicSubscription")["state"]
+        assert (subscription["protocol"], subscription["endpoint"]) == (
+            "email",
+            stack.setting("alarmEmail"),
+        )
+        expected.append(topic["state"]["arn"])
+    if stack.setting("production") == "true":
+        assert expected, f"{stack.variant}: a production stack's alarms reach nobody"
     for alarm in alarms:
-        assert alarm["state"]["alarmActions"] == [topic["state"]["arn"]], alarm["name"]
+        assert alarm["state"]["alarmActions"] == expected, alarm["name"]
+        assert alarm["state"]["okActions"] == expected, alarm["name"]
+
+
+def test_every_target_groups_5xx_alarms(stack: Stack) -> None:
+    # The DELETE function answers its failures as 5xx without raising, so Lambda's Errors
+    # metric stays 0: only the load balancer's per-target-group count sees them.
+    watched = {
+        a["state"]["dimensions"].get("TargetGroup")
+        for a in stack.all("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a["state"]["metricName"] == "HTTPCode_Target_5XX_Count"
+    }
+    groups = {t["state"]["arnSuffix"] for t in stack.all("aws:lb/targetGroup:TargetGroup")}
+    assert len(groups) == 2
+    assert watched == groups

@@ -10,7 +10,8 @@ from components.delete_function import ALIAS, HANDLER
 from local import router
 from picus import routing
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, RULES, Target, target_for
-from tests.components.conftest import Stack, config_of
+from tests.backends import ROOT
+from tests.components.conftest import Stack
 
 
 def function(stack: Stack) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def lambda_target_group(stack: Stack) -> dict[str, Any]:
 
 def test_the_function(stack: Stack) -> None:
     state = function(stack)["state"]
-    config = config_of(stack)
+    config = stack.config
     major, minor = state["runtime"].removeprefix("python").split(".")
     assert (int(major), int(minor)) >= (3, 12)
     assert state["architectures"] == ["arm64"]
@@ -53,7 +54,7 @@ def test_the_handler_string_resolves_inside_the_archive(stack: Stack, tmp_path: 
     # given the archive unpacked alone, as the Lambda runtime would see it
     for name, asset in function(stack)["state"]["code"]["archive"].items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(asset["path"], tmp_path / name)
+        shutil.copy(ROOT / asset["path"], tmp_path / name)
     module, _, attribute = function(stack)["state"]["handler"].rpartition(".")
     probe = (
         "import importlib, os, sys; sys.path.insert(0, os.getcwd());"

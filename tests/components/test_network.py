@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import pytest
-
-from components.network import NatStrategy, NetworkArgs
-from tests.components.conftest import Stack, config_of
+from components.network import NatStrategy
+from tests.components.conftest import Stack
 
 
 def test_subnets_span_the_configured_zones(stack: Stack) -> None:
-    zones = int(config_of(stack)["picus:availabilityZones"])
+    zones = int(stack.config["picus:availabilityZones"])
     assert zones >= 2
     subnets = stack.all("aws:ec2/subnet:Subnet")
     for tier in ("public", "private"):
@@ -19,7 +17,7 @@ def test_subnets_span_the_configured_zones(stack: Stack) -> None:
 
 
 def test_nat_strategy_per_stack(stack: Stack) -> None:
-    config = config_of(stack)
+    config = stack.config
     nats = stack.all("aws:ec2/natGateway:NatGateway")
     zones = int(config["picus:availabilityZones"])
     expected = zones if NatStrategy(config["picus:natGateways"]) is NatStrategy.ONE_PER_AZ else 1
@@ -50,6 +48,8 @@ def test_table_traffic_uses_a_dynamodb_gateway_endpoint(stack: Stack) -> None:
     assert set(endpoint["state"]["routeTableIds"]) == private_tables
 
 
-def test_one_zone_is_refused() -> None:
-    with pytest.raises(ValueError, match="two availability zones"):
-        NetworkArgs("10.0.0.0/16", 1, NatStrategy.SINGLE)
+def test_elastic_ip_addresses_per_stack_are_one_per_nat_gateway(stack: Stack) -> None:
+    # The README's cost table counts these; each costs an hourly public IPv4 charge.
+    eips = stack.all("aws:ec2/eip:Eip")
+    assert len(eips) == len(stack.all("aws:ec2/natGateway:NatGateway"))
+    assert len(eips) == {"dev": 1, "prod": 3}.get(stack.stack, len(eips))

@@ -57,7 +57,8 @@ def _role_policy(stack: Stack, suffix: str) -> dict[str, Any]:
 
 def test_the_task_role_reads_and_writes_only_the_table(stack: Stack) -> None:
     table_arn = stack.one("aws:dynamodb/table:Table")["state"]["arn"]
-    (statement,) = statements(_role_policy(stack, "-task-policy"))
+    statement, *key = statements(_role_policy(stack, "-task-policy"))
+    assert [s["Sid"] for s in key] == (["TableKey"] if stack.setting("tableKmsKeyArn") else [])
     assert sorted(as_list(statement["Action"])) == sorted(SERVICE_TABLE_ACTIONS)
     assert "dynamodb:DeleteItem" not in statement["Action"]
     assert statement["Resource"] == table_arn
@@ -66,7 +67,12 @@ def test_the_task_role_reads_and_writes_only_the_table(stack: Stack) -> None:
 def test_the_lambda_role_deletes_and_logs_only(stack: Stack) -> None:
     table_arn = stack.one("aws:dynamodb/table:Table")["state"]["arn"]
     log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-delete-logs")["state"]
-    table, logs = statements(_role_policy(stack, "-delete-policy"))
+    by_sid = {s["Sid"]: s for s in statements(_role_policy(stack, "-delete-policy"))}
+    expected = {"TableAccess", "WriteOwnLogs"} | (
+        {"TableKey"} if stack.setting("tableKmsKeyArn") else set()
+    )
+    assert set(by_sid) == expected
+    table, logs = by_sid["TableAccess"], by_sid["WriteOwnLogs"]
     assert as_list(table["Action"]) == list(DELETE_TABLE_ACTIONS)
     assert table["Resource"] == table_arn
     assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -78,7 +84,7 @@ def test_the_execution_role_pulls_the_image_and_writes_logs_only(stack: Stack) -
     by_sid = {s["Sid"]: s for s in statements(_role_policy(stack, "-execution-policy"))}
     assert set(by_sid) == {"RegistryLogin", "PullServiceImage", "WriteOwnLogs"}
     assert by_sid["WriteOwnLogs"]["Resource"].startswith(log_group["arn"].removesuffix(":*"))
-    if "imageUri" not in stack.overrides:
+    if not stack.setting("imageUri"):
         repository = stack.one("aws:ecr/repository:Repository")["state"]
         assert by_sid["PullServiceImage"]["Resource"] == repository["arn"]
 

@@ -1,0 +1,237 @@
+"""The stack's configuration, read and validated once, before anything is created.
+
+Every key is declared with its type, default and description in Pulumi.yaml; this module only
+reads them and refuses a stack whose settings contradict each other or are unsafe for its stage,
+with one message naming every key to set. Pulumi runs it on ``preview`` as on ``up``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Protocol, TypeVar
+
+from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
+from components.image import CpuArchitecture
+from components.naming import stack_name_problems, table_name
+from components.network import NatStrategy
+
+#: The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS: Final = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557}
+    | {2922, 3288, 3653}
+)
+_ARN = r"arn:aws[a-z-]*:{service}:[a-z0-9-]+:\d{{12}}:{resource}"
+_FORMATS: Final = {
+    "certificateArn": re.compile(_ARN.format(service="acm", resource=r"certificate/[\w-]+")),
+    "tableKmsKeyArn": re.compile(_ARN.format(service="kms", resource=r"key/[\w-]+")),
+    "alarmTopicArn": re.compile(_ARN.format(service="sns", resource=r"[\w-]+")),
+    "wafWebAclArn": re.compile(_ARN.format(service="wafv2", resource=r"regional/webacl/.+")),
+    "imageUri": re.compile(
+        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}"
+    ),
+    "hostedZoneId": re.compile(r"Z[A-Z0-9]{1,31}"),
+}
+
+
+_Choice = TypeVar("_Choice", NatStrategy, CpuArchitecture)
+
+
+class ConfigError(Exception):
+    """The stack's configuration cannot be deployed; the message names every key to change."""
+
+
+class ConfigSource(Protocol):
+    """What this module needs of ``pulumi.Config``."""
+
+    def get(self, key: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    production: bool
+    protect: bool
+    table_name: str
+    table_kms_key_arn: str | None
+    vpc_cidr: str
+    availability_zones: int
+    nat: NatStrategy
+    architecture: CpuArchitecture
+    cpu: int
+    memory: int
+    desired_count: int
+    min_count: int
+    max_count: int
+    cpu_target_percent: int
+    requests_per_target: int
+    deregistration_delay: int
+    health_check_grace_period: int
+    log_retention_days: int
+    traffic_logs: bool
+    traffic_log_retention_days: int
+    image_uri: str | None
+    certificate_arn: str | None
+    ssl_policy: str
+    domain_name: str | None
+    hosted_zone_id: str | None
+    waf_web_acl_arn: str | None
+    lambda_memory: int
+    lambda_timeout: int
+    p99_latency_ms: int
+    alarm_email: str | None
+    alarm_topic_arn: str | None
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None
+
+
+def load(config: ConfigSource, stack: str) -> StackConfig:
+    """Reads every key (Pulumi.yaml supplies the defaults) and validates the whole stack."""
+    reader = _Reader(config)
+    settings = StackConfig(
+        stack=stack,
+        production=reader.boolean("production"),
+        protect=reader.boolean("protect"),
+        table_name=table_name(stack, reader.text("tableName") or ""),
+        table_kms_key_arn=reader.text("tableKmsKeyArn"),
+        vpc_cidr=reader.required("vpcCidr"),
+        availability_zones=reader.integer("availabilityZones"),
+        nat=reader.choice("natGateways", NatStrategy),
+        architecture=reader.choice("cpuArchitecture", CpuArchitecture),
+        cpu=reader.integer("cpu"),
+        memory=reader.integer("memory"),
+        desired_count=reader.integer("desiredCount"),
+        min_count=reader.integer("minCount"),
+        max_count=reader.integer("maxCount"),
+        cpu_target_percent=reader.integer("cpuTargetPercent"),
+        requests_per_target=reader.integer("requestsPerTarget"),
+        deregistration_delay=reader.integer("deregistrationDelay"),
+        health_check_grace_period=reader.integer("healthCheckGracePeriod"),
+        log_retention_days=reader.integer("logRetentionDays"),
+        traffic_logs=reader.boolean("trafficLogs"),
+        traffic_log_retention_days=reader.integer("trafficLogRetentionDays"),
+        image_uri=reader.text("imageUri"),
+        certificate_arn=reader.text("certificateArn"),
+        ssl_policy=reader.required("sslPolicy"),
+        domain_name=reader.text("domainName"),
+        hosted_zone_id=reader.text("hostedZoneId"),
+        waf_web_acl_arn=reader.text("wafWebAclArn"),
+        lambda_memory=reader.integer("lambdaMemory"),
+        lambda_timeout=reader.integer("lambdaTimeout"),
+        p99_latency_ms=reader.integer("p99LatencyMs"),
+        alarm_email=reader.text("alarmEmail"),
+        alarm_topic_arn=reader.text("alarmTopicArn"),
+    )
+    problems = reader.problems + stack_name_problems(stack) + problems_of(settings, reader.raw)
+    if problems:
+        raise ConfigError(
+            f"the stack {stack!r} cannot be deployed as configured:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    return settings
+
+
+def problems_of(c: StackConfig, raw: dict[str, str]) -> list[str]:
+    """Every contradiction and every stage rule the settings break, each naming its keys."""
+    problems: list[str] = []
+    for key, pattern in _FORMATS.items():
+        value = raw.get(key)
+        if value and not pattern.fullmatch(value):
+            problems.append(f"picus:{key} {value!r} is not of the form {pattern.pattern}")
+    if not 2 <= c.availability_zones <= 8:
+        problems.append(
+            "picus:availabilityZones must be 2..8: an ALB needs two zones, and the VPC's /20 "
+            "blocks hold at most 8 zones of two subnets"
+        )
+    problems += [f"picus:cpu, picus:memory: {p}" for p in fargate_size_problems(c.cpu, c.memory)]
+    if not 0 < c.min_count <= c.desired_count <= c.max_count:
+        problems.append("picus:minCount, desiredCount, maxCount: need 0 < min <= desired <= max")
+    if c.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:
+        problems.append(
+            f"picus:deregistrationDelay must stay below {MAX_STOP_TIMEOUT - 5} s: the container's "
+            "stop timeout (Fargate allows 120 s) must be longer"
+        )
+    for key, days in (
+        ("logRetentionDays", c.log_retention_days),
+        ("trafficLogRetentionDays", c.traffic_log_retention_days),
+    ):
+        if days not in LOG_RETENTION_DAYS:
+            problems.append(f"picus:{key} {days} is not one CloudWatch Logs accepts")
+    if not 128 <= c.lambda_memory <= 10240:
+        problems.append("picus:lambdaMemory must be 128..10240 MB")
+    if not 1 <= c.lambda_timeout <= 900:
+        problems.append("picus:lambdaTimeout must be 1..900 seconds")
+    if c.certificate_arn and not c.domain_name:
+        problems.append(
+            "picus:certificateArn needs picus:domainName: a certificate is for a domain, and "
+            "the load balancer's own *.elb.amazonaws.com name is not on it (set "
+            "picus:hostedZoneId too to have the DNS record created)"
+        )
+    if c.hosted_zone_id and not c.domain_name:
+        problems.append("picus:hostedZoneId needs picus:domainName, the record to create in it")
+    if c.production:
+        missing = [k for k in ("certificateArn", "domainName") if not raw.get(k)]
+        if missing:
+            problems.append(
+                f"{', '.join('picus:' + k for k in missing)}: a production stack serves HTTPS "
+                "only, on its own domain"
+            )
+        if not (c.alarm_email or c.alarm_topic_arn):
+            problems.append(
+                "picus:alarmEmail or picus:alarmTopicArn: a production stack needs someone "
+                "to receive its alarms"
+            )
+        if not c.protect:
+            problems.append("picus:protect must be true in a production stack")
+        if c.min_count < 2:
+            problems.append("picus:minCount must be at least 2 in a production stack")
+    return problems
+
+
+class _Reader:
+    """Reads typed keys, collecting every bad value instead of stopping at the first."""
+
+    def __init__(self, config: ConfigSource) -> None:
+        self._config = config
+        self.raw: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    def text(self, key: str) -> str | None:
+        value = self._config.get(key)
+        if value:
+            self.raw[key] = value
+        return value or None
+
+    def required(self, key: str) -> str:
+        value = self.text(key)
+        if value is None:
+            self.problems.append(f"picus:{key} must be set")
+        return value or ""
+
+    def integer(self, key: str) -> int:
+        value = self.required(key)
+        try:
+            return int(value)
+        except ValueError:
+            if value:
+                self.problems.append(f"picus:{key} {value!r} is not an integer")
+            return 0
+
+    def boolean(self, key: str) -> bool:
+        value = self.required(key)
+        if value not in ("true", "false"):
+            if value:
+                self.problems.append(f"picus:{key} {value!r} is not true or false")
+            return False
+        return value == "true"
+
+    def choice(self, key: str, enum: type[_Choice]) -> _Choice:
+        value = self.required(key)
+        try:
+            return enum(value)
+        except ValueError:
+            choices = ", ".join(str(m.value) for m in enum)
+            self.problems.append(f"picus:{key} {value!r} is not one of {choices}")
+            return next(iter(enum))

@@ -1,0 +1,95 @@
+"""The stack's config is validated once, with one message naming every key to change."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.naming import MAX_STACK_NAME, table_name
+from components.stack_config import ConfigError, StackConfig, load
+from picus.contract import TABLE_NAME
+from tests.components.conftest import PRODUCTION_REQUIRED
+from tests.components.harness import stack_config
+
+
+class Source:
+    """``pulumi.Config`` as the CLI fills it: Pulumi.yaml's defaults, then the stack file."""
+
+    def __init__(self, stack_file: str, **overrides: str) -> None:
+        self.values = stack_config(stack_file, overrides)
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(f"picus:{key}")
+
+
+def refusal(stack_file: str, stack: str | None = None, **overrides: str) -> str:
+    with pytest.raises(ConfigError) as raised:
+        load(Source(stack_file, **overrides), stack or stack_file)
+    return str(raised.value)
+
+
+def test_the_stack_files_as_deployed_are_accepted() -> None:
+    dev = load(Source("dev"), "dev")
+    assert isinstance(dev, StackConfig) and not dev.production
+    prod = load(Source("prod", **PRODUCTION_REQUIRED), "prod")
+    assert prod.production and prod.protect and prod.https
+
+
+def test_table_names_carry_the_stack_except_where_the_contract_is_pinned() -> None:
+    assert load(Source("dev"), "dev").table_name == f"{TABLE_NAME}-dev"
+    assert load(Source("dev"), "qa").table_name == f"{TABLE_NAME}-qa"
+    assert load(Source("prod", **PRODUCTION_REQUIRED), "prod").table_name == TABLE_NAME
+    assert table_name("dev", "") != table_name("prod", TABLE_NAME)
+
+
+def test_production_needs_https_on_its_domain_and_an_alarm_target() -> None:
+    message = refusal("prod")
+    assert "picus:certificateArn, picus:domainName" in message
+    assert "picus:alarmEmail or picus:alarmTopicArn" in message
+    topic = "arn:aws:sns:eu-west-1:123456789012:pager"
+    settings = {**PRODUCTION_REQUIRED, "alarmEmail": "", "alarmTopicArn": topic}
+    assert load(Source("prod", **settings), "prod").alarm_topic_arn == topic
+
+
+def test_production_cannot_be_unprotected_or_single_task() -> None:
+    message = refusal("prod", protect="false", minCount="1", desiredCount="1")
+    assert "picus:protect must be true" in message
+    assert "picus:minCount must be at least 2" in message
+
+
+def test_a_certificate_needs_its_domain() -> None:
+    message = refusal("dev", certificateArn=PRODUCTION_REQUIRED["certificateArn"])
+    assert "picus:certificateArn needs picus:domainName" in message
+    assert "elb.amazonaws.com" in message
+
+
+def test_a_hosted_zone_needs_a_domain_and_a_domain_alone_is_fine() -> None:
+    assert "picus:hostedZoneId needs picus:domainName" in refusal("dev", hostedZoneId="Z0123")
+    assert load(Source("dev", domainName="dev.example.com"), "dev").domain_name
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    message = refusal(
+        "dev",
+        cpu="300",
+        minCount="3",
+        availabilityZones="1",
+        logRetentionDays="10",
+        natGateways="many",
+        imageUri="picus:latest",
+    )
+    for key in ("cpu", "minCount", "availabilityZones", "logRetentionDays", "natGateways"):
+        assert f"picus:{key}" in message, key
+    assert "picus:imageUri 'picus:latest' is not of the form" in message
+
+
+@pytest.mark.parametrize("stack", ["Prod", "dev_1", "-x", "x-", "x" * (MAX_STACK_NAME + 1)])
+def test_stack_names_that_cannot_name_resources_are_refused(stack: str) -> None:
+    assert "stack name" in refusal("dev", stack)
+
+
+def test_malformed_values_name_their_key() -> None:
+    assert "picus:protect 'yes' is not true or false" in refusal("dev", protect="yes")
+    assert "picus:cpu 'big' is not an integer" in refusal("dev", cpu="big")
+    assert "picus:certificateArn" in refusal(
+        "dev", certificateArn="arn:aws:iam::1:x", domainName="a.example.com"
+    )
