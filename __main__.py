@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components import outputs
 from components.alarms import Alarms, AlarmsArgs
 from components.api_cluster import ApiCluster, ApiClusterArgs
 from components.delete_function import DeleteFunction, DeleteFunctionArgs
@@ -108,13 +109,13 @@ Alarms(
     ),
 )
 
-pulumi.export("apiUrl", api.url)
-pulumi.export("albDnsName", api.dns_name)
-pulumi.export("tableName", table.name)
-pulumi.export("imageUri", api.image_uri)
-pulumi.export("functionArn", delete_fn.function_arn)
-pulumi.export("functionVersion", delete_fn.function_version)
-pulumi.export("aliasArn", delete_fn.alias_arn)
-pulumi.export("clusterName", api.cluster_name)
-pulumi.export("serviceName", api.service_name)
-pulumi.export("taskDefinitionArn", api.task_definition_arn)
+pulumi.export(outputs.API_URL, api.url)
+pulumi.export(outputs.ALB_DNS_NAME, api.dns_name)
+pulumi.export(outputs.TABLE_NAME, table.name)
+pulumi.export(outputs.IMAGE_URI, api.image_uri)
+pulumi.export(outputs.FUNCTION_ARN, delete_fn.function_arn)
+pulumi.export(outputs.FUNCTION_VERSION, delete_fn.function_version)
+pulumi.export(outputs.ALIAS_ARN, delete_fn.alias_arn)
+pulumi.export(outputs.CLUSTER_NAME, api.cluster_name)
+pulumi.export(outputs.SERVICE_NAME, api.service_name)
+pulumi.export(outputs.TASK_DEFINITION_ARN, api.task_definition_arn)

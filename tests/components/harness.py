@@ -7,7 +7,8 @@ Pulumi.FILE.yaml, to try a stack name with another stack's settings), then the o
 program that refuses its config prints ``{"refused": message}`` and exits 3.
 
 Each stack runs in a process of its own because Pulumi's runtime state is global. The mocks
-fill every computed output the program reads; an ``apply`` that receives ``None`` (a missing mock output silently resolving to None) is recorded as a violation.
+fill every computed output the program reads; an ``apply`` that receives ``None`` (a missing
+mock output silently resolving to None) is recorded as a violation.
 """
 
 from __future__ import annotations

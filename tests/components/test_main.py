@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
+from components import outputs
 from tests.components.conftest import STACKS, Stack
 
 EXPORTS = {
-    "apiUrl",
-    "albDnsName",
-    "tableName",
-    "imageUri",
-    "functionArn",
-    "functionVersion",
-    "aliasArn",
-    "clusterName",
-    "serviceName",
-    "taskDefinitionArn",
+    value for name, value in vars(outputs).items() if name.isupper() and isinstance(value, str)
 }
 COMPONENTS = {
     "picus:index:Network",

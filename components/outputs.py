@@ -1,0 +1,18 @@
+"""The stack's outputs, by name: what `pulumi stack output` prints and the deploy checks read."""
+
+from __future__ import annotations
+
+from typing import Final
+
+API_URL: Final = "apiUrl"
+ALB_DNS_NAME: Final = "albDnsName"
+TABLE_NAME: Final = "tableName"
+IMAGE_URI: Final = "imageUri"
+FUNCTION_ARN: Final = "functionArn"
+#: The version this `up` published; the alias must point at it afterwards.
+FUNCTION_VERSION: Final = "functionVersion"
+ALIAS_ARN: Final = "aliasArn"
+CLUSTER_NAME: Final = "clusterName"
+SERVICE_NAME: Final = "serviceName"
+#: The revision this `up` registered; the service's deployment must have completed on it.
+TASK_DEFINITION_ARN: Final = "taskDefinitionArn"
