@@ -1,5 +1,8 @@
 # The service image: its locked dependencies in a virtual environment, its code, a non-root user.
-ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+# Pinned by digest, so a rebuild of one commit starts from the same base. To move it:
+#   docker buildx imagetools inspect python:3.12-slim-bookworm --format '{{json .Manifest.Digest}}'
+# and replace the digest below (the tag stays for the reader).
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \

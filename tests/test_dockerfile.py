@@ -41,6 +41,13 @@ def test_multi_stage_from_a_slim_python() -> None:
     assert "slim" in args["PYTHON_IMAGE"]
 
 
+def test_the_base_image_is_pinned_by_digest() -> None:
+    # A tag moves; a digest is the same bytes on every rebuild of the commit.
+    args = dict(a.split("=", 1) for a in instructions("ARG") if "=" in a)
+    assert re.fullmatch(r"python:[\w.-]+@sha256:[0-9a-f]{64}", args["PYTHON_IMAGE"])
+    assert "imagetools inspect" in DOCKERFILE, "how to move the pin"
+
+
 def test_only_the_services_locked_dependencies_are_installed() -> None:
     (install,) = [r for r in instructions("RUN") if "pip install" in r]
     assert "--require-hashes" in install and "service.txt" in install

@@ -26,3 +26,30 @@ def test_every_environment_setting_is_documented() -> None:
 def test_the_two_commands_are_the_ones_ci_runs() -> None:
     assert "python3 dev.py serve" in README and "python3 dev.py test" in README
     assert "python3 dev.py test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_config_table_is_pulumi_yamls() -> None:
+    # Each key's row names its default and the value each stack file gives it.
+    keys = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    stacks = {
+        path.name.split(".")[1]: yaml.safe_load(path.read_text())["config"]
+        for path in sorted(ROOT.glob("Pulumi.*.yaml"))
+    }
+    for key, spec in keys.items():
+        (row,) = [line for line in README.splitlines() if line.startswith(f"| `{key}` |")]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        default = spec["default"]
+        shown = {True: "true", False: "false", "": "(empty)"}.get(default, str(default))
+        assert cells[2] == shown, key
+        for column, stack in enumerate(stacks, start=3):
+            value = stacks[stack].get(f"picus:{key}", default)
+            expected = {True: "true", False: "false", "": "(empty)"}.get(value, str(value))
+            assert cells[column] == expected, f"{key} in {stack}"
+
+
+def test_pyproject_names_only_lock_files_that_exist() -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    named = set(re.findall(r"lock/[\w.-]+\.txt", text))
+    assert named, "pyproject.toml says which lock holds which group"
+    for lock in named:
+        assert (ROOT / lock).is_file(), lock

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `pulumi up` of one stack with a prebuilt image, then deploy/check.py against it: fails unless
+# ECS completed the rollout on the new task definition, the alias points at the new version
+# and the walkthrough passes on the stack's apiUrl.
+#
+#   deploy/up.sh STACK IMAGE_URI
+#
+# The state backend: Pulumi Cloud (PULUMI_ACCESS_TOKEN, optionally PULUMI_ORG) or a
+# self-managed one (PULUMI_BACKEND_URL, e.g. s3://bucket, with PULUMI_SECRETS_PROVIDER, e.g.
+# awskms://alias/picus-pulumi). AWS credentials come from the environment (OIDC in CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stack_name="$1"
+image_uri="$2"
+stack="${PULUMI_ORG:+$PULUMI_ORG/}$stack_name"
+
+if [[ -n "${PULUMI_BACKEND_URL:-}" ]]; then
+    pulumi login "$PULUMI_BACKEND_URL"
+else
+    pulumi login
+fi
+secrets=()
+if [[ -n "${PULUMI_SECRETS_PROVIDER:-}" ]]; then
+    secrets=(--secrets-provider "$PULUMI_SECRETS_PROVIDER")
+fi
+pulumi stack select --create "$stack" "${secrets[@]}"
+pulumi config set imageUri "$image_uri" --stack "$stack"
+pulumi up --yes --skip-preview --stack "$stack"
+pulumi stack output --json --stack "$stack" > "outputs-$stack_name.json"
+.venv/bin/python -m deploy.check "outputs-$stack_name.json"
