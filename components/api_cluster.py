@@ -412,10 +412,7 @@ class ApiCluster(pulumi.ComponentResource):
             )
 
         host: pulumi.Output[str] = alb.dns_name
-        if args.domain_name and not args.hosted_zone_id:
-            # The deployer points the domain at albDnsName in their own DNS.
-            host = pulumi.Output.from_input(args.domain_name)
-        elif args.domain_name and args.hosted_zone_id:
+        if args.domain_name and args.hosted_zone_id:
             record = aws.route53.Record(
                 f"{name}-domain",
                 zone_id=args.hosted_zone_id,
@@ -429,6 +426,9 @@ class ApiCluster(pulumi.ComponentResource):
                 opts=child,
             )
             host = record.fqdn
+        elif args.domain_name:
+            # The deployer points the domain at albDnsName in their own DNS.
+            host = pulumi.Output.from_input(args.domain_name)
 
         self.url = pulumi.Output.concat("https://" if self.https else "http://", host)
         self.load_balancer_arn = alb.arn

@@ -124,7 +124,7 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         alarm_email=reader.text("alarmEmail"),
         alarm_topic_arn=reader.text("alarmTopicArn"),
     )
-    problems = reader.problems + stack_name_problems(stack) + problems_of(settings, reader.raw)
+    problems = reader.problems + stack_name_problems(stack) + problems_of(settings)
     if problems:
         raise ConfigError(
             f"the stack {stack!r} cannot be deployed as configured:\n"
@@ -133,11 +133,19 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
     return settings
 
 
-def problems_of(c: StackConfig, raw: dict[str, str]) -> list[str]:
+def problems_of(c: StackConfig) -> list[str]:
     """Every contradiction and every stage rule the settings break, each naming its keys."""
     problems: list[str] = []
+    formatted = {
+        "certificateArn": c.certificate_arn,
+        "tableKmsKeyArn": c.table_kms_key_arn,
+        "alarmTopicArn": c.alarm_topic_arn,
+        "wafWebAclArn": c.waf_web_acl_arn,
+        "imageUri": c.image_uri,
+        "hostedZoneId": c.hosted_zone_id,
+    }
     for key, pattern in _FORMATS.items():
-        value = raw.get(key)
+        value = formatted[key]
         if value and not pattern.fullmatch(value):
             problems.append(f"picus:{key} {value!r} is not of the form {pattern.pattern}")
     if not 2 <= c.availability_zones <= 8:
@@ -172,7 +180,11 @@ def problems_of(c: StackConfig, raw: dict[str, str]) -> list[str]:
     if c.hosted_zone_id and not c.domain_name:
         problems.append("picus:hostedZoneId needs picus:domainName, the record to create in it")
     if c.production:
-        missing = [k for k in ("certificateArn", "domainName") if not raw.get(k)]
+        missing = [
+            key
+            for key, value in (("certificateArn", c.certificate_arn), ("domainName", c.domain_name))
+            if not value
+        ]
         if missing:
             problems.append(
                 f"{', '.join('picus:' + k for k in missing)}: a production stack serves HTTPS "
@@ -195,14 +207,10 @@ class _Reader:
 
     def __init__(self, config: ConfigSource) -> None:
         self._config = config
-        self.raw: dict[str, str] = {}
         self.problems: list[str] = []
 
     def text(self, key: str) -> str | None:
-        value = self._config.get(key)
-        if value:
-            self.raw[key] = value
-        return value or None
+        return self._config.get(key) or None
 
     def required(self, key: str) -> str:
         value = self.text(key)

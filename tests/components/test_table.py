@@ -40,10 +40,3 @@ def test_encryption_is_the_aws_owned_key_unless_a_key_is_configured(stack: Stack
         assert grant["Condition"]["StringEquals"]["kms:ViaService"] == (
             "dynamodb.eu-west-1.amazonaws.com"
         )
-
-
-def test_protected_stacks_protect_the_table(stack: Stack) -> None:
-    table = stack.one("aws:dynamodb/table:Table")
-    protected = stack.setting("protect") == "true"
-    assert table["state"]["deletionProtectionEnabled"] is protected, stack.variant
-    assert table["protect"] is protected, stack.variant
