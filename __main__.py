@@ -9,8 +9,9 @@ import pulumi
 
 from components import outputs
 from components.alarms import Alarms, AlarmsArgs
-from components.api_cluster import ApiCluster, ApiClusterArgs
 from components.delete_function import DeleteFunction, DeleteFunctionArgs
+from components.fargate_service import FargateService, FargateServiceArgs
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.naming import stack_prefix
 from components.network import Network, NetworkArgs
 from components.stack_config import ConfigError, load
@@ -24,14 +25,7 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 prefix = stack_prefix(config.stack)
-network = Network(
-    prefix,
-    NetworkArgs(
-        cidr_block=config.vpc_cidr,
-        availability_zones=config.availability_zones,
-        nat=config.nat,
-    ),
-)
+network = Network(prefix, NetworkArgs(layout=config.subnet_layout, nat=config.nat))
 traffic_logs = (
     TrafficLogs(
         f"{prefix}-traffic",
@@ -52,13 +46,31 @@ table = Table(
         kms_key_arn=config.table_kms_key_arn,
     ),
 )
-api = ApiCluster(
-    f"{prefix}-api",
-    ApiClusterArgs(
+load_balancer = LoadBalancer(
+    prefix,
+    LoadBalancerArgs(
         vpc_id=network.vpc_id,
-        vpc_cidr=network.cidr_block,
         public_subnet_ids=network.public_subnet_ids,
+        deregistration_delay=config.deregistration_delay,
+        certificate_arn=config.certificate_arn,
+        ssl_policy=config.ssl_policy,
+        domain_name=config.domain_name,
+        hosted_zone_id=config.hosted_zone_id,
+        waf_web_acl_arn=config.waf_web_acl_arn,
+        access_logs_bucket=traffic_logs.bucket if traffic_logs else None,
+        protect=config.protect,
+    ),
+)
+api = FargateService(
+    f"{prefix}-api",
+    FargateServiceArgs(
+        vpc_id=network.vpc_id,
+        vpc_cidr=config.vpc_cidr,
         private_subnet_ids=network.private_subnet_ids,
+        load_balancer_security_group_id=load_balancer.security_group_id,
+        target_group_arn=load_balancer.target_group_arn,
+        request_count_label=load_balancer.request_count_label,
+        deregistration_delay=config.deregistration_delay,
         table_name=table.name,
         table_arn=table.arn,
         table_kms_key_arn=config.table_kms_key_arn,
@@ -70,16 +82,9 @@ api = ApiCluster(
         max_count=config.max_count,
         cpu_target_percent=config.cpu_target_percent,
         requests_per_target=config.requests_per_target,
+        health_check_grace_period=config.health_check_grace_period,
         log_retention_days=config.log_retention_days,
         image_uri=config.image_uri,
-        deregistration_delay=config.deregistration_delay,
-        health_check_grace_period=config.health_check_grace_period,
-        certificate_arn=config.certificate_arn,
-        ssl_policy=config.ssl_policy,
-        domain_name=config.domain_name,
-        hosted_zone_id=config.hosted_zone_id,
-        waf_web_acl_arn=config.waf_web_acl_arn,
-        access_logs_bucket=traffic_logs.bucket if traffic_logs else None,
         protect=config.protect,
     ),
 )
@@ -89,7 +94,7 @@ delete_fn = DeleteFunction(
         table_name=table.name,
         table_arn=table.arn,
         table_kms_key_arn=config.table_kms_key_arn,
-        listener_arns=api.serving_listener_arns,
+        listener_arns=load_balancer.serving_listener_arns,
         memory_size=config.lambda_memory,
         timeout=config.lambda_timeout,
         log_retention_days=config.log_retention_days,
@@ -98,8 +103,8 @@ delete_fn = DeleteFunction(
 Alarms(
     prefix,
     AlarmsArgs(
-        load_balancer_arn_suffix=api.load_balancer_arn_suffix,
-        target_group_arn_suffix=api.target_group_arn_suffix,
+        load_balancer_arn_suffix=load_balancer.arn_suffix,
+        target_group_arn_suffix=load_balancer.target_group_arn_suffix,
         function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
         function_name=delete_fn.function_name,
         table_name=table.name,
@@ -109,8 +114,8 @@ Alarms(
     ),
 )
 
-pulumi.export(outputs.API_URL, api.url)
-pulumi.export(outputs.ALB_DNS_NAME, api.dns_name)
+pulumi.export(outputs.API_URL, load_balancer.url)
+pulumi.export(outputs.ALB_DNS_NAME, load_balancer.dns_name)
 pulumi.export(outputs.TABLE_NAME, table.name)
 pulumi.export(outputs.IMAGE_URI, api.image_uri)
 pulumi.export(outputs.FUNCTION_ARN, delete_fn.function_arn)

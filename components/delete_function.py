@@ -10,7 +10,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.policies import ASSUME_LAMBDA, assume_role_policy, lambda_policy
+from components.policies import ASSUME_LAMBDA, lambda_policy
+from components.roles import service_role
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, RULES, Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,25 +61,16 @@ class DeleteFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("picus:index:DeleteFunction", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", retention_in_days=args.log_retention_days, opts=child
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=account.account_id.apply(
-                lambda a: assume_role_policy(ASSUME_LAMBDA, a)
-            ),
-            opts=child,
-        )
-        policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=pulumi.Output.all(args.table_arn, log_group.arn).apply(
+        role = service_role(
+            name,
+            ASSUME_LAMBDA,
+            pulumi.Output.all(args.table_arn, log_group.arn).apply(
                 lambda a: lambda_policy(a[0], a[1], args.table_kms_key_arn)
             ),
-            opts=child,
+            parent=self,
         )
         function = aws.lambda_.Function(
             f"{name}-fn",
@@ -86,7 +78,7 @@ class DeleteFunction(pulumi.ComponentResource):
             architectures=["arm64"],
             handler=HANDLER,
             code=code_archive(),
-            role=role.arn,
+            role=role.role.arn,
             memory_size=args.memory_size,
             timeout=args.timeout,
             publish=True,
@@ -96,7 +88,7 @@ class DeleteFunction(pulumi.ComponentResource):
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="Text", log_group=log_group.name
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role.policy]),
         )
         alias = aws.lambda_.Alias(
             f"{name}-alias",

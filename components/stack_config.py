@@ -14,7 +14,7 @@ from typing import Final, Protocol, TypeVar
 from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
 from components.image import CpuArchitecture
 from components.naming import stack_name_problems, table_name
-from components.network import NatStrategy
+from components.network import NatStrategy, SubnetLayout
 
 #: The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS: Final = frozenset(
@@ -54,8 +54,7 @@ class StackConfig:
     protect: bool
     table_name: str
     table_kms_key_arn: str | None
-    vpc_cidr: str
-    availability_zones: int
+    subnet_layout: SubnetLayout
     nat: NatStrategy
     architecture: CpuArchitecture
     cpu: int
@@ -83,6 +82,10 @@ class StackConfig:
     alarm_topic_arn: str | None
 
     @property
+    def vpc_cidr(self) -> str:
+        return self.subnet_layout.vpc_cidr
+
+    @property
     def https(self) -> bool:
         return self.certificate_arn is not None
 
@@ -96,8 +99,12 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         protect=reader.boolean("protect"),
         table_name=table_name(stack, reader.text("tableName") or ""),
         table_kms_key_arn=reader.text("tableKmsKeyArn"),
-        vpc_cidr=reader.required("vpcCidr"),
-        availability_zones=reader.integer("availabilityZones"),
+        subnet_layout=SubnetLayout(
+            vpc_cidr=reader.required("vpcCidr"),
+            zones=reader.integer("availabilityZones"),
+            private_mask=reader.integer("privateSubnetCidrMask"),
+            public_mask=reader.integer("publicSubnetCidrMask"),
+        ),
         nat=reader.choice("natGateways", NatStrategy),
         architecture=reader.choice("cpuArchitecture", CpuArchitecture),
         cpu=reader.integer("cpu"),
@@ -148,11 +155,7 @@ def problems_of(c: StackConfig) -> list[str]:
         value = formatted[key]
         if value and not pattern.fullmatch(value):
             problems.append(f"picus:{key} {value!r} is not of the form {pattern.pattern}")
-    if not 2 <= c.availability_zones <= 8:
-        problems.append(
-            "picus:availabilityZones must be 2..8: an ALB needs two zones, and the VPC's /20 "
-            "blocks hold at most 8 zones of two subnets"
-        )
+    problems += c.subnet_layout.problems()
     problems += [f"picus:cpu, picus:memory: {p}" for p in fargate_size_problems(c.cpu, c.memory)]
     if not 0 < c.min_count <= c.desired_count <= c.max_count:
         problems.append("picus:minCount, desiredCount, maxCount: need 0 < min <= desired <= max")

@@ -141,3 +141,11 @@ def stack(stacks: dict[str, Stack], variant: str) -> Stack:
 def policy_of(resource: dict[str, Any]) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(resource["state"]["policy"])
     return document
+
+
+def service_target_group(stack: Stack) -> dict[str, Any]:
+    """The load balancer's target group for the service's tasks (the Lambda's is another)."""
+    (group,) = [
+        t for t in stack.all("aws:lb/targetGroup:TargetGroup") if t["state"]["targetType"] == "ip"
+    ]
+    return group

@@ -23,6 +23,7 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,8 +123,33 @@ def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, A
     return out
 
 
+def awsx_vpc_outputs(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What ``awsx.ec2.Vpc`` returns: ids of a subnet per zone and spec type. Its child
+    resources are created by the awsx provider, which mocks do not run."""
+    zones = int(inputs.get("numberOfAvailabilityZones", 3))
+    types = [spec["type"].lower() for spec in inputs.get("subnetSpecs", [])]
+    ids = {t: [f"subnet-{name}-{t}-{z}" for z in range(zones)] for t in types}
+    return {
+        "vpcId": f"vpc-{autoname(name)}",
+        "privateSubnetIds": ids.get("private", []),
+        "publicSubnetIds": ids.get("public", []),
+        "isolatedSubnetIds": ids.get("isolated", []),
+    }
+
+
+def route_table_of(subnet_id: str) -> str:
+    """The mocked route table associated with a subnet."""
+    return f"rtb-{subnet_id}"
+
+
+#: Multi-language components answer with their outputs only, as their provider would.
+REMOTE_COMPONENTS = {"awsx:ec2:Vpc": awsx_vpc_outputs}
+
+
 class Mocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ in REMOTE_COMPONENTS:
+            return "", REMOTE_COMPONENTS[args.typ](args.name, args.inputs)
         state = {**args.inputs, **computed_outputs(args.typ, args.name, args.inputs)}
         return f"{args.name}-id", state
 
@@ -140,6 +166,10 @@ class Mocks(pulumi_mocks.Mocks):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         if token == "aws:elb/getServiceAccount:getServiceAccount":
             return {"arn": f"arn:aws:iam::{ELB_ACCOUNT}:root", "id": ELB_ACCOUNT}, []
+        if token == "aws:ec2/getRouteTables:getRouteTables":
+            (subnets,) = (f["values"] for f in args.args["filters"])
+            ids = [route_table_of(s) for s in subnets]
+            return {"id": args.args["vpcId"], "ids": ids, "vpcId": args.args["vpcId"]}, []
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "token", "proxyEndpoint": "x"}, []
         raise NotImplementedError(f"no mock for the invoke {token}")
@@ -162,6 +192,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "dependencies": sorted(request.dependencies),
             "ignore_changes": list(request.ignoreChanges),
             "custom": request.custom,
+            "remote": request.remote,
+            "inputs": rpc.deserialize_properties(request.object) if request.remote else {},
         }
         return response
 

@@ -11,7 +11,8 @@ EXPORTS = {
 COMPONENTS = {
     "picus:index:Network",
     "picus:index:Table",
-    "picus:index:ApiCluster",
+    "picus:index:LoadBalancer",
+    "picus:index:FargateService",
     "picus:index:ServiceImage",
     "picus:index:DeleteFunction",
     "picus:index:Alarms",

@@ -1,55 +1,116 @@
+"""What the program asks of ``awsx.ec2.Vpc`` per stack, and what it builds on its outputs."""
+
 from __future__ import annotations
 
-from components.network import NatStrategy
+import ipaddress
+from typing import Any
+
+import pytest
+
+from components.network import MAX_PUBLIC_MASK, NatStrategy, SubnetLayout
 from tests.components.conftest import Stack
+from tests.components.harness import route_table_of
+
+AWSX_VPC = "awsx:ec2:Vpc"
 
 
-def test_subnets_span_the_configured_zones(stack: Stack) -> None:
-    zones = int(stack.config["picus:availabilityZones"])
-    assert zones >= 2
-    subnets = stack.all("aws:ec2/subnet:Subnet")
-    for tier in ("public", "private"):
-        tiered = [s for s in subnets if s["state"]["tags"]["tier"] == tier]
-        assert len(tiered) == zones, f"{stack.variant}: {len(tiered)} {tier} subnets"
-        assert len({s["state"]["availabilityZone"] for s in tiered}) == zones
-    for subnet in subnets:
-        assert subnet["state"]["mapPublicIpOnLaunch"] is False, subnet["name"]
+def vpc(stack: Stack) -> dict[str, Any]:
+    return stack.one(AWSX_VPC)
+
+
+def layout_of(stack: Stack) -> SubnetLayout:
+    return SubnetLayout(
+        vpc_cidr=stack.setting("vpcCidr"),
+        zones=int(stack.setting("availabilityZones")),
+        private_mask=int(stack.setting("privateSubnetCidrMask")),
+        public_mask=int(stack.setting("publicSubnetCidrMask")),
+    )
+
+
+def test_the_vpc_is_awsx_with_the_stacks_zones_and_subnet_layout(stack: Stack) -> None:
+    inputs = vpc(stack)["inputs"]
+    layout = layout_of(stack)
+    assert inputs["cidrBlock"] == layout.vpc_cidr
+    assert inputs["numberOfAvailabilityZones"] == layout.zones >= 2
+    assert inputs["subnetStrategy"] == "Auto"
+    assert inputs["availabilityZoneCidrMask"] == layout.zone_mask
+    specs = {spec["type"]: spec["cidrMask"] for spec in inputs["subnetSpecs"]}
+    assert specs == {"Private": layout.private_mask, "Public": layout.public_mask}
+    # Private first: awsx's Auto strategy allocates in the order given.
+    assert [spec["type"] for spec in inputs["subnetSpecs"]] == ["Private", "Public"]
+    assert inputs["enableDnsHostnames"] is True and inputs["enableDnsSupport"] is True
 
 
 def test_nat_strategy_per_stack(stack: Stack) -> None:
-    config = stack.config
-    nats = stack.all("aws:ec2/natGateway:NatGateway")
-    zones = int(config["picus:availabilityZones"])
-    expected = zones if NatStrategy(config["picus:natGateways"]) is NatStrategy.ONE_PER_AZ else 1
-    assert len(nats) == expected, f"{stack.variant}: {len(nats)} NAT gateways"
+    strategy = vpc(stack)["inputs"]["natGateways"]["strategy"]
+    configured = NatStrategy(stack.setting("natGateways"))
+    assert strategy == configured.awsx.value
     if stack.stack == "prod":
-        assert len(nats) == zones
+        assert strategy == "OnePerAz"
     if stack.stack == "dev":
-        assert len(nats) == 1
-
-
-def test_private_routes_go_through_nat_and_public_through_the_gateway(stack: Stack) -> None:
-    for table in stack.all("aws:ec2/routeTable:RouteTable"):
-        (route,) = table["state"]["routes"]
-        assert route["cidrBlock"] == "0.0.0.0/0"
-        if "-private-" in table["name"]:
-            assert route.get("natGatewayId"), f"{table['name']} has no NAT route"
-        else:
-            assert route.get("gatewayId"), f"{table['name']} has no internet route"
-
-
-def test_table_traffic_uses_a_dynamodb_gateway_endpoint(stack: Stack) -> None:
-    endpoint = stack.one("aws:ec2/vpcEndpoint:VpcEndpoint")
-    assert endpoint["state"]["vpcEndpointType"] == "Gateway"
-    assert endpoint["state"]["serviceName"] == "com.amazonaws.eu-west-1.dynamodb"
-    private_tables = {
-        r["id"] for r in stack.all("aws:ec2/routeTable:RouteTable") if "-private-" in r["name"]
-    }
-    assert set(endpoint["state"]["routeTableIds"]) == private_tables
+        assert strategy == "Single"
 
 
 def test_elastic_ip_addresses_per_stack_are_one_per_nat_gateway(stack: Stack) -> None:
     # The README's cost table counts these; each costs an hourly public IPv4 charge.
-    eips = stack.all("aws:ec2/eip:Eip")
-    assert len(eips) == len(stack.all("aws:ec2/natGateway:NatGateway"))
-    assert len(eips) == {"dev": 1, "prod": 3}.get(stack.stack, len(eips))
+    gateways = NatStrategy(stack.setting("natGateways")).gateways(layout_of(stack).zones)
+    assert gateways == {"dev": 1, "prod": 3}.get(stack.stack, gateways)
+
+
+def test_the_layout_fits_the_vpc_and_what_runs_in_it(stack: Stack) -> None:
+    layout = layout_of(stack)
+    assert layout.problems() == []
+    subnets = [net for pair in layout.subnets() for net in pair]
+    assert len(subnets) == 2 * layout.zones
+    vpc_block = ipaddress.IPv4Network(layout.vpc_cidr)
+    for i, net in enumerate(subnets):
+        assert net.subnet_of(vpc_block)
+        assert not any(net.overlaps(other) for other in subnets[i + 1 :]), net
+    for private, public in layout.subnets():
+        # AWS keeps 5 addresses of each subnet; every task takes one, two during a deployment.
+        assert private.num_addresses - 5 >= 2 * int(stack.setting("maxCount"))
+        assert public.prefixlen <= MAX_PUBLIC_MASK
+
+
+def test_tasks_run_in_the_private_subnets_and_the_alb_in_the_public_ones(stack: Stack) -> None:
+    outputs = vpc(stack)["state"]
+    service = stack.one("aws:ecs/service:Service")["state"]["networkConfiguration"]
+    assert service["subnets"] == outputs["privateSubnetIds"]
+    assert service["assignPublicIp"] is False
+    alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]
+    assert alb["subnets"] == outputs["publicSubnetIds"]
+
+
+def test_table_traffic_uses_a_gateway_endpoint_on_every_private_route_table(stack: Stack) -> None:
+    outputs = vpc(stack)["state"]
+    endpoint = stack.one("aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint["state"]["vpcId"] == outputs["vpcId"]
+    assert endpoint["state"]["vpcEndpointType"] == "Gateway"
+    assert endpoint["state"]["serviceName"] == "com.amazonaws.eu-west-1.dynamodb"
+    expected = sorted(route_table_of(s) for s in outputs["privateSubnetIds"])
+    assert endpoint["state"]["routeTableIds"] == expected
+    assert len(expected) == layout_of(stack).zones
+    assert vpc(stack)["urn"] in endpoint["dependencies"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "complaint"),
+    [
+        (SubnetLayout("10.0.0.0/16", 1, 20, 24), "availabilityZones must be 2..6"),
+        (SubnetLayout("10.0.0.0/16", 3, 18, 18), "do not fit in each zone's /18"),
+        (SubnetLayout("10.0.0.0/24", 2, 26, 28), f"at most /{MAX_PUBLIC_MASK}"),
+        (SubnetLayout("10.0.0.0/16", 2, 24, 20), "at least as large as the public one"),
+        (SubnetLayout("10.0.0.0/33", 2, 20, 24), "not a CIDR block"),
+        (SubnetLayout("10.0.0.0/8", 2, 20, 24), "from /16 to /28"),
+        (SubnetLayout("10.0.0.0/16", 2, 15, 24), "must be 16..28"),
+    ],
+)
+def test_a_layout_that_cannot_be_built_is_refused(layout: SubnetLayout, complaint: str) -> None:
+    (problem,) = layout.problems()
+    assert complaint in problem
+
+
+def test_the_largest_layout_that_fits_is_accepted() -> None:
+    # Three zones in a /16: each zone takes a /18 (16,384 addresses), a /19 and a /19 fill it.
+    assert SubnetLayout("10.0.0.0/16", 3, 19, 19).problems() == []
+    assert SubnetLayout("10.0.0.0/16", 3, 18, 19).problems() != []

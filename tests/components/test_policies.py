@@ -103,10 +103,15 @@ def test_roles_are_assumable_only_by_their_service(stack: Stack) -> None:
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
 
 
-def test_roles_have_no_managed_policies(stack: Stack) -> None:
+def test_each_role_has_one_inline_policy_and_no_managed_ones(stack: Stack) -> None:
     assert stack.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
-    for role in stack.all("aws:iam/role:Role"):
+    policies = stack.all("aws:iam/rolePolicy:RolePolicy")
+    roles = stack.all("aws:iam/role:Role")
+    assert len(roles) == len(policies) == 3
+    for role in roles:
         assert not role["state"].get("managedPolicyArns"), role["name"]
+        (policy,) = [p for p in policies if p["state"]["role"] == role["id"]]
+        assert policy["name"] == role["name"].removesuffix("-role") + "-policy"
 
 
 @pytest.mark.parametrize(

@@ -93,3 +93,9 @@ def test_malformed_values_name_their_key() -> None:
     assert "picus:certificateArn" in refusal(
         "dev", certificateArn="arn:aws:iam::1:x", domainName="a.example.com"
     )
+
+
+def test_a_subnet_layout_that_does_not_fit_is_refused_naming_its_keys() -> None:
+    message = refusal("dev", availabilityZones="4", privateSubnetCidrMask="17")
+    assert "picus:privateSubnetCidrMask, picus:publicSubnetCidrMask" in message
+    assert "each zone's /18" in message

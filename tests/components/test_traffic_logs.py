@@ -17,7 +17,7 @@ def test_traffic_logs_only_where_configured(stack: Stack) -> None:
     bucket = stack.one("aws:s3/bucket:Bucket")["state"]
     assert alb["accessLogs"] == {"bucket": bucket["bucket"], "prefix": ALB_PREFIX, "enabled": True}
     flow = stack.one("aws:ec2/flowLog:FlowLog")["state"]
-    assert flow["vpcId"] == stack.one("aws:ec2/vpc:Vpc")["id"]
+    assert flow["vpcId"] == stack.one("awsx:ec2:Vpc")["state"]["vpcId"]
     assert flow["trafficType"] == "ALL"
     assert flow["logDestination"] == f"{bucket['arn']}/{FLOW_PREFIX}/"
 

@@ -1,0 +1,278 @@
+"""The service on ECS Fargate in the private subnets: its image, security group, roles, logs,
+cluster, task definition, service and autoscaling.
+
+Plain pulumi-aws rather than awsx's FargateService, which attaches AWS managed policies to the
+roles it makes: here each role has one inline policy of exactly what the service does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.container import CONTAINER_NAME, container_definitions
+from components.fargate import MAX_STOP_TIMEOUT
+from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
+from components.load_balancer import ANYWHERE
+from components.policies import (
+    ASSUME_ECS_TASKS,
+    SERVICE_TABLE_ACTIONS,
+    execution_policy,
+    table_policy,
+)
+from components.roles import service_role
+from picus.contract import CONTAINER_PORT
+
+
+@dataclass(frozen=True)
+class FargateServiceArgs:
+    """Validated by ``components.stack_config``; defaults live in Pulumi.yaml."""
+
+    vpc_id: pulumi.Input[str]
+    #: Only the load balancer, inside it, may set X-Forwarded-For.
+    vpc_cidr: str
+    private_subnet_ids: pulumi.Input[list[str]]
+    load_balancer_security_group_id: pulumi.Input[str]
+    target_group_arn: pulumi.Input[str]
+    #: "app/.../targetgroup/..." for the ALBRequestCountPerTarget scaling metric.
+    request_count_label: pulumi.Input[str]
+    deregistration_delay: int
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    table_kms_key_arn: str | None
+    architecture: CpuArchitecture
+    cpu: int
+    memory: int
+    desired_count: int
+    min_count: int
+    max_count: int
+    cpu_target_percent: float
+    requests_per_target: int
+    health_check_grace_period: int
+    log_retention_days: int
+    image_uri: str | None
+    #: Whether the image repository refuses to be deleted while it holds images.
+    protect: bool
+
+    @property
+    def stop_timeout(self) -> int:
+        """SIGTERM comes once the target has drained; the container then has this long."""
+        return min(MAX_STOP_TIMEOUT, self.deregistration_delay + 30)
+
+    @property
+    def graceful_shutdown(self) -> int:
+        """The service stops accepting and finishes in-flight requests within this."""
+        return self.stop_timeout - 5
+
+
+def container_insights_log_group(cluster_name: str) -> str:
+    return f"/aws/ecs/containerinsights/{cluster_name}/performance"
+
+
+class FargateService(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    image_uri: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("picus:index:FargateService", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+
+        image = ServiceImage(
+            f"{name}-image",
+            ServiceImageArgs(
+                architecture=args.architecture,
+                image_uri=args.image_uri,
+                force_delete=not args.protect,
+            ),
+            opts=child,
+        )
+
+        # Internet -> ALB -> tasks, nothing else in. Tasks call AWS APIs over HTTPS only: ECR and
+        # logs through NAT, DynamoDB through its gateway endpoint.
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-task-sg", vpc_id=args.vpc_id, description="picus service tasks", opts=child
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-to-tasks",
+            security_group_id=args.load_balancer_security_group_id,
+            referenced_security_group_id=security_group.id,
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-tasks-from-alb",
+            security_group_id=security_group.id,
+            referenced_security_group_id=args.load_balancer_security_group_id,
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-tasks-https-out",
+            security_group_id=security_group.id,
+            cidr_ipv4=ANYWHERE,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            opts=child,
+        )
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", retention_in_days=args.log_retention_days, opts=child
+        )
+        execution = service_role(
+            f"{name}-execution",
+            ASSUME_ECS_TASKS,
+            pulumi.Output.all(image.repository_arn, log_group.arn).apply(
+                lambda a: execution_policy(a[0], a[1])
+            ),
+            parent=self,
+        )
+        task_role = service_role(
+            f"{name}-task",
+            ASSUME_ECS_TASKS,
+            pulumi.Output.from_input(args.table_arn).apply(
+                lambda arn: table_policy(arn, SERVICE_TABLE_ACTIONS, args.table_kms_key_arn)
+            ),
+            parent=self,
+        )
+
+        # Named, not auto-named, so that the log group Container Insights writes to can exist
+        # before the cluster: ours, with its retention, and deleted by `destroy`.
+        cluster_name = f"{name}-cluster"
+        insights_logs = aws.cloudwatch.LogGroup(
+            f"{name}-insights-logs",
+            name=container_insights_log_group(cluster_name),
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        cluster = aws.ecs.Cluster(
+            cluster_name,
+            name=cluster_name,
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[insights_logs]),
+        )
+        task = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{name}-service",
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                cpu_architecture=args.architecture.value, operating_system_family="LINUX"
+            ),
+            execution_role_arn=execution.role.arn,
+            task_role_arn=task_role.role.arn,
+            container_definitions=pulumi.Output.all(
+                image.image_uri, args.table_name, region, log_group.name
+            ).apply(
+                lambda a: container_definitions(
+                    image=a[0],
+                    table_name=a[1],
+                    region=a[2],
+                    log_group=a[3],
+                    vpc_cidr=args.vpc_cidr,
+                    stop_timeout=args.stop_timeout,
+                    graceful_shutdown=args.graceful_shutdown,
+                )
+            ),
+            # Replacing the task definition keeps the old revision registered: it is what the
+            # deployment circuit breaker rolls back to when the new one fails.
+            skip_destroy=True,
+            opts=child,
+        )
+        service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=cluster.arn,
+            task_definition=task.arn,
+            desired_count=args.desired_count,
+            launch_type="FARGATE",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.private_subnet_ids,
+                security_groups=[security_group.id],
+                assign_public_ip=False,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=args.target_group_arn,
+                    container_name=CONTAINER_NAME,
+                    container_port=CONTAINER_PORT,
+                )
+            ],
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
+            health_check_grace_period_seconds=args.health_check_grace_period,
+            wait_for_steady_state=True,
+            propagate_tags="SERVICE",
+            # A task that starts must be able to write its logs and read the table at once;
+            # autoscaling owns the count once the service exists.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[execution.policy, task_role.policy],
+                ignore_changes=["desiredCount"],
+            ),
+        )
+
+        scaling = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+            min_capacity=args.min_count,
+            max_capacity=args.max_count,
+            opts=child,
+        )
+        tracked: list[tuple[str, str, float, pulumi.Input[str] | None]] = [
+            ("cpu", "ECSServiceAverageCPUUtilization", args.cpu_target_percent, None),
+            (
+                "requests",
+                "ALBRequestCountPerTarget",
+                float(args.requests_per_target),
+                args.request_count_label,
+            ),
+        ]
+        for suffix, metric, target, label in tracked:
+            aws.appautoscaling.Policy(
+                f"{name}-{suffix}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=scaling.service_namespace,
+                scalable_dimension=scaling.scalable_dimension,
+                resource_id=scaling.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=target,
+                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type=metric, resource_label=label
+                    ),
+                    # Out fast when load comes, in slowly so a dip does not drop capacity.
+                    scale_in_cooldown=120,
+                    scale_out_cooldown=30,
+                ),
+                opts=child,
+            )
+
+        self.cluster_name = cluster.name
+        self.service_name = service.name
+        self.task_definition_arn = task.arn
+        self.image_uri = image.image_uri
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "service_name": self.service_name,
+                "task_definition_arn": self.task_definition_arn,
+                "image_uri": self.image_uri,
+            }
+        )

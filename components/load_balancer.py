@@ -1,0 +1,193 @@
+"""The internet-facing Application Load Balancer: its security group, the service's target group,
+the listeners (HTTPS with an HTTP redirect, or HTTP alone), the optional WAF and DNS record.
+
+Routes to the Lambda are listener rules that ``DeleteFunction`` adds to ``serving_listener_arns``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.traffic_logs import ALB_PREFIX
+from picus.contract import ALB_IDLE_TIMEOUT_SECONDS, CONTAINER_PORT, HEALTH_PATH
+
+#: The ALB is IPv4 only (ip_address_type "ipv4"), so is every rule that admits clients.
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    """Validated by ``components.stack_config``; defaults live in Pulumi.yaml."""
+
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[list[str]]
+    #: Seconds a deregistered task keeps its in-flight requests before the ALB drops them.
+    deregistration_delay: int
+    certificate_arn: str | None
+    ssl_policy: str
+    #: A custom domain; a Route 53 alias record when its hosted zone is given too.
+    domain_name: str | None
+    hosted_zone_id: str | None
+    #: An AWS WAF web ACL in front of the ALB: where a deployer adds rate limits or auth rules.
+    waf_web_acl_arn: str | None
+    #: Where the ALB writes its access logs; None for none.
+    access_logs_bucket: pulumi.Input[str] | None
+    #: Deletion protection.
+    protect: bool
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    security_group_id: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    #: The listeners that forward traffic (not the HTTP -> HTTPS redirect).
+    serving_listener_arns: list[pulumi.Output[str]]
+    #: The service's target group, known only once a listener forwards to it: ECS refuses to
+    #: create a service on a target group no load balancer uses.
+    target_group_arn: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
+    #: The service's target group as the ALBRequestCountPerTarget metric names it.
+    request_count_label: pulumi.Output[str]
+    #: Where clients reach the API: the custom domain if any, else the ALB's name.
+    url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("picus:index:LoadBalancer", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        https = args.certificate_arn is not None
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-alb-sg", vpc_id=args.vpc_id, description="picus ALB", opts=child
+        )
+        for port in [80, 443] if https else [80]:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-alb-in-{port}",
+                security_group_id=security_group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=ANYWHERE,
+                opts=child,
+            )
+
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            internal=False,
+            load_balancer_type="application",
+            ip_address_type="ipv4",
+            security_groups=[security_group.id],
+            subnets=args.public_subnet_ids,
+            drop_invalid_header_fields=True,
+            idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
+            enable_deletion_protection=args.protect,
+            access_logs=(
+                aws.lb.LoadBalancerAccessLogsArgs(
+                    bucket=args.access_logs_bucket, prefix=ALB_PREFIX, enabled=True
+                )
+                if args.access_logs_bucket is not None
+                else None
+            ),
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            target_type="ip",
+            port=CONTAINER_PORT,
+            protocol="HTTP",
+            vpc_id=args.vpc_id,
+            deregistration_delay=args.deregistration_delay,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                path=HEALTH_PATH,
+                port="traffic-port",
+                protocol="HTTP",
+                matcher="200",
+                interval=10,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+            opts=child,
+        )
+        forward = [
+            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+        ]
+        if https:
+            serving = aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=alb.arn,
+                port=443,
+                protocol="HTTPS",
+                certificate_arn=args.certificate_arn,
+                ssl_policy=args.ssl_policy,
+                default_actions=forward,
+                opts=child,
+            )
+            aws.lb.Listener(
+                f"{name}-http-redirect",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[
+                    aws.lb.ListenerDefaultActionArgs(
+                        type="redirect",
+                        redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                            protocol="HTTPS", port="443", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+                opts=child,
+            )
+        else:
+            serving = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=forward,
+                opts=child,
+            )
+
+        if args.waf_web_acl_arn:
+            aws.wafv2.WebAclAssociation(
+                f"{name}-waf", resource_arn=alb.arn, web_acl_arn=args.waf_web_acl_arn, opts=child
+            )
+
+        host: pulumi.Output[str] = alb.dns_name
+        if args.domain_name and args.hosted_zone_id:
+            record = aws.route53.Record(
+                f"{name}-domain",
+                zone_id=args.hosted_zone_id,
+                name=args.domain_name,
+                type="A",
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True
+                    )
+                ],
+                opts=child,
+            )
+            host = record.fqdn
+        elif args.domain_name:
+            # The deployer points the domain at albDnsName in their own DNS.
+            host = pulumi.Output.from_input(args.domain_name)
+
+        self.security_group_id = security_group.id
+        self.arn_suffix = alb.arn_suffix
+        self.dns_name = alb.dns_name
+        self.serving_listener_arns = [serving.arn]
+        self.target_group_arn = pulumi.Output.all(target_group.arn, serving.arn).apply(
+            lambda arns: arns[0]
+        )
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.request_count_label = pulumi.Output.concat(
+            alb.arn_suffix, "/", target_group.arn_suffix
+        )
+        self.url = pulumi.Output.concat("https://" if https else "http://", host)
+        self.register_outputs(
+            {"dns_name": self.dns_name, "url": self.url, "target_group_arn": self.target_group_arn}
+        )

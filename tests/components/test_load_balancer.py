@@ -1,0 +1,117 @@
+"""The load balancer: listeners, the service's target group, the domain and the WAF hook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from picus.contract import (
+    ALB_IDLE_TIMEOUT_SECONDS,
+    CONTAINER_PORT,
+    HEALTH_PATH,
+    SERVICE_KEEP_ALIVE_SECONDS,
+)
+from tests.backends import ROOT
+from tests.components.conftest import Stack, service_target_group
+from tests.processes import wait_healthy
+
+
+def test_the_load_balancer(stack: Stack) -> None:
+    alb = stack.one("aws:lb/loadBalancer:LoadBalancer")
+    state = alb["state"]
+    assert state["internal"] is False
+    assert state["dropInvalidHeaderFields"] is True
+    assert state["idleTimeout"] == ALB_IDLE_TIMEOUT_SECONDS < SERVICE_KEEP_ALIVE_SECONDS
+    assert state["subnets"] == stack.one("awsx:ec2:Vpc")["state"]["publicSubnetIds"]
+
+
+def test_the_target_group_checks_what_the_service_serves(stack: Stack) -> None:
+    state = service_target_group(stack)["state"]
+    assert state["port"] == CONTAINER_PORT
+    assert state["healthCheck"]["path"] == HEALTH_PATH
+    assert 5 <= state["deregistrationDelay"] <= 30
+
+
+def test_listeners(stack: Stack) -> None:
+    listeners = {
+        r["name"].rsplit("-", 1)[-1]: r["state"] for r in stack.all("aws:lb/listener:Listener")
+    }
+    if stack.setting("certificateArn"):
+        assert set(listeners) == {"https", "redirect"}
+        https = listeners["https"]
+        assert (https["port"], https["protocol"]) == (443, "HTTPS")
+        assert https["certificateArn"] == stack.setting("certificateArn")
+        assert "TLS13" in https["sslPolicy"]
+        (redirect,) = listeners["redirect"]["defaultActions"]
+        assert redirect["redirect"]["statusCode"] == "HTTP_301"
+        assert redirect["redirect"]["protocol"] == "HTTPS"
+    else:
+        assert set(listeners) == {"http"}
+        assert (listeners["http"]["port"], listeners["http"]["protocol"]) == (80, "HTTP")
+
+
+def test_the_custom_domain(stack: Stack) -> None:
+    records = stack.all("aws:route53/record:Record")
+    domain = stack.setting("domainName")
+    scheme = "https" if stack.setting("certificateArn") else "http"
+    if not domain:
+        assert records == []
+        assert stack.exports["apiUrl"] == f"http://{stack.exports['albDnsName']}"
+        return
+    assert stack.exports["apiUrl"] == f"{scheme}://{domain}"
+    if not stack.setting("hostedZoneId"):
+        assert records == [], "without a hosted zone the deployer's own DNS holds the record"
+        return
+    (record,) = records
+    alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]
+    assert record["state"]["zoneId"] == stack.setting("hostedZoneId")
+    assert record["state"]["name"] == domain
+    assert record["state"]["aliases"][0]["name"] == alb["dnsName"]
+
+
+def test_the_health_check_and_port_are_what_the_service_serves(stack: Stack) -> None:
+    # The container's own command, on the port and path the target group will use.
+    target = service_target_group(stack)["state"]
+    host = "127.0.0.3"
+    env = {**os.environ, "PICUS_HOST": host, "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"}
+    env.pop("PICUS_PORT", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://{host}:{int(target['port'])}{target['healthCheck']['path']}"
+        response = wait_healthy(process, url)
+        assert response.status_code == int(target["healthCheck"]["matcher"])
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_waf_hook(stack: Stack) -> None:
+    associations = stack.all("aws:wafv2/webAclAssociation:WebAclAssociation")
+    if not stack.setting("wafWebAclArn"):
+        assert associations == []
+        return
+    (association,) = associations
+    alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]
+    assert association["state"]["resourceArn"] == alb["arn"]
+    assert association["state"]["webAclArn"] == stack.setting("wafWebAclArn")
+
+
+def test_the_service_is_created_only_once_a_listener_forwards_to_its_target_group(
+    stack: Stack,
+) -> None:
+    # ECS refuses a service whose target group no load balancer uses yet.
+    service = stack.one("aws:ecs/service:Service")
+    serving = [
+        r["urn"]
+        for r in stack.all("aws:lb/listener:Listener")
+        if r["state"]["defaultActions"][0]["type"] == "forward"
+    ]
+    assert len(serving) == 1
+    assert serving[0] in service["dependencies"]
