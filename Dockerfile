@@ -8,8 +8,17 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY lock/service.txt /tmp/service.txt
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: -r /tmp/service.txt
+# Behind a TLS-inspecting proxy, hand the build its CA as a secret (never a layer):
+#   docker build --secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt .
+# pip then trusts it on top of the image's own bundle.
+RUN --mount=type=secret,id=ca-bundle \
+    cert=/etc/ssl/certs/ca-certificates.crt \
+    && if [ -s /run/secrets/ca-bundle ]; then \
+        cat "$cert" /run/secrets/ca-bundle > /tmp/ca-bundle.pem && cert=/tmp/ca-bundle.pem; \
+    fi \
+    && python -m venv /opt/venv \
+    && PIP_CERT="$cert" /opt/venv/bin/pip install --no-cache-dir --require-hashes \
+        --only-binary=:all: -r /tmp/service.txt
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
