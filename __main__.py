@@ -9,6 +9,7 @@ import pulumi
 
 from components import outputs
 from components.alarms import Alarms, AlarmsArgs
+from components.dashboard import Dashboard, DashboardArgs
 from components.delete_function import DeleteFunction, DeleteFunctionArgs
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -100,7 +101,7 @@ delete_fn = DeleteFunction(
         log_retention_days=config.log_retention_days,
     ),
 )
-Alarms(
+alarms = Alarms(
     prefix,
     AlarmsArgs(
         load_balancer_arn_suffix=load_balancer.arn_suffix,
@@ -111,6 +112,19 @@ Alarms(
         p99_latency_seconds=config.p99_latency_ms / 1000,
         alarm_email=config.alarm_email,
         alarm_topic_arn=config.alarm_topic_arn,
+    ),
+)
+dashboard = Dashboard(
+    prefix,
+    DashboardArgs(
+        load_balancer_arn_suffix=load_balancer.arn_suffix,
+        service_target_group_arn_suffix=load_balancer.target_group_arn_suffix,
+        function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
+        cluster_name=api.cluster_name,
+        service_name=api.service_name,
+        function_name=delete_fn.function_name,
+        table_name=table.name,
+        alarm_arns=alarms.alarm_arns,
     ),
 )
 
@@ -124,3 +138,4 @@ pulumi.export(outputs.ALIAS_ARN, delete_fn.alias_arn)
 pulumi.export(outputs.CLUSTER_NAME, api.cluster_name)
 pulumi.export(outputs.SERVICE_NAME, api.service_name)
 pulumi.export(outputs.TASK_DEFINITION_ARN, api.task_definition_arn)
+pulumi.export(outputs.DASHBOARD_URL, dashboard.url)

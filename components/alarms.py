@@ -26,6 +26,7 @@ class AlarmsArgs:
 
 class Alarms(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str] | None
+    alarm_arns: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None
@@ -34,6 +35,7 @@ class Alarms(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         actions: list[pulumi.Input[str]] = []
         self.topic_arn = None
+        self.alarm_arns = []
         if args.alarm_topic_arn:
             actions.append(args.alarm_topic_arn)
         if args.alarm_email:
@@ -58,7 +60,7 @@ class Alarms(pulumi.ComponentResource):
             statistic: str = "Sum",
         ) -> None:
             percentile = statistic.startswith("p")
-            aws.cloudwatch.MetricAlarm(
+            created = aws.cloudwatch.MetricAlarm(
                 f"{name}-{suffix}",
                 namespace=namespace,
                 metric_name=metric,
@@ -76,6 +78,7 @@ class Alarms(pulumi.ComponentResource):
                 ok_actions=actions,
                 opts=child,
             )
+            self.alarm_arns.append(created.arn)
 
         alb = {"LoadBalancer": args.load_balancer_arn_suffix}
         target = {**alb, "TargetGroup": args.target_group_arn_suffix}

@@ -16,3 +16,4 @@ CLUSTER_NAME: Final = "clusterName"
 SERVICE_NAME: Final = "serviceName"
 #: The revision this `up` registered; the service's deployment must have completed on it.
 TASK_DEFINITION_ARN: Final = "taskDefinitionArn"
+DASHBOARD_URL: Final = "dashboardUrl"

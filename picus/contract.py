@@ -41,6 +41,9 @@ _KEY_RE: Final = re.compile(KEY_PATTERN)
 #: Everything under this prefix is an item, addressed by its key (DELETE goes to the Lambda).
 ITEM_PATH_PREFIX: Final = "/picus/"
 
+#: The seed design's consumers ask for health here; same handler, same answer.
+SEED_HEALTH_PATH: Final = ITEM_PATH_PREFIX + "health"
+
 REQUEST_ID_HEADER: Final = "x-request-id"
 TRACE_ID_HEADER: Final = "x-amzn-trace-id"
 

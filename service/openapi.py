@@ -43,6 +43,26 @@ _KEY_PARAM = {
 }
 _UNAVAILABLE = (ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.INTERNAL)
 
+
+def _health(operation_id: str, used_by: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": f"Liveness of the service process ({used_by}); does not call DynamoDB",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {"status": {"const": "ok"}},
+                        "required": ["status"],
+                    },
+                    "the process can serve",
+                )
+            },
+        }
+    }
+
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -148,22 +168,8 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        contract.HEALTH_PATH: {
-            "get": {
-                "operationId": "health",
-                "summary": "Liveness of the service process; does not call DynamoDB",
-                "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {"status": {"const": "ok"}},
-                            "required": ["status"],
-                        },
-                        "the process can serve",
-                    )
-                },
-            }
-        },
+        contract.HEALTH_PATH: _health("health", "the load balancer's health check"),
+        contract.SEED_HEALTH_PATH: _health("seedHealth", "the seed design's path, same answer"),
     },
     "components": {
         "schemas": {

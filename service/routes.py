@@ -116,6 +116,7 @@ async def docs(request: Request) -> Response:
 
 routes = [
     Route(contract.HEALTH_PATH, health, methods=["GET"]),
+    Route(contract.SEED_HEALTH_PATH, health, methods=["GET"]),
     Route("/picus/put", put, methods=["POST"]),
     Route("/picus/get/{key:path}", get, methods=["GET"]),
     Route("/picus/list", list_items, methods=["GET"]),

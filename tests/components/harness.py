@@ -114,6 +114,8 @@ def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, A
         out["version"] = "1"
     elif typ == "aws:lambda/alias:Alias":
         out["arn"] = _arn("lambda", "function:", f"fn:{physical}")
+    elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        out["arn"] = _arn("cloudwatch", "alarm:", physical)
     elif typ == "aws:sns/topic:Topic":
         out["arn"] = _arn("sns", "", physical)
     elif typ == "aws:route53/record:Record":

@@ -57,3 +57,13 @@ def test_every_target_groups_5xx_alarms(stack: Stack) -> None:
     groups = {t["state"]["arnSuffix"] for t in stack.all("aws:lb/targetGroup:TargetGroup")}
     assert len(groups) == 2
     assert watched == groups
+
+
+def test_every_alarm_watches_a_metric_cloudwatch_publishes(stack: Stack) -> None:
+    from tests.components.cloudwatch_metrics import METRICS
+
+    for alarm in stack.all("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        state = alarm["state"]
+        published = METRICS.get((state["namespace"], state["metricName"]))
+        assert published is not None, alarm["name"]
+        assert frozenset(state["dimensions"]) in published, alarm["name"]

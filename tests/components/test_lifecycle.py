@@ -76,6 +76,7 @@ NAME_RULES: dict[str, NameRule] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": NameRule(
         "name", 255, r"[^\x00-\x1f]+", model=("cloudwatch", "PutMetricAlarm", "AlarmName")
     ),
+    "aws:cloudwatch/dashboard:Dashboard": NameRule("dashboardName", 255, r"[A-Za-z0-9_-]+"),
     "aws:sns/topic:Topic": NameRule("name", 256, r"[A-Za-z0-9_-]+"),
     "aws:s3/bucket:Bucket": NameRule("bucket", 63, r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"),
 }

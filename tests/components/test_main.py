@@ -16,6 +16,7 @@ COMPONENTS = {
     "picus:index:ServiceImage",
     "picus:index:DeleteFunction",
     "picus:index:Alarms",
+    "picus:index:Dashboard",
 }
 
 

@@ -216,10 +216,13 @@ def test_the_service_does_not_serve_delete(http: httpx.Client, service_url: str)
     assert http.get(f"{service_url}/picus/get/{key}").status_code == 200
 
 
-def test_health_answers_without_the_table(http: httpx.Client, api_url: str) -> None:
-    response = http.get(f"{api_url}{contract.HEALTH_PATH}")
+@pytest.mark.parametrize("path", [contract.HEALTH_PATH, contract.SEED_HEALTH_PATH])
+def test_health_answers_on_both_paths(http: httpx.Client, api_url: str, path: str) -> None:
+    # Through the local origin, routed as by the ALB: GET /picus/health is the service's.
+    response = http.get(f"{api_url}{path}")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    assert path in http.get(f"{api_url}/openapi.json").json()["paths"]
 
 
 def test_request_id_is_taken_from_the_caller(http: httpx.Client, api_url: str) -> None:
@@ -248,6 +251,7 @@ def test_openapi_describes_every_route_and_error(http: httpx.Client, api_url: st
         ("GET", "/picus/list"),
         ("DELETE", "/picus/{key}"),
         ("GET", contract.HEALTH_PATH),
+        ("GET", contract.SEED_HEALTH_PATH),
     }
     codes = spec["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
     assert set(codes["enum"]) == {c.code for c in ErrorCode}
