@@ -12,6 +12,7 @@ from components.alarms import Alarms, AlarmsArgs
 from components.dashboard import Dashboard, DashboardArgs
 from components.delete_function import DeleteFunction, DeleteFunctionArgs
 from components.fargate_service import FargateService, FargateServiceArgs
+from components.firewall import Firewall, FirewallArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.naming import stack_prefix
 from components.network import Network, NetworkArgs
@@ -47,6 +48,14 @@ table = Table(
         kms_key_arn=config.table_kms_key_arn,
     ),
 )
+firewall = (
+    Firewall(
+        f"{prefix}-firewall",
+        FirewallArgs(rate_limit=config.firewall_rate_limit, count_only=config.firewall_count_only),
+    )
+    if config.firewall and not config.waf_web_acl_arn
+    else None
+)
 load_balancer = LoadBalancer(
     prefix,
     LoadBalancerArgs(
@@ -57,7 +66,7 @@ load_balancer = LoadBalancer(
         ssl_policy=config.ssl_policy,
         domain_name=config.domain_name,
         hosted_zone_id=config.hosted_zone_id,
-        waf_web_acl_arn=config.waf_web_acl_arn,
+        waf_web_acl_arn=firewall.web_acl_arn if firewall else config.waf_web_acl_arn,
         access_logs_bucket=traffic_logs.bucket if traffic_logs else None,
         protect=config.protect,
     ),

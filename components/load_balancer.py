@@ -32,7 +32,7 @@ class LoadBalancerArgs:
     domain_name: str | None
     hosted_zone_id: str | None
     #: An AWS WAF web ACL in front of the ALB: where a deployer adds rate limits or auth rules.
-    waf_web_acl_arn: str | None
+    waf_web_acl_arn: pulumi.Input[str] | None
     #: Where the ALB writes its access logs; None for none.
     access_logs_bucket: pulumi.Input[str] | None
     #: Deletion protection.
@@ -152,7 +152,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=child,
             )
 
-        if args.waf_web_acl_arn:
+        if args.waf_web_acl_arn is not None:
             aws.wafv2.WebAclAssociation(
                 f"{name}-waf", resource_arn=alb.arn, web_acl_arn=args.waf_web_acl_arn, opts=child
             )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
 
 from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
+from components.firewall import RATE_LIMIT_RANGE
 from components.image import CpuArchitecture
 from components.naming import stack_name_problems, table_name
 from components.network import NatStrategy, SubnetLayout
@@ -75,6 +76,9 @@ class StackConfig:
     domain_name: str | None
     hosted_zone_id: str | None
     waf_web_acl_arn: str | None
+    firewall: bool
+    firewall_rate_limit: int
+    firewall_count_only: bool
     lambda_memory: int
     lambda_timeout: int
     p99_latency_ms: int
@@ -125,6 +129,9 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         domain_name=reader.text("domainName"),
         hosted_zone_id=reader.text("hostedZoneId"),
         waf_web_acl_arn=reader.text("wafWebAclArn"),
+        firewall=reader.boolean("firewall"),
+        firewall_rate_limit=reader.integer("firewallRateLimit"),
+        firewall_count_only=reader.boolean("firewallCountOnly"),
         lambda_memory=reader.integer("lambdaMemory"),
         lambda_timeout=reader.integer("lambdaTimeout"),
         p99_latency_ms=reader.integer("p99LatencyMs"),
@@ -170,6 +177,11 @@ def problems_of(c: StackConfig) -> list[str]:
     ):
         if days not in LOG_RETENTION_DAYS:
             problems.append(f"picus:{key} {days} is not one CloudWatch Logs accepts")
+    if c.firewall_rate_limit not in RATE_LIMIT_RANGE:
+        problems.append(
+            f"picus:firewallRateLimit must be {RATE_LIMIT_RANGE.start}.."
+            f"{RATE_LIMIT_RANGE.stop - 1} requests per 5 minutes"
+        )
     if not 128 <= c.lambda_memory <= 10240:
         problems.append("picus:lambdaMemory must be 128..10240 MB")
     if not 1 <= c.lambda_timeout <= 900:

@@ -66,6 +66,7 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
             "trafficLogs": "true",
         },
     ),
+    "dev-firewall-count": ("dev", "dev", {"firewall": "true", "firewallCountOnly": "true"}),
     # The longest stack name the program accepts, with dev's settings.
     "longest-name": ("x" * MAX_STACK_NAME, "dev", {}),
 }

@@ -116,6 +116,8 @@ def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, A
         out["arn"] = _arn("lambda", "function:", f"fn:{physical}")
     elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         out["arn"] = _arn("cloudwatch", "alarm:", physical)
+    elif typ == "aws:wafv2/webAcl:WebAcl":
+        out["arn"] = _arn("wafv2", "regional/webacl/", f"{physical}/1234abcd")
     elif typ == "aws:sns/topic:Topic":
         out["arn"] = _arn("sns", "", physical)
     elif typ == "aws:route53/record:Record":

@@ -77,6 +77,9 @@ NAME_RULES: dict[str, NameRule] = {
         "name", 255, r"[^\x00-\x1f]+", model=("cloudwatch", "PutMetricAlarm", "AlarmName")
     ),
     "aws:cloudwatch/dashboard:Dashboard": NameRule("dashboardName", 255, r"[A-Za-z0-9_-]+"),
+    "aws:wafv2/webAcl:WebAcl": NameRule(
+        "name", 128, r"^[\w\-]+$", model=("wafv2", "CreateWebACL", "Name")
+    ),
     "aws:sns/topic:Topic": NameRule("name", 256, r"[A-Za-z0-9_-]+"),
     "aws:s3/bucket:Bucket": NameRule("bucket", 63, r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"),
 }

@@ -99,3 +99,7 @@ def test_a_subnet_layout_that_does_not_fit_is_refused_naming_its_keys() -> None:
     message = refusal("dev", availabilityZones="4", privateSubnetCidrMask="17")
     assert "picus:privateSubnetCidrMask, picus:publicSubnetCidrMask" in message
     assert "each zone's /18" in message
+
+
+def test_a_firewall_rate_limit_waf_cannot_enforce_is_refused() -> None:
+    assert "picus:firewallRateLimit must be 10..2000000000" in refusal("dev", firewallRateLimit="5")
