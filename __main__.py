@@ -108,6 +108,7 @@ delete_fn = DeleteFunction(
         memory_size=config.lambda_memory,
         timeout=config.lambda_timeout,
         log_retention_days=config.log_retention_days,
+        tracing=config.tracing,
     ),
 )
 alarms = Alarms(

@@ -46,6 +46,8 @@ class DeleteFunctionArgs:
     memory_size: int
     timeout: int
     log_retention_days: int
+    #: X-Ray active tracing of each invocation.
+    tracing: bool
 
 
 class DeleteFunction(pulumi.ComponentResource):
@@ -68,7 +70,7 @@ class DeleteFunction(pulumi.ComponentResource):
             name,
             ASSUME_LAMBDA,
             pulumi.Output.all(args.table_arn, log_group.arn).apply(
-                lambda a: lambda_policy(a[0], a[1], args.table_kms_key_arn)
+                lambda a: lambda_policy(a[0], a[1], args.table_kms_key_arn, args.tracing)
             ),
             parent=self,
         )
@@ -82,11 +84,18 @@ class DeleteFunction(pulumi.ComponentResource):
             memory_size=args.memory_size,
             timeout=args.timeout,
             publish=True,
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(
+                mode="Active" if args.tracing else "PassThrough"
+            ),
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={"PICUS_TABLE_NAME": args.table_name}
             ),
+            # The runtime's JSON lines, with the handler's fields beside its requestId.
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="Text", log_group=log_group.name
+                log_format="JSON",
+                application_log_level="INFO",
+                system_log_level="WARN",
+                log_group=log_group.name,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role.policy]),
         )

@@ -75,10 +75,23 @@ def log_writing_statement(log_group_arn: str) -> dict[str, Any]:
     }
 
 
-def lambda_policy(table_arn: str, log_group_arn: str, kms_key_arn: str | None = None) -> str:
+#: What the Lambda runtime sends to X-Ray with active tracing. X-Ray takes no resource-level
+#: permissions for these: AWS accepts only "*".
+XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+
+def lambda_policy(
+    table_arn: str, log_group_arn: str, kms_key_arn: str | None = None, tracing: bool = False
+) -> str:
+    tracing_statements = (
+        [{"Sid": "SendTraces", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"}]
+        if tracing
+        else []
+    )
     return _document(
         *table_statements(table_arn, DELETE_TABLE_ACTIONS, kms_key_arn),
         log_writing_statement(log_group_arn),
+        *tracing_statements,
     )
 
 

@@ -79,6 +79,7 @@ class StackConfig:
     firewall: bool
     firewall_rate_limit: int
     firewall_count_only: bool
+    tracing: bool
     lambda_memory: int
     lambda_timeout: int
     p99_latency_ms: int
@@ -132,6 +133,7 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         firewall=reader.boolean("firewall"),
         firewall_rate_limit=reader.integer("firewallRateLimit"),
         firewall_count_only=reader.boolean("firewallCountOnly"),
+        tracing=reader.boolean("tracing"),
         lambda_memory=reader.integer("lambdaMemory"),
         lambda_timeout=reader.integer("lambdaTimeout"),
         p99_latency_ms=reader.integer("p99LatencyMs"),

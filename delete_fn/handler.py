@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import logging
 import os
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -15,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from delete_fn.alb import AlbRequest, alb_response
 from picus import contract
+from picus.access_log import MESSAGE, access_fields
 from picus.errors import ErrorCode, error_body, retry_headers
 from picus.request_id import pick_request_id
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TABLE_NAME = os.environ.get("PICUS_TABLE_NAME", contract.TABLE_NAME)
+log = logging.getLogger("picus.delete_fn")
 
 # Created once per execution environment; bounded so a dead table gives a fast 503 well
 # inside the function's timeout instead of a timed-out invocation (an ALB 502).
@@ -100,14 +101,13 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
     except Exception as exc:  # an uncaught exception is an empty 502 from the ALB
         status = ErrorCode.INTERNAL.status
         body = error_body(ErrorCode.INTERNAL, "internal error", request_id)
-        _log(context, request, request_id, trace_id, status, started, error=repr(exc))
+        _log(request, request_id, trace_id, status, started, error=repr(exc))
         return alb_response(request, status, body, headers)
-    _log(context, request, request_id, trace_id, status, started)
+    _log(request, request_id, trace_id, status, started)
     return alb_response(request, status, body, headers)
 
 
 def _log(
-    context: Any,
     request: AlbRequest,
     request_id: str,
     trace_id: str | None,
@@ -115,19 +115,16 @@ def _log(
     started: float,
     **extra: str,
 ) -> None:
-    line = {
-        "level": "ERROR" if status >= 500 else "INFO",
-        "message": "request",
-        "aws_request_id": getattr(context, "aws_request_id", None),
-        "trace_id": trace_id,
-        "request_id": request_id,
-        "method": request.method,
-        "path": request.raw_path,
-        "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        **extra,
-    }
-    sys.stdout.write(json.dumps(line) + "\n")
+    # The runtime's JSON log format adds the invocation's requestId beside these.
+    fields = access_fields(
+        request_id=request_id,
+        trace_id=trace_id,
+        method=request.method,
+        path=request.raw_path,
+        status=status,
+        started=started,
+    )
+    log.log(logging.ERROR if status >= 500 else logging.INFO, MESSAGE, extra=fields | extra)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -6,9 +6,11 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from picus.access_log import MESSAGE, access_fields
 from picus.contract import MAX_HEADER_BYTES, MAX_URL_BYTES, REQUEST_ID_HEADER, TRACE_ID_HEADER
 from picus.errors import ErrorCode
 from picus.request_id import pick_request_id
+from service.logs import request_fields
 from service.responses import send_error
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         request_id = request_id_for(scope)
+        trace_id = _header(dict(scope["headers"]), TRACE_ID_HEADER)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
 
@@ -44,19 +47,21 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "request_id": request_id,
-                },
-            )
+        with request_fields(request_id, trace_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                access_log.info(
+                    MESSAGE,
+                    extra=access_fields(
+                        request_id=request_id,
+                        trace_id=trace_id,
+                        method=scope["method"],
+                        path=scope["path"],
+                        status=status,
+                        started=started,
+                    ),
+                )
 
 
 def request_id_for(scope: Scope) -> str:

@@ -71,6 +71,7 @@ class Store:
             async with asyncio.timeout(self._deadline):
                 yield
         except TimeoutError as exc:
+            log.warning("dynamodb %s failed: no answer within %.1f s", operation, self._deadline)
             raise StoreUnavailable(f"the table did not answer {operation} in time") from exc
         except ClientError as exc:
             error = exc.response.get("Error", {})
@@ -83,10 +84,12 @@ class Store:
                         "the item is larger than DynamoDB's 400 KB limit"
                     ) from exc
                 raise BadRequest(f"DynamoDB cannot store this value: {message}") from exc
-            if code not in _UNAVAILABLE:
-                log.error("dynamodb %s failed: %s %s", operation, code, message)
+            # Every 503 leaves a line for the operator; an unknown code is an error to look at.
+            level = logging.WARNING if code in _UNAVAILABLE else logging.ERROR
+            log.log(level, "dynamodb %s failed: %s %s", operation, code, message)
             raise StoreUnavailable(f"the table is unavailable ({code or 'error'})") from exc
         except (BotoCoreError, HttpClientError, OSError) as exc:
+            log.warning("dynamodb %s failed: %s", operation, type(exc).__name__)
             raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
 
     async def put(self, payload: AttributeValueTypeDef) -> Created:

@@ -53,3 +53,14 @@ def test_pyproject_names_only_lock_files_that_exist() -> None:
     assert named, "pyproject.toml says which lock holds which group"
     for lock in named:
         assert (ROOT / lock).is_file(), lock
+
+
+def test_the_logs_insights_query_names_the_access_fields() -> None:
+    from picus.access_log import FIELDS
+
+    (query,) = [
+        block for block in README.split("```") if block.lstrip().startswith("fields @timestamp")
+    ]
+    for field in FIELDS:
+        assert field in query, field
+    assert "filter request_id" in query

@@ -64,6 +64,7 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
             "domainName": "dev.example.com",
             "tableKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab",
             "trafficLogs": "true",
+            "tracing": "true",
         },
     ),
     "dev-firewall-count": ("dev", "dev", {"firewall": "true", "firewallCountOnly": "true"}),

@@ -41,6 +41,11 @@ def test_the_function(stack: Stack) -> None:
     )
     log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-delete-logs")["state"]
     assert state["loggingConfig"]["logGroup"] == log_group["name"]
+    # The runtime's JSON lines: the handler's access fields land beside the runtime's own.
+    assert state["loggingConfig"]["logFormat"] == "JSON"
+    assert state["loggingConfig"]["applicationLogLevel"] == "INFO"
+    tracing = stack.setting("tracing") == "true"
+    assert state["tracingConfig"]["mode"] == ("Active" if tracing else "PassThrough")
     assert log_group["retentionInDays"] == int(config["picus:logRetentionDays"])
 
 

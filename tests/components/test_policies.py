@@ -11,13 +11,14 @@ from parliament import analyze_policy_string
 from components.policies import (
     DELETE_TABLE_ACTIONS,
     SERVICE_TABLE_ACTIONS,
+    XRAY_ACTIONS,
     repository_arn_from_image,
     table_policy,
 )
 from tests.components.conftest import Stack, policy_of
 
 #: Actions AWS authorises only on "*": no resource-level permissions exist for them.
-STAR_ONLY_ACTIONS = {"ecr:GetAuthorizationToken"}
+STAR_ONLY_ACTIONS = {"ecr:GetAuthorizationToken", *XRAY_ACTIONS}
 
 
 def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -68,8 +69,10 @@ def test_the_lambda_role_deletes_and_logs_only(stack: Stack) -> None:
     table_arn = stack.one("aws:dynamodb/table:Table")["state"]["arn"]
     log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-delete-logs")["state"]
     by_sid = {s["Sid"]: s for s in statements(_role_policy(stack, "-delete-policy"))}
-    expected = {"TableAccess", "WriteOwnLogs"} | (
-        {"TableKey"} if stack.setting("tableKmsKeyArn") else set()
+    expected = (
+        {"TableAccess", "WriteOwnLogs"}
+        | ({"TableKey"} if stack.setting("tableKmsKeyArn") else set())
+        | ({"SendTraces"} if stack.setting("tracing") == "true" else set())
     )
     assert set(by_sid) == expected
     table, logs = by_sid["TableAccess"], by_sid["WriteOwnLogs"]

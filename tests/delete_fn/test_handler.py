@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from picus.access_log import FIELDS as ACCESS_FIELDS
 from picus.contract import PARTITION_KEY, TABLE_NAME
 from tests.backends import REGION, free_port
 from tests.events import load_event
@@ -128,16 +129,19 @@ def test_an_encoded_slash_is_not_a_key(stored_key: Callable[[], str]) -> None:
 
 
 def test_the_request_id_is_the_trace_id_and_logged(
-    stored_key: Callable[[], str], capsys: pytest.CaptureFixture[str]
+    stored_key: Callable[[], str], caplog: pytest.LogCaptureFixture
 ) -> None:
     key = stored_key()
-    response = invoke(load_event("alb_delete.json", key))
+    with caplog.at_level("INFO", logger="picus.delete_fn"):
+        response = invoke(load_event("alb_delete.json", key))
     trace = "Root=1-5c536348-3d683b8b04734faae651f476"
     assert response["headers"]["x-request-id"] == trace
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert lines[-1]["aws_request_id"] == Context.aws_request_id
-    assert lines[-1]["trace_id"] == trace
-    assert lines[-1]["status"] == 200
+    (record,) = [r for r in caplog.records if r.name == "picus.delete_fn"]
+    # The service's access line has the same fields (tests/service/test_middleware.py).
+    fields = {k: getattr(record, k) for k in ACCESS_FIELDS}
+    assert fields["trace_id"] == fields["request_id"] == trace
+    assert (fields["method"], fields["status"]) == ("DELETE", 200)
+    assert fields["path"] == f"/picus/{key}" and fields["duration_ms"] >= 0
 
 
 def test_a_dead_table_gives_a_fast_503_not_an_exception(ddb_endpoint: str) -> None:

@@ -1,0 +1,87 @@
+"""Logs: one JSON object per line, and every line written while serving a request carries
+that request's id and the load balancer's trace id."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from service.logs import JsonFormatter, RequestFields, request_fields
+from tests.backends import ROOT, free_port
+from tests.faults import Fault, FaultProxy
+from tests.processes import wait_healthy
+
+TRACE = "Root=1-67891233-abcdef012345678912345678"
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestFields())
+    logger = logging.getLogger("picus.test.logs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield out
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_lines_logged_while_serving_carry_the_request(captured: io.StringIO) -> None:
+    logger = logging.getLogger("picus.test.logs")
+    with request_fields("req-1", TRACE + "x" * 1000):
+        logger.info("inside")
+    logger.info("outside")
+    inside, outside = (json.loads(line) for line in captured.getvalue().splitlines())
+    assert inside["request_id"] == "req-1"
+    assert inside["trace_id"].startswith(TRACE) and len(inside["trace_id"]) == 256
+    assert "request_id" not in outside and "trace_id" not in outside
+
+
+def test_the_running_service_logs_the_trace_id_on_every_line(ddb_endpoint: str) -> None:
+    upstream = urlsplit(ddb_endpoint)
+    with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as proxy:
+        proxy.set(Fault.SERVER_ERROR)
+        port = free_port()
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint,
+            "PICUS_HOST": "127.0.0.1",
+            "PICUS_PORT": str(port),
+            "PICUS_LOG_LEVEL": "INFO",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_healthy(process, f"http://127.0.0.1:{port}/health")
+            key = "2f897e49-a179-4160-8056-d96c51aab199"
+            response = httpx.get(
+                f"http://127.0.0.1:{port}/picus/get/{key}", headers={"x-amzn-trace-id": TRACE}
+            )
+            assert response.status_code == 503
+        finally:
+            process.terminate()
+            output, _ = process.communicate(timeout=30)
+    lines = [json.loads(line) for line in output.decode().splitlines()]
+    traced = [line for line in lines if line.get("trace_id") == TRACE]
+    messages = {line["message"] for line in traced}
+    assert "request" in messages, "the access line"
+    assert any(m.startswith("dynamodb GetItem failed") for m in messages), messages
+    for line in traced:
+        assert line["request_id"] == TRACE  # the ALB's trace id is the request id too
