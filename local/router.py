@@ -9,11 +9,9 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
+from picus.alb import error_headers, error_page
 from picus.contract import ALB_LAMBDA_MAX_BYTES
-from picus.errors import ErrorCode
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, target_for
-from service.middleware import request_id_for
-from service.responses import send_error
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -53,12 +51,11 @@ class LocalAlb:
             await self._invoke(scope, raw_path, receive, send)
 
     async def _invoke(self, scope: Scope, raw_path: str, receive: Receive, send: Send) -> None:
-        # The ALB answers these errors itself; locally they keep the API's one error shape.
-        rid = request_id_for(scope)
+        # The ALB answers these errors itself, with its own page (picus/alb.py).
         try:
             body = await _read_body(receive, ALB_LAMBDA_MAX_BYTES)
         except _TooLarge:
-            await send_error(send, ErrorCode.PAYLOAD_TOO_LARGE, "the request is over 1 MB", rid)
+            await _alb_error(send, 413)
             return
         event = build_event(
             method=scope["method"],
@@ -76,13 +73,11 @@ class LocalAlb:
             )
         except MalformedResponse as exc:
             log.error("lambda response malformed: %s", exc)
-            await send_error(
-                send, ErrorCode.BAD_GATEWAY, "the function's response is malformed", rid
-            )
+            await _alb_error(send, 502)
             return
         except Exception:
             log.exception("lambda handler raised")
-            await send_error(send, ErrorCode.BAD_GATEWAY, "the function failed", rid)
+            await _alb_error(send, 502)
             return
         await send(
             {
@@ -93,6 +88,11 @@ class LocalAlb:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
+
+
+async def _alb_error(send: Send, status: int) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": error_headers(status)})
+    await send({"type": "http.response.body", "body": error_page(status)})
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

@@ -24,7 +24,6 @@ class ErrorCode(Enum):
     HEADERS_TOO_LARGE = ("headers_too_large", HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
     UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
     INTERNAL = ("internal_error", HTTPStatus.INTERNAL_SERVER_ERROR)
-    BAD_GATEWAY = ("bad_gateway", HTTPStatus.BAD_GATEWAY)
     BACKEND_UNAVAILABLE = ("backend_unavailable", HTTPStatus.SERVICE_UNAVAILABLE)
 
     def __init__(self, code: str, status: HTTPStatus) -> None:

@@ -6,7 +6,7 @@ import html
 import json
 from typing import Any
 
-from picus import contract
+from picus import alb, contract
 from picus.errors import ErrorCode
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -28,6 +28,22 @@ def _errors(*codes: ErrorCode) -> dict[str, Any]:
             response["headers"] = {"Allow": {"schema": {"type": "string"}}}
         responses[str(status)] = response
     return responses
+
+
+def _load_balancer(*statuses: int) -> dict[str, Any]:
+    """Answers of the load balancer itself: its HTML page, never the API's JSON error."""
+    why = {
+        403: "the firewall blocked the request (stacks with a firewall)",
+        413: "the request is over 1 MB, the most the load balancer passes to a function",
+        502: "the function failed, timed out or answered malformed",
+    }
+    return {
+        str(status): {
+            "description": f"from the load balancer: {why[status]}",
+            "content": {alb.CONTENT_TYPE: {"schema": {"type": "string"}}},
+        }
+        for status in statuses
+    }
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -96,6 +112,7 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                         *_UNAVAILABLE,
                     ),
+                    **_load_balancer(403),
                 },
             }
         },
@@ -112,6 +129,7 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.METHOD_NOT_ALLOWED,
                         *_UNAVAILABLE,
                     ),
+                    **_load_balancer(403),
                 },
             }
         },
@@ -147,6 +165,7 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.METHOD_NOT_ALLOWED,
                         *_UNAVAILABLE,
                     ),
+                    **_load_balancer(403),
                 },
             }
         },
@@ -161,10 +180,9 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.INVALID_KEY,
                         ErrorCode.NOT_FOUND,
                         ErrorCode.METHOD_NOT_ALLOWED,
-                        ErrorCode.PAYLOAD_TOO_LARGE,
-                        ErrorCode.BAD_GATEWAY,
                         *_UNAVAILABLE,
                     ),
+                    **_load_balancer(403, 413, 502),
                 },
             }
         },

@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from local.router import LocalAlb
+from picus import alb
 from picus.contract import ALB_LAMBDA_MAX_BYTES
 from picus.errors import ErrorCode
 from tests.servers import serving
@@ -36,11 +37,20 @@ def test_delete_with_a_bad_key_reaches_the_lambda(http: httpx.Client, api_url: s
     assert_error(http.delete(f"{api_url}/picus/a%2Fb"), ErrorCode.INVALID_KEY)
 
 
-def test_a_request_over_1mb_to_the_lambda_is_413(http: httpx.Client, api_url: str) -> None:
+def assert_the_load_balancers_own(response: httpx.Response, status: int) -> None:
+    # What the ALB itself sends: its HTML page, not the API's JSON error.
+    assert response.status_code == status
+    assert response.headers["content-type"] == "text/html"
+    assert response.headers["server"] == "awselb/2.0"
+    assert response.content == alb.error_page(status)
+    assert f"<title>{status} " in response.text
+
+
+def test_a_request_over_1mb_to_the_lambda_is_the_albs_413(http: httpx.Client, api_url: str) -> None:
     response = http.request(
         "DELETE", f"{api_url}/picus/{KEY}", content=b"x" * (ALB_LAMBDA_MAX_BYTES + 1)
     )
-    assert response.status_code == 413
+    assert_the_load_balancers_own(response, 413)
 
 
 def _fake_service() -> Starlette:
@@ -73,10 +83,10 @@ def fakes() -> Iterator[dict[str, str]]:
 
 
 @pytest.mark.parametrize("which", ["raising", "malformed"])
-def test_a_failing_handler_is_502(http: httpx.Client, fakes: dict[str, str], which: str) -> None:
-    response = http.delete(f"{fakes[which]}/picus/{KEY}")
-    assert response.status_code == 502
-    assert response.json()["error"]["code"] == "bad_gateway"
+def test_a_failing_handler_is_the_albs_502(
+    http: httpx.Client, fakes: dict[str, str], which: str
+) -> None:
+    assert_the_load_balancers_own(http.delete(f"{fakes[which]}/picus/{KEY}"), 502)
 
 
 def test_only_delete_under_the_prefix_reaches_the_lambda(

@@ -46,3 +46,19 @@ def test_every_operation_keeps_the_contract(api_url: str, label: str) -> None:
         case.call_and_validate(base_url=api_url, checks=CHECKS, timeout=30)
 
     check()
+
+
+def test_the_load_balancers_own_answers_are_documented_as_html() -> None:
+    from picus import alb
+
+    paths = OPENAPI["paths"]
+    delete = paths["/picus/{key}"]["delete"]["responses"]
+    for status in ("413", "502", "403"):
+        assert list(delete[status]["content"]) == [alb.CONTENT_TYPE]
+    for path, method in (
+        ("/picus/put", "post"),
+        ("/picus/get/{key}", "get"),
+        ("/picus/list", "get"),
+    ):
+        assert list(paths[path][method]["responses"]["403"]["content"]) == [alb.CONTENT_TYPE]
+    assert set(alb.PHRASES) == {403, 413, 502}
