@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import json
 from typing import Any
 
 from picus import alb, contract
@@ -247,32 +245,3 @@ OPENAPI: dict[str, Any] = {
         }
     },
 }
-
-
-def _docs_html(spec: dict[str, Any]) -> str:
-    # Rendered here, not by a script from a CDN, so the page works with no network.
-    rows = []
-    for path, operations in spec["paths"].items():
-        for method, op in operations.items():
-            statuses = ", ".join(
-                f"<b>{s}</b> {html.escape(r['description'])}" for s, r in op["responses"].items()
-            )
-            rows.append(
-                f"<tr><td><code>{method.upper()} {html.escape(path)}</code></td>"
-                f"<td>{html.escape(op['summary'])}</td><td>{statuses}</td></tr>"
-            )
-    schemas = html.escape(json.dumps(spec["components"]["schemas"], indent=2))
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>picus API</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td{border-top:1px solid #ccc;"
-        "padding:.4em;vertical-align:top}pre{background:#f4f4f4;padding:1em}</style></head>"
-        f"<body><h1>{html.escape(spec['info']['title'])} API</h1>"
-        f"<p>{html.escape(spec['info']['description'])}</p>"
-        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
-        "<table><tr><th>operation</th><th>what it does</th><th>responses</th></tr>"
-        + "".join(rows)
-        + f"</table><h2>Schemas</h2><pre>{schemas}</pre></body></html>"
-    )
-
-
-DOCS_HTML = _docs_html(OPENAPI)

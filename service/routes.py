@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from picus import contract
 from picus.errors import ErrorCode
+from service import docs
 from service.codec import parse_object, to_payload
 from service.cursor import decode_cursor, encode_cursor
 from service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from service.openapi import DOCS_HTML, OPENAPI
+from service.openapi import OPENAPI
 from service.responses import json_text
 
 if TYPE_CHECKING:
@@ -110,10 +111,6 @@ async def openapi(request: Request) -> Response:
     return Response(_OPENAPI_JSON, media_type="application/json")
 
 
-async def docs(request: Request) -> Response:
-    return HTMLResponse(DOCS_HTML)
-
-
 routes = [
     Route(contract.HEALTH_PATH, health, methods=["GET"]),
     Route(contract.SEED_HEALTH_PATH, health, methods=["GET"]),
@@ -121,5 +118,6 @@ routes = [
     Route("/picus/get/{key:path}", get, methods=["GET"]),
     Route("/picus/list", list_items, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
-    Route("/docs", docs, methods=["GET"]),
+    Route(docs.DOCS_PATH, docs.docs, methods=["GET"]),
+    Route(docs.ASSETS_PATH + "/{name}", docs.asset, methods=["GET"]),
 ]
