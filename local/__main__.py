@@ -11,6 +11,8 @@ import argparse
 import contextlib
 import logging
 import os
+import socket
+import sys
 from collections.abc import Iterator
 
 import uvicorn
@@ -46,9 +48,9 @@ def dynamodb_backend(settings: Settings) -> Iterator[str]:
         ensure_table(
             settings.table_name, region=settings.region, endpoint_url=settings.endpoint_url
         )
-        yield f"DynamoDB at {settings.endpoint_url}"
+        yield f"DynamoDB at {settings.endpoint_url}, table {settings.table_name}"
     elif _has_aws_credentials():
-        yield f"AWS DynamoDB in {settings.region}"
+        yield f"AWS DynamoDB, table {settings.table_name} in {settings.region}"
     else:
         embedded = EmbeddedDynamoDB()
         try:
@@ -59,9 +61,33 @@ def dynamodb_backend(settings: Settings) -> Iterator[str]:
             os.environ.update(_LOCAL_CREDENTIALS)
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             ensure_table(settings.table_name, region=settings.region, endpoint_url=endpoint)
-            yield f"embedded DynamoDB at {endpoint}"
+            yield f"embedded DynamoDB at {endpoint}, in memory: gone when this stops"
         finally:
             embedded.stop()
+
+
+class _Server(uvicorn.Server):
+    """Prints the banner once the socket listens, not before."""
+
+    banner = ""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.banner:
+            print(self.banner, flush=True)
+
+
+def _banner(base: str, backend: str, colour: bool) -> str:
+    bold = (lambda text: f"\033[1m{text}\033[0m") if colour else (lambda text: text)
+    return "\n".join(
+        [
+            f"{bold('picus')} API  {bold(base)}",
+            f"docs       {base}/docs",
+            f"data       {backend}",
+            "Ctrl-C stops.",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,10 +96,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("PICUS_PORT", contract.CONTAINER_PORT))
     )
+    terminal = sys.stdout.isatty()
+    parser.add_argument(
+        "--log-format",
+        choices=["json", "text"],
+        default="text" if terminal else "json",
+        help="text: a banner and short access lines (the default on a terminal); "
+        "json: one JSON object per line, as the container writes (the default otherwise)",
+    )
     args = parser.parse_args(argv)
+    text = args.log_format == "text"
 
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(
+        settings.log_level, text=text, colour=text and terminal and "NO_COLOR" not in os.environ
+    )
+    if text:
+        # The banner says what uvicorn's start-up lines would.
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     exit_cleanly_on_sigterm()
     with dynamodb_backend(settings) as backend:
         # Imported only now: both read their settings from the environment set up above.
@@ -86,10 +126,15 @@ def main(argv: list[str] | None = None) -> None:
         config.app = app
         config.factory = False
         config.host, config.port = args.host, args.port
-        log.info("serving on http://%s:%d with %s", args.host, args.port, backend)
+        base = f"http://{args.host}:{args.port}"
+        server = _Server(config)
+        if text:
+            server.banner = _banner(base, backend, colour=terminal)
+        else:
+            log.info("serving on %s with %s", base, backend)
         # uvicorn drains in-flight requests, then re-raises Ctrl-C: that is a clean stop.
         with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.Server(config).run()
+            server.run()
     log.info("stopped")
 
 

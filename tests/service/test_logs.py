@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -85,3 +86,23 @@ def test_the_running_service_logs_the_trace_id_on_every_line(ddb_endpoint: str) 
     assert any(m.startswith("dynamodb GetItem failed") for m in messages), messages
     for line in traced:
         assert line["request_id"] == TRACE  # the ALB's trace id is the request id too
+
+
+def test_the_text_format_is_short_and_coloured_by_status() -> None:
+    from service.logs import TextFormatter
+
+    access = logging.makeLogRecord(
+        {
+            "msg": "request",
+            "method": "GET",
+            "path": "/picus/list",
+            "status": 503,
+            "duration_ms": 12.4,
+            "levelname": "INFO",
+        }
+    )
+    plain = TextFormatter(colour=False).format(access)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d GET    /picus/list 503 12 ms", plain), plain
+    assert "\033[31m503\033[0m" in TextFormatter(colour=True).format(access)
+    other = logging.makeLogRecord({"msg": "table %s", "args": ("down",), "levelname": "WARNING"})
+    assert TextFormatter(colour=False).format(other).endswith("WARNING table down")
