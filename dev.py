@@ -80,6 +80,12 @@ def serve(args: list[str]) -> None:
     os.execv(PYTHON, [str(PYTHON), "-m", "local", *args])
 
 
+def token(args: list[str]) -> None:
+    ensure_python("local")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "local.token", *args])
+
+
 def test(args: list[str]) -> None:
     ensure_python("dev")
     ensure_node()
@@ -108,7 +114,7 @@ def bench(args: list[str]) -> None:
 def main() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is checked
         sys.exit("Python 3.11 or newer is needed")
-    commands = {"serve": serve, "test": test, "bench": bench}
+    commands = {"serve": serve, "token": token, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from delete_fn.alb import AlbRequest, alb_response
 from picus import contract
 from picus.access_log import MESSAGE, access_fields
+from picus.auth import DEFAULT_SCOPE_CLAIM, Scope, ScopePolicy, bearer_claims, has_scope, subject
 from picus.errors import ErrorCode, error_body, retry_headers
 from picus.request_id import pick_request_id
 
@@ -22,6 +23,15 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TABLE_NAME = os.environ.get("PICUS_TABLE_NAME", contract.TABLE_NAME)
+#: With auth on, the delete scope is checked in the token the load balancer verified.
+SCOPES = (
+    ScopePolicy.from_env(
+        os.environ["PICUS_AUTH_SCOPES"],
+        os.environ.get("PICUS_AUTH_SCOPE_CLAIM") or DEFAULT_SCOPE_CLAIM,
+    )
+    if os.environ.get("PICUS_AUTH_SCOPES")
+    else None
+)
 log = logging.getLogger("picus.delete_fn")
 
 # Created once per execution environment; bounded so a dead table gives a fast 503 well
@@ -91,7 +101,12 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
         request.header(contract.REQUEST_ID_HEADER), trace_id, lambda: context.aws_request_id
     )
     headers = {contract.REQUEST_ID_HEADER: request_id}
+    claims = bearer_claims(request.header("authorization"))
+    who = subject(claims)
     try:
+        if SCOPES is not None and not has_scope(claims, SCOPES, Scope.DELETE):
+            needed = SCOPES.names[Scope.DELETE]
+            raise _Failure(ErrorCode.INSUFFICIENT_SCOPE, f"deleting needs the {needed} scope")
         status, body = delete(request, client)
     except _Failure as failure:
         status, body = failure.code.status, error_body(failure.code, failure.message, request_id)
@@ -101,9 +116,9 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
     except Exception as exc:  # an uncaught exception is an empty 502 from the ALB
         status = ErrorCode.INTERNAL.status
         body = error_body(ErrorCode.INTERNAL, "internal error", request_id)
-        _log(request, request_id, trace_id, status, started, error=repr(exc))
+        _log(request, request_id, trace_id, who, status, started, error=repr(exc))
         return alb_response(request, status, body, headers)
-    _log(request, request_id, trace_id, status, started)
+    _log(request, request_id, trace_id, who, status, started)
     return alb_response(request, status, body, headers)
 
 
@@ -111,6 +126,7 @@ def _log(
     request: AlbRequest,
     request_id: str,
     trace_id: str | None,
+    who: str | None,
     status: int,
     started: float,
     **extra: str,
@@ -119,6 +135,7 @@ def _log(
     fields = access_fields(
         request_id=request_id,
         trace_id=trace_id,
+        subject=who,
         method=request.method,
         path=request.raw_path,
         status=status,

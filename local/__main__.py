@@ -17,7 +17,9 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from local.auth import LocalIssuer, TokenVerifier
 from picus import contract
+from picus.auth import ScopePolicy
 from service.__main__ import exit_cleanly_on_sigterm, uvicorn_config
 from service.logs import configure_logging
 from service.settings import Settings
@@ -77,17 +79,16 @@ class _Server(uvicorn.Server):
             print(self.banner, flush=True)
 
 
-def _banner(base: str, backend: str, colour: bool) -> str:
+def _banner(base: str, backend: str, colour: bool, auth: bool = False) -> str:
     bold = (lambda text: f"\033[1m{text}\033[0m") if colour else (lambda text: text)
-    return "\n".join(
-        [
-            f"{bold('picus')} API  {bold(base)}",
-            f"docs       {base}/docs",
-            f"data       {backend}",
-            "Ctrl-C stops.",
-            "",
-        ]
-    )
+    lines = [
+        f"{bold('picus')} API  {bold(base)}",
+        f"docs       {base}/docs",
+        f"data       {backend}",
+    ]
+    if auth:
+        lines.append("auth       tokens: python3 dev.py token --scope picus:read,picus:write")
+    return "\n".join([*lines, "Ctrl-C stops.", ""])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,8 +105,19 @@ def main(argv: list[str] | None = None) -> None:
         help="text: a banner and short access lines (the default on a terminal); "
         "json: one JSON object per line, as the container writes (the default otherwise)",
     )
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        help="verify bearer tokens as the load balancer does, from a local issuer whose "
+        "tokens `python3 dev.py token --scope ...` prints",
+    )
     args = parser.parse_args(argv)
     text = args.log_format == "text"
+    base = f"http://{args.host}:{args.port}"
+    issuer = LocalIssuer.create(base) if args.auth else None
+    if issuer is not None:
+        # The service and the function check the route's scope too (picus/auth.py).
+        os.environ["PICUS_AUTH_SCOPES"] = ScopePolicy().to_env()
 
     settings = Settings.from_env()
     configure_logging(
@@ -121,15 +133,24 @@ def main(argv: list[str] | None = None) -> None:
         from local.router import LocalAlb
         from service.app import create_app
 
-        app = LocalAlb(create_app(Settings.from_env()), handler)
+        verifier = (
+            TokenVerifier(issuer=issuer.issuer, jwks=lambda: LocalIssuer.load().jwks())
+            if issuer is not None
+            else None
+        )
+        app = LocalAlb(
+            create_app(Settings.from_env()),
+            handler,
+            verifier=verifier,
+            jwks=issuer.jwks if issuer is not None else None,
+        )
         config = uvicorn_config(Settings.from_env())
         config.app = app
         config.factory = False
         config.host, config.port = args.host, args.port
-        base = f"http://{args.host}:{args.port}"
         server = _Server(config)
         if text:
-            server.banner = _banner(base, backend, colour=terminal)
+            server.banner = _banner(base, backend, colour=terminal, auth=args.auth)
         else:
             log.info("serving on %s with %s", base, backend)
         # uvicorn drains in-flight requests, then re-raises Ctrl-C: that is a clean stop.

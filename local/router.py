@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
+from local.auth import JWKS_PATH, TokenVerifier, Unauthorized
 from picus.alb import error_headers, error_page
 from picus.contract import ALB_LAMBDA_MAX_BYTES
-from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, target_for
+from picus.routing import DEFAULT_TARGET, LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -35,17 +37,36 @@ class LocalAlb:
         delete_handler: LambdaHandler,
         *,
         multi_value: bool = LAMBDA_MULTI_VALUE_HEADERS,
+        verifier: TokenVerifier | None = None,
+        jwks: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         self.service = service
         self.delete_handler = delete_handler
         self.multi_value = multi_value
+        #: With auth on, every rule that needs a token verifies it first, as the ALB does.
+        self.verifier = verifier
+        #: The local issuer's key set, published on this origin.
+        self.jwks = jwks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.service(scope, receive, send)
             return
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        if target_for(scope["method"], raw_path) is Target.SERVICE:
+        if self.jwks is not None and raw_path == JWKS_PATH and scope["method"] == "GET":
+            body = json.dumps(self.jwks()).encode()
+            await send_bytes(send, 200, body, "application/json")
+            return
+        rule = rule_for(scope["method"], raw_path)
+        if self.verifier is not None and rule is not None and rule.authenticated:
+            authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            try:
+                self.verifier.verify(authorization or None, rule.scope)
+            except Unauthorized as why:
+                log.info("401 from the token check: %s", why)
+                await _alb_error(send, 401)
+                return
+        if (rule.target if rule is not None else DEFAULT_TARGET) is Target.SERVICE:
             await self.service(scope, receive, send)
         else:
             await self._invoke(scope, raw_path, receive, send)
@@ -88,6 +109,15 @@ class LocalAlb:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
+
+
+async def send_bytes(send: Send, status: int, body: bytes, content_type: str) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _alb_error(send: Send, status: int) -> None:

@@ -8,7 +8,7 @@ import time
 from typing import Final
 
 #: The fields of an access line, beside the logger's own time, level and message.
-FIELDS: Final = ("request_id", "trace_id", "method", "path", "status", "duration_ms")
+FIELDS: Final = ("request_id", "trace_id", "subject", "method", "path", "status", "duration_ms")
 MESSAGE: Final = "request"
 
 
@@ -16,6 +16,7 @@ def access_fields(
     *,
     request_id: str,
     trace_id: str | None,
+    subject: str | None,
     method: str,
     path: str,
     status: int,
@@ -25,6 +26,8 @@ def access_fields(
     return {
         "request_id": request_id,
         "trace_id": trace_id,
+        #: The token's ``sub`` when the stack has auth on: who did it, never the token.
+        "subject": subject,
         "method": method,
         "path": path,
         "status": status,

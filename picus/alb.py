@@ -8,6 +8,7 @@ from typing import Final
 
 #: The statuses the ALB (or the WAF in front of it) answers for this API, with its phrases.
 PHRASES: Final = {
+    401: "Authorization Required",  # no token, or one the jwt-validation action refuses
     403: "Forbidden",  # the firewall blocked the request
     413: "Request Entity Too Large",  # over 1 MB to a Lambda target
     502: "Bad Gateway",  # the function raised, timed out or answered malformed

@@ -17,6 +17,7 @@ class ErrorCode(Enum):
     INVALID_KEY = ("invalid_key", HTTPStatus.BAD_REQUEST)
     INVALID_LIMIT = ("invalid_limit", HTTPStatus.BAD_REQUEST)
     INVALID_CURSOR = ("invalid_cursor", HTTPStatus.BAD_REQUEST)
+    INSUFFICIENT_SCOPE = ("insufficient_scope", HTTPStatus.FORBIDDEN)
     NOT_FOUND = ("not_found", HTTPStatus.NOT_FOUND)
     METHOD_NOT_ALLOWED = ("method_not_allowed", HTTPStatus.METHOD_NOT_ALLOWED)
     PAYLOAD_TOO_LARGE = ("payload_too_large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 
-from picus.contract import ITEM_PATH_PREFIX
+from picus.auth import Scope
+from picus.contract import ITEM_PATH_PREFIX, SEED_HEALTH_PATH
 
 
 class Target(Enum):
@@ -24,9 +25,14 @@ class RoutingRule:
     """One ALB listener rule: all of its conditions must hold for it to match."""
 
     priority: int
+    #: Empty: any method.
     methods: tuple[str, ...]
     path_pattern: str
     target: Target
+    #: With auth on, the scope a token needs here; None for "any valid token".
+    scope: Scope | None = None
+    #: With auth on, whether a token is needed at all.
+    authenticated: bool = True
 
     @cached_property
     def _path_re(self) -> re.Pattern[str]:
@@ -36,27 +42,37 @@ class RoutingRule:
 
     def matches(self, method: str, path: str) -> bool:
         # The ALB matches the method and the path as they arrive, still percent-encoded.
-        return method in self.methods and self._path_re.fullmatch(path) is not None
+        methods_match = not self.methods or method in self.methods
+        return methods_match and self._path_re.fullmatch(path) is not None
 
 
+#: In priority order. Without auth only the rules that leave the default target become
+#: listener rules; with auth every rule does, each verifying the token and its scope.
 RULES: tuple[RoutingRule, ...] = (
-    RoutingRule(
-        priority=100,
-        methods=("DELETE",),
-        path_pattern=ITEM_PATH_PREFIX + "*",
-        target=Target.DELETE_FN,
-    ),
+    RoutingRule(90, ("GET", "HEAD"), SEED_HEALTH_PATH, Target.SERVICE, authenticated=False),
+    RoutingRule(100, ("DELETE",), ITEM_PATH_PREFIX + "*", Target.DELETE_FN, Scope.DELETE),
+    RoutingRule(110, ("POST",), ITEM_PATH_PREFIX + "put", Target.SERVICE, Scope.WRITE),
+    RoutingRule(120, ("GET", "HEAD"), ITEM_PATH_PREFIX + "get/*", Target.SERVICE, Scope.READ),
+    RoutingRule(130, ("GET", "HEAD"), ITEM_PATH_PREFIX + "list", Target.SERVICE, Scope.READ),
+    # Anything else under the prefix is no operation (the service answers 404 or 405), but
+    # with auth on it still takes a valid token: the data paths are closed to anonymous calls.
+    RoutingRule(140, (), ITEM_PATH_PREFIX + "*", Target.SERVICE),
 )
 
 #: The listener's default action: whatever no rule claims.
 DEFAULT_TARGET = Target.SERVICE
 
 
+def rule_for(method: str, raw_path: str) -> RoutingRule | None:
+    """The first rule that matches; None for the listener's default action."""
+    return next(
+        (r for r in sorted(RULES, key=lambda r: r.priority) if r.matches(method, raw_path)), None
+    )
+
+
 def target_for(method: str, raw_path: str) -> Target:
-    for rule in sorted(RULES, key=lambda r: r.priority):
-        if rule.matches(method, raw_path):
-            return rule.target
-    return DEFAULT_TARGET
+    rule = rule_for(method, raw_path)
+    return rule.target if rule is not None else DEFAULT_TARGET
 
 
 #: Whether the Lambda's target group sends (and expects back) multi-value headers.

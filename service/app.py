@@ -16,7 +16,11 @@ from starlette.responses import Response
 from picus.errors import ErrorCode
 from service.dynamodb import dynamodb_client
 from service.errors import ApiError
-from service.middleware import RequestContextMiddleware, RequestLimitsMiddleware
+from service.middleware import (
+    RequestContextMiddleware,
+    RequestLimitsMiddleware,
+    ScopeMiddleware,
+)
 from service.responses import error_response
 from service.routes import routes
 from service.settings import Settings
@@ -64,7 +68,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware), Middleware(RequestLimitsMiddleware)],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(RequestLimitsMiddleware),
+            Middleware(ScopeMiddleware, policy=settings.scope_policy),
+        ],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

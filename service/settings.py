@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from picus import contract
+from picus.auth import DEFAULT_SCOPE_CLAIM, ScopePolicy
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Settings:
     graceful_shutdown: int = 20
     forwarded_allow_ips: str = "127.0.0.1"
     max_body_bytes: int = contract.MAX_BODY_BYTES
+    #: With auth on, the scope value of each operation (``read=...,write=...,delete=...``),
+    #: checked in the token the load balancer verified; empty when the stack is public.
+    auth_scopes: str = ""
+    auth_scope_claim: str = DEFAULT_SCOPE_CLAIM
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -54,4 +59,12 @@ class Settings:
             max_body_bytes=min(
                 int(get("PICUS_MAX_BODY_BYTES", str(d.max_body_bytes))), contract.MAX_BODY_BYTES
             ),
+            auth_scopes=get("PICUS_AUTH_SCOPES", d.auth_scopes),
+            auth_scope_claim=get("PICUS_AUTH_SCOPE_CLAIM", d.auth_scope_claim),
         )
+
+    @property
+    def scope_policy(self) -> ScopePolicy | None:
+        if not self.auth_scopes:
+            return None
+        return ScopePolicy.from_env(self.auth_scopes, self.auth_scope_claim)

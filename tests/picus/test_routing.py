@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from picus.routing import DEFAULT_TARGET, RULES, RoutingRule, Target, target_for
+from picus.auth import Scope
+from picus.routing import DEFAULT_TARGET, RULES, RoutingRule, Target, rule_for, target_for
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 
@@ -44,4 +45,32 @@ def test_rules_fit_alb_limits() -> None:
     for rule in RULES:
         assert 1 <= rule.priority <= 50_000
         assert len(rule.path_pattern) <= 128
-        assert rule.target is not DEFAULT_TARGET
+        assert all(m.isupper() for m in rule.methods)
+    # What the default action takes is open: the health check and the docs.
+    assert DEFAULT_TARGET is Target.SERVICE
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope", "authenticated"),
+    [
+        ("POST", "/picus/put", Scope.WRITE, True),
+        ("GET", f"/picus/get/{KEY}", Scope.READ, True),
+        ("HEAD", f"/picus/get/{KEY}", Scope.READ, True),
+        ("GET", "/picus/list", Scope.READ, True),
+        ("DELETE", f"/picus/{KEY}", Scope.DELETE, True),
+        ("GET", "/picus/health", None, False),
+        ("PUT", "/picus/put", None, True),
+        ("GET", "/picus/anything", None, True),
+    ],
+)
+def test_each_operation_needs_its_scope(
+    method: str, path: str, scope: Scope | None, authenticated: bool
+) -> None:
+    rule = rule_for(method, path)
+    assert rule is not None
+    assert (rule.scope, rule.authenticated) == (scope, authenticated)
+
+
+@pytest.mark.parametrize("path", ["/health", "/docs", "/openapi.json", "/docs/assets/init.js"])
+def test_health_and_docs_take_the_open_default(path: str) -> None:
+    assert rule_for("GET", path) is None

@@ -61,4 +61,4 @@ def test_the_load_balancers_own_answers_are_documented_as_html() -> None:
         ("/picus/list", "get"),
     ):
         assert list(paths[path][method]["responses"]["403"]["content"]) == [alb.CONTENT_TYPE]
-    assert set(alb.PHRASES) == {403, 413, 502}
+    assert set(alb.PHRASES) == {401, 403, 413, 502}

@@ -1,0 +1,156 @@
+"""Tokens on a laptop: a local issuer (its own RSA keys, a JWKS document) and the verification
+the load balancer's ``jwt-validation`` action makes, with the same outcomes.
+
+The issuer's keys live in a file of the checkout, so ``python3 dev.py token`` can sign for the
+``serve --auth`` that is running; rotating adds a key with a new ``kid`` that the verifier picks
+up at its next unknown ``kid``, without a restart, as the load balancer refetches a JWKS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+from picus.auth import BEARER, Scope, ScopePolicy, granted
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Where ``serve --auth`` keeps its issuer; ignored by git.
+ISSUER_FILE: Final = Path(os.environ.get("PICUS_LOCAL_ISSUER_FILE") or ROOT / ".local-issuer.json")
+JWKS_PATH: Final = "/.well-known/jwks.json"
+#: The only algorithm the load balancer accepts.
+ALGORITHM: Final = "RS256"
+#: The most keys the load balancer reads from a JWKS document.
+MAX_KEYS: Final = 10
+
+
+class Unauthorized(Exception):
+    """The load balancer would answer 401; the reason is for the log, never the client."""
+
+
+@dataclass
+class LocalIssuer:
+    issuer: str
+    keys: list[RSAKey] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, issuer: str, path: Path = ISSUER_FILE) -> LocalIssuer:
+        """The issuer at ``path`` if it has this URL, else a new one, saved there."""
+        if path.exists():
+            saved = json.loads(path.read_text())
+            if saved.get("issuer") == issuer:
+                keys = [RSAKey.import_key(k) for k in saved["keys"]]
+                return cls(issuer, keys)
+        made = cls(issuer)
+        made.rotate(path)
+        return made
+
+    @classmethod
+    def load(cls, path: Path = ISSUER_FILE) -> LocalIssuer:
+        if not path.exists():
+            raise FileNotFoundError(f"no local issuer at {path}: start `dev.py serve --auth`")
+        saved = json.loads(path.read_text())
+        return cls(saved["issuer"], [RSAKey.import_key(k) for k in saved["keys"]])
+
+    def rotate(self, path: Path | None = ISSUER_FILE) -> str:
+        """Adds a new signing key (the newest signs); the oldest go past the JWKS limit."""
+        kid = uuid.uuid4().hex[:16]
+        key = RSAKey.generate_key(
+            2048, parameters={"kid": kid, "use": "sig", "alg": ALGORITHM}, private=True
+        )
+        self.keys = [*self.keys, key][-MAX_KEYS:]
+        if path is not None:
+            path.write_text(
+                json.dumps(
+                    {"issuer": self.issuer, "keys": [k.as_dict(private=True) for k in self.keys]}
+                )
+            )
+            os.chmod(path, 0o600)
+        return kid
+
+    def jwks(self) -> dict[str, Any]:
+        keys: list[Any] = list(self.keys)
+        return dict(KeySet(keys).as_dict(private=False))
+
+    def mint(
+        self,
+        scopes: list[str],
+        *,
+        subject: str = "local-developer",
+        lifetime_s: int = 3600,
+        claims: Mapping[str, Any] | None = None,
+        scope_claim: str = "scope",
+    ) -> str:
+        now = int(time.time())
+        body = {
+            "iss": self.issuer,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime_s,
+            scope_claim: " ".join(scopes),
+            **(claims or {}),
+        }
+        key = self.keys[-1]
+        return jwt.encode({"alg": ALGORITHM, "kid": key.kid}, body, key)
+
+
+@dataclass
+class TokenVerifier:
+    """The load balancer's ``jwt-validation`` action: signature from the issuer's JWKS,
+    ``iss`` and ``exp`` required, ``nbf`` and ``iat`` checked when present, extra claims equal
+    to their configured values, and the route's scope among the token's scopes."""
+
+    issuer: str
+    jwks: Callable[[], Mapping[str, Any]]
+    policy: ScopePolicy = field(default_factory=ScopePolicy)
+    #: Extra claims that must equal these values (``aud``, for instance).
+    required_claims: Mapping[str, str] = field(default_factory=dict)
+    _keys: KeySet | None = None
+
+    def _key_set(self, kid: str | None) -> KeySet:
+        known = self._keys is not None and any(k.kid == kid for k in self._keys.keys)
+        if not known:  # a new kid: fetch the key set again, as after a rotation
+            self._keys = KeySet.import_key_set(dict(self.jwks()))  # type: ignore[arg-type]
+        assert self._keys is not None
+        return self._keys
+
+    def verify(self, authorization: str | None, scope: Scope | None) -> dict[str, Any]:
+        if not authorization or authorization[: len(BEARER)].lower() != BEARER:
+            raise Unauthorized("no bearer token")
+        token = authorization[len(BEARER) :].strip()
+        try:
+            header = json.loads(_b64(token.split(".")[0]))
+            decoded = jwt.decode(token, self._key_set(header.get("kid")), algorithms=[ALGORITHM])
+        except (JoseError, ValueError, IndexError) as error:
+            raise Unauthorized(f"bad token: {error}") from None
+        claims = dict(decoded.claims)
+        now = time.time()
+        if claims.get("iss") != self.issuer:
+            raise Unauthorized("another issuer")
+        if not isinstance(claims.get("exp"), int | float) or claims["exp"] <= now:
+            raise Unauthorized("expired or no exp")
+        if isinstance(claims.get("nbf"), int | float) and claims["nbf"] > now:
+            raise Unauthorized("not yet valid")
+        if isinstance(claims.get("iat"), int | float) and claims["iat"] > now + 60:
+            raise Unauthorized("issued in the future")
+        for name, value in self.required_claims.items():
+            if claims.get(name) != value and value not in (claims.get(name) or []):
+                raise Unauthorized(f"claim {name}")
+        if scope is not None and self.policy.names[scope] not in granted(claims, self.policy.claim):
+            raise Unauthorized(f"no {self.policy.names[scope]} scope")
+        return claims
+
+
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))

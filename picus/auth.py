@@ -1,0 +1,99 @@
+"""Who may call: the scope each operation needs, and the one check both runtimes make of a
+token the load balancer has already verified.
+
+The load balancer checks the signature, ``iss``, ``exp``, ``nbf`` and ``iat``, and the route's
+scope as a ``space-separated-values`` claim. AWS does not document whether such a claim matches
+when the token holds the required value among others (an OAuth ``scope`` usually does), so the
+service and the function also check membership here, with the same rule the local origin
+applies: the token's scope claim, split on spaces (or a JSON array), contains the route's scope.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Final
+
+BEARER: Final = "bearer "
+DEFAULT_SCOPE_CLAIM: Final = "scope"
+
+
+class Scope(Enum):
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+
+
+DEFAULT_SCOPE_NAMES: Final[Mapping[Scope, str]] = {
+    Scope.READ: "picus:read",
+    Scope.WRITE: "picus:write",
+    Scope.DELETE: "picus:delete",
+}
+
+
+@dataclass(frozen=True)
+class ScopePolicy:
+    """The scope values a stack's tokens carry for each operation, and the claim holding them."""
+
+    names: Mapping[Scope, str] = field(default_factory=lambda: dict(DEFAULT_SCOPE_NAMES))
+    claim: str = DEFAULT_SCOPE_CLAIM
+
+    def to_env(self) -> str:
+        """``read=picus:read,write=...``: how the stack hands the policy to both runtimes."""
+        return ",".join(f"{scope.value}={self.names[scope]}" for scope in Scope)
+
+    @classmethod
+    def from_env(cls, text: str, claim: str = DEFAULT_SCOPE_CLAIM) -> ScopePolicy:
+        names: dict[Scope, str] = {}
+        for pair in text.split(","):
+            kind, _, value = pair.partition("=")
+            try:
+                scope = Scope(kind.strip())
+            except ValueError:
+                raise ValueError(f"unknown operation {kind!r} in {text!r}") from None
+            if not value.strip() or " " in value.strip():
+                raise ValueError(f"a scope value is one word: {pair!r}")
+            names[scope] = value.strip()
+        if set(names) != set(Scope):
+            raise ValueError(f"every operation needs a scope: {text!r}")
+        return cls(names, claim)
+
+
+def bearer_claims(authorization: str | None) -> dict[str, Any] | None:
+    """The claims of a bearer token, read without verifying it: only for a request the load
+    balancer has verified. None when there is no readable token."""
+    if not authorization or authorization[: len(BEARER)].lower() != BEARER:
+        return None
+    parts = authorization[len(BEARER) :].strip().split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def granted(claims: Mapping[str, Any], claim: str) -> frozenset[str]:
+    """The scope values a token holds: a space-separated string or an array of strings."""
+    value = claims.get(claim)
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list):
+        return frozenset(v for v in value if isinstance(v, str))
+    return frozenset()
+
+
+def has_scope(claims: Mapping[str, Any] | None, policy: ScopePolicy, scope: Scope) -> bool:
+    return claims is not None and policy.names[scope] in granted(claims, policy.claim)
+
+
+def subject(claims: Mapping[str, Any] | None) -> str | None:
+    """Who called (``sub``), for the access log; never the token itself."""
+    value = (claims or {}).get("sub")
+    return value[:256] if isinstance(value, str) else None
