@@ -69,6 +69,7 @@ load_balancer = LoadBalancer(
         waf_web_acl_arn=firewall.web_acl_arn if firewall else config.waf_web_acl_arn,
         access_logs_bucket=traffic_logs.bucket if traffic_logs else None,
         protect=config.protect,
+        auth=config.auth,
     ),
 )
 api = FargateService(
@@ -96,6 +97,7 @@ api = FargateService(
         log_retention_days=config.log_retention_days,
         image_uri=config.image_uri,
         protect=config.protect,
+        auth=config.auth,
     ),
 )
 delete_fn = DeleteFunction(
@@ -109,6 +111,7 @@ delete_fn = DeleteFunction(
         timeout=config.lambda_timeout,
         log_retention_days=config.log_retention_days,
         tracing=config.tracing,
+        auth=config.auth,
     ),
 )
 alarms = Alarms(

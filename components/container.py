@@ -4,6 +4,7 @@ botocore's RegisterTaskDefinition shape."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from picus.contract import CONTAINER_PORT
@@ -20,6 +21,7 @@ def container_definitions(
     vpc_cidr: str,
     stop_timeout: int,
     graceful_shutdown: int,
+    extra_environment: Mapping[str, str],
 ) -> str:
     definition: dict[str, Any] = {
         "name": CONTAINER_NAME,
@@ -34,6 +36,7 @@ def container_definitions(
             # Only the load balancer, inside the VPC, may set X-Forwarded-For.
             {"name": "PICUS_FORWARDED_ALLOW_IPS", "value": vpc_cidr},
             {"name": "PICUS_GRACEFUL_SHUTDOWN", "value": str(graceful_shutdown)},
+            *({"name": k, "value": v} for k, v in sorted(extra_environment.items())),
         ],
         "logConfiguration": {
             "logDriver": "awslogs",

@@ -10,9 +10,10 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.listener_rules import EdgeAuth, auth_environment, listener_rules
 from components.policies import ASSUME_LAMBDA, lambda_policy
 from components.roles import service_role
-from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, RULES, Target
+from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The packages the function's archive holds: its own and the stdlib-only contract it imports.
@@ -48,6 +49,8 @@ class DeleteFunctionArgs:
     log_retention_days: int
     #: X-Ray active tracing of each invocation.
     tracing: bool
+    #: Token verification at the load balancer; None for a public API.
+    auth: EdgeAuth | None
 
 
 class DeleteFunction(pulumi.ComponentResource):
@@ -88,7 +91,10 @@ class DeleteFunction(pulumi.ComponentResource):
                 mode="Active" if args.tracing else "PassThrough"
             ),
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={"PICUS_TABLE_NAME": args.table_name}
+                variables={
+                    "PICUS_TABLE_NAME": args.table_name,
+                    **auth_environment(args.auth),
+                }
             ),
             # The runtime's JSON lines, with the handler's fields beside its requestId.
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
@@ -128,33 +134,9 @@ class DeleteFunction(pulumi.ComponentResource):
             # The ALB checks its permission to invoke when the target is registered.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
         )
-        for rule in RULES:
-            if rule.target is not Target.DELETE_FN:
-                continue
-            for i, listener_arn in enumerate(args.listener_arns):
-                aws.lb.ListenerRule(
-                    f"{name}-rule-{rule.priority}-{i}",
-                    listener_arn=listener_arn,
-                    priority=rule.priority,
-                    conditions=[
-                        aws.lb.ListenerRuleConditionArgs(
-                            http_request_method=aws.lb.ListenerRuleConditionHttpRequestMethodArgs(
-                                values=list(rule.methods)
-                            )
-                        ),
-                        aws.lb.ListenerRuleConditionArgs(
-                            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(
-                                values=[rule.path_pattern]
-                            )
-                        ),
-                    ],
-                    actions=[
-                        aws.lb.ListenerRuleActionArgs(
-                            type="forward", target_group_arn=target_group.arn
-                        )
-                    ],
-                    opts=child,
-                )
+        listener_rules(
+            name, Target.DELETE_FN, target_group.arn, args.listener_arns, args.auth, parent=self
+        )
 
         self.function_arn = function.arn
         self.function_name = function.name

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.container import CONTAINER_NAME, container_definitions
 from components.fargate import MAX_STOP_TIMEOUT
 from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
+from components.listener_rules import EdgeAuth, auth_environment
 from components.load_balancer import ANYWHERE
 from components.policies import (
     ASSUME_ECS_TASKS,
@@ -55,6 +56,8 @@ class FargateServiceArgs:
     image_uri: str | None
     #: Whether the image repository refuses to be deleted while it holds images.
     protect: bool
+    #: With auth on, the service checks each route's scope itself too.
+    auth: EdgeAuth | None
 
     @property
     def stop_timeout(self) -> int:
@@ -185,6 +188,7 @@ class FargateService(pulumi.ComponentResource):
                     vpc_cidr=args.vpc_cidr,
                     stop_timeout=args.stop_timeout,
                     graceful_shutdown=args.graceful_shutdown,
+                    extra_environment=auth_environment(args.auth),
                 )
             ),
             # Replacing the task definition keeps the old revision registered: it is what the

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.listener_rules import EdgeAuth, listener_rules
 from components.traffic_logs import ALB_PREFIX
 from picus.contract import ALB_IDLE_TIMEOUT_SECONDS, CONTAINER_PORT, HEALTH_PATH
+from picus.routing import Target
 
 #: The ALB is IPv4 only (ip_address_type "ipv4"), so is every rule that admits clients.
 ANYWHERE = "0.0.0.0/0"
@@ -37,6 +39,8 @@ class LoadBalancerArgs:
     access_logs_bucket: pulumi.Input[str] | None
     #: Deletion protection.
     protect: bool
+    #: Token verification on the service's routes; None for a public API.
+    auth: EdgeAuth | None
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -151,6 +155,9 @@ class LoadBalancer(pulumi.ComponentResource):
                 default_actions=forward,
                 opts=child,
             )
+
+        # With auth on, the service's routes get rules that verify the token and its scope.
+        listener_rules(name, Target.SERVICE, target_group.arn, [serving.arn], args.auth, self)
 
         if args.waf_web_acl_arn is not None:
             aws.wafv2.WebAclAssociation(

@@ -14,8 +14,10 @@ from typing import Final, Protocol, TypeVar
 from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
 from components.firewall import RATE_LIMIT_RANGE
 from components.image import CpuArchitecture
+from components.listener_rules import MAX_ADDITIONAL_CLAIMS, RESERVED_CLAIMS, EdgeAuth
 from components.naming import stack_name_problems, table_name
 from components.network import NatStrategy, SubnetLayout
+from picus.auth import ScopePolicy
 
 #: The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS: Final = frozenset(
@@ -76,6 +78,8 @@ class StackConfig:
     domain_name: str | None
     hosted_zone_id: str | None
     waf_web_acl_arn: str | None
+    auth: EdgeAuth | None
+    public_api: bool
     firewall: bool
     firewall_rate_limit: int
     firewall_count_only: bool
@@ -130,6 +134,8 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         domain_name=reader.text("domainName"),
         hosted_zone_id=reader.text("hostedZoneId"),
         waf_web_acl_arn=reader.text("wafWebAclArn"),
+        auth=reader.auth(),
+        public_api=reader.boolean("publicApi"),
         firewall=reader.boolean("firewall"),
         firewall_rate_limit=reader.integer("firewallRateLimit"),
         firewall_count_only=reader.boolean("firewallCountOnly"),
@@ -196,6 +202,17 @@ def problems_of(c: StackConfig) -> list[str]:
         )
     if c.hosted_zone_id and not c.domain_name:
         problems.append("picus:hostedZoneId needs picus:domainName, the record to create in it")
+    if c.auth is not None and not c.https:
+        problems.append(
+            "picus:authIssuer needs picus:certificateArn: the load balancer verifies tokens on "
+            "HTTPS listeners only"
+        )
+    if c.production and c.auth is None and not c.public_api:
+        problems.append(
+            "picus:authIssuer and picus:authJwksUrl, or picus:publicApi true: without auth a "
+            "production stack lets the whole internet read, write and delete every item; set "
+            "the issuer, or say on purpose that the API is public"
+        )
     if c.production:
         missing = [
             key
@@ -251,6 +268,39 @@ class _Reader:
                 self.problems.append(f"picus:{key} {value!r} is not true or false")
             return False
         return value == "true"
+
+    def auth(self) -> EdgeAuth | None:
+        issuer, jwks = self.text("authIssuer"), self.text("authJwksUrl")
+        if not issuer and not jwks:
+            return None
+        if not (issuer and jwks):
+            self.problems.append("picus:authIssuer and picus:authJwksUrl go together")
+            return None
+        if not jwks.startswith("https://"):
+            self.problems.append(f"picus:authJwksUrl {jwks!r} must be an https:// URL")
+        claims: dict[str, str] = {}
+        for pair in filter(None, (self.text("authClaims") or "").split(",")):
+            name, _, value = pair.partition("=")
+            if not name.strip() or not value.strip() or name.strip() in RESERVED_CLAIMS:
+                self.problems.append(
+                    f"picus:authClaims {pair!r} is not name=value of a claim other than "
+                    f"{', '.join(sorted(RESERVED_CLAIMS))}"
+                )
+                continue
+            claims[name.strip()] = value.strip()
+        if len(claims) + 1 > MAX_ADDITIONAL_CLAIMS:
+            self.problems.append(
+                f"picus:authClaims: the load balancer checks at most {MAX_ADDITIONAL_CLAIMS} "
+                "claims, the scope included"
+            )
+        try:
+            policy = ScopePolicy.from_env(
+                self.required("authScopes"), self.required("authScopeClaim")
+            )
+        except ValueError as error:
+            self.problems.append(f"picus:authScopes: {error}")
+            policy = ScopePolicy()
+        return EdgeAuth(issuer=issuer, jwks_url=jwks, policy=policy, claims=claims)
 
     def choice(self, key: str, enum: type[_Choice]) -> _Choice:
         value = self.required(key)

@@ -52,6 +52,7 @@ TASK = json.loads(
         vpc_cidr="127.0.0.1",
         stop_timeout=STOP_TIMEOUT,
         graceful_shutdown=STOP_TIMEOUT - 5,
+        extra_environment={},
     )
 )[0]
 #: What the image may add to its base: the service's locked dependencies and its code.

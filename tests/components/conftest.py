@@ -23,6 +23,9 @@ PRODUCTION_REQUIRED = {
     "domainName": "api.example.com",
     "hostedZoneId": "Z0123456789ABC",
     "alarmEmail": "oncall@example.com",
+    "authIssuer": "https://login.example.com/",
+    "authJwksUrl": "https://login.example.com/.well-known/jwks.json",
+    "authClaims": "aud=https://api.example.com",
 }
 
 
@@ -48,6 +51,12 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
             "alarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:pager",
             "wafWebAclArn": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/picus/abc",
         },
+    ),
+    # A production stack that says, on purpose, that its API is public.
+    "prod-public": (
+        "prod",
+        "prod",
+        {**PRODUCTION_REQUIRED, "authIssuer": "", "authJwksUrl": "", "publicApi": "true"},
     ),
     "dev-prebuilt": (
         "dev",

@@ -9,7 +9,7 @@ from typing import Any
 from components.delete_function import ALIAS, HANDLER
 from local import router
 from picus import routing
-from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, RULES, Target, target_for
+from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, target_for
 from tests.backends import ROOT
 from tests.components.conftest import Stack
 
@@ -97,30 +97,6 @@ def test_the_alb_invokes_a_published_alias(stack: Stack) -> None:
     assert permission["urn"] in attachment["dependencies"], "attachment before its permission"
 
 
-def test_listener_rules_are_the_routing_rules_on_every_serving_listener(stack: Stack) -> None:
-    serving = [
-        r
-        for r in stack.all("aws:lb/listener:Listener")
-        if r["state"]["defaultActions"][0]["type"] == "forward"
-    ]
-    rules = stack.all("aws:lb/listenerRule:ListenerRule")
-    lambda_tg = lambda_target_group(stack)["state"]["arn"]
-    expected = [r for r in RULES if r.target is Target.DELETE_FN]
-    assert len(rules) == len(expected) * len(serving)
-    for listener in serving:
-        on_listener = [r for r in rules if r["state"]["listenerArn"] == listener["state"]["arn"]]
-        for definition in expected:
-            (rule,) = [r for r in on_listener if r["state"]["priority"] == definition.priority]
-            conditions = rule["state"]["conditions"]
-            methods = next(
-                c["httpRequestMethod"]["values"] for c in conditions if "httpRequestMethod" in c
-            )
-            paths = next(c["pathPattern"]["values"] for c in conditions if "pathPattern" in c)
-            assert methods == list(definition.methods), rule["name"]
-            assert paths == [definition.path_pattern], rule["name"]
-            assert rule["state"]["actions"] == [{"type": "forward", "targetGroupArn": lambda_tg}]
-
-
 def test_the_local_router_routes_by_the_same_definition() -> None:
-    assert vars(router)["target_for"] is routing.target_for
+    assert vars(router)["rule_for"] is routing.rule_for
     assert target_for("DELETE", "/picus/2f897e49-a179-4160-8056-d96c51aab199") is Target.DELETE_FN

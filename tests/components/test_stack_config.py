@@ -103,3 +103,27 @@ def test_a_subnet_layout_that_does_not_fit_is_refused_naming_its_keys() -> None:
 
 def test_a_firewall_rate_limit_waf_cannot_enforce_is_refused() -> None:
     assert "picus:firewallRateLimit must be 10..2000000000" in refusal("dev", firewallRateLimit="5")
+
+
+def test_a_production_stack_without_auth_must_say_it_is_public_on_purpose() -> None:
+    public = {**PRODUCTION_REQUIRED, "authIssuer": "", "authJwksUrl": ""}
+    message = refusal("prod", **public)
+    assert "picus:authIssuer and picus:authJwksUrl, or picus:publicApi true" in message
+    assert "the whole internet" in message
+    assert load(Source("prod", **public, publicApi="true"), "prod").auth is None
+
+
+def test_auth_settings_that_cannot_work_are_refused() -> None:
+    issuer = {"authIssuer": "https://login.example.com/"}
+    jwks = {"authJwksUrl": "https://login.example.com/jwks"}
+    assert "go together" in refusal("dev", **issuer)
+    assert "HTTPS listeners only" in refusal("dev", **issuer, **jwks)
+    https = {**issuer, "certificateArn": PRODUCTION_REQUIRED["certificateArn"]}
+    https |= {"domainName": "dev.example.com"}
+    assert "must be an https:// URL" in refusal("dev", **https, authJwksUrl="http://x/jwks")
+    assert "picus:authClaims 'exp=1'" in refusal("dev", **https, **jwks, authClaims="exp=1")
+    assert "every operation needs a scope" in refusal(
+        "dev", **https, **jwks, authScopes="read=r,write=w"
+    )
+    auth = load(Source("dev", **https, **jwks, authClaims="aud=api, tenant=t1"), "dev").auth
+    assert auth is not None and dict(auth.claims) == {"aud": "api", "tenant": "t1"}

@@ -1,0 +1,112 @@
+"""Listener rules from the one routing table (``picus.routing.RULES``), and, with auth on, the
+load balancer's ``jwt-validation`` action in front of each rule's forward.
+
+The rules that leave the listener's default target always become listener rules. With auth on,
+every rule does: each verifies the token (signature from the issuer's JWKS, ``iss``, ``exp``,
+``nbf``, ``iat``), the stack's extra claims, and the route's scope, then forwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from picus.auth import ScopePolicy
+from picus.routing import DEFAULT_TARGET, RULES, RoutingRule, Target
+
+#: The load balancer validates at most this many additional claims per action.
+MAX_ADDITIONAL_CLAIMS = 10
+#: Claims it always validates itself, which it refuses as additional claims.
+RESERVED_CLAIMS = frozenset({"exp", "iss", "nbf", "iat"})
+
+
+@dataclass(frozen=True)
+class EdgeAuth:
+    issuer: str
+    jwks_url: str
+    policy: ScopePolicy
+    #: Further claims each token must carry with exactly this value (``aud``, for instance).
+    claims: Mapping[str, str] = field(default_factory=dict)
+
+
+def _conditions(rule: RoutingRule) -> list[aws.lb.ListenerRuleConditionArgs]:
+    conditions = [
+        aws.lb.ListenerRuleConditionArgs(
+            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=[rule.path_pattern])
+        )
+    ]
+    if rule.methods:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(
+                http_request_method=aws.lb.ListenerRuleConditionHttpRequestMethodArgs(
+                    values=list(rule.methods)
+                )
+            )
+        )
+    return conditions
+
+
+def _jwt_validation(rule: RoutingRule, auth: EdgeAuth) -> aws.lb.ListenerRuleActionArgs:
+    claims = [
+        aws.lb.ListenerRuleActionJwtValidationAdditionalClaimArgs(
+            format="single-string", name=name, values=[value]
+        )
+        for name, value in sorted(auth.claims.items())
+    ]
+    if rule.scope is not None:
+        claims.append(
+            aws.lb.ListenerRuleActionJwtValidationAdditionalClaimArgs(
+                format="space-separated-values",
+                name=auth.policy.claim,
+                values=[auth.policy.names[rule.scope]],
+            )
+        )
+    return aws.lb.ListenerRuleActionArgs(
+        type="jwt-validation",
+        order=1,
+        jwt_validation=aws.lb.ListenerRuleActionJwtValidationArgs(
+            issuer=auth.issuer, jwks_endpoint=auth.jwks_url, additional_claims=claims or None
+        ),
+    )
+
+
+def listener_rules(
+    name: str,
+    target: Target,
+    target_group_arn: pulumi.Input[str],
+    listener_arns: Sequence[pulumi.Input[str]],
+    auth: EdgeAuth | None,
+    parent: pulumi.Resource,
+) -> list[aws.lb.ListenerRule]:
+    """The listener rules of the routing table's rules for ``target``, on every listener."""
+    created = []
+    for rule in RULES:
+        if rule.target is not target or (auth is None and target is DEFAULT_TARGET):
+            continue
+        forward = aws.lb.ListenerRuleActionArgs(
+            type="forward", target_group_arn=target_group_arn, order=2
+        )
+        needs_token = auth is not None and rule.authenticated
+        actions = [_jwt_validation(rule, auth), forward] if needs_token and auth else [forward]
+        for i, listener_arn in enumerate(listener_arns):
+            created.append(
+                aws.lb.ListenerRule(
+                    f"{name}-rule-{rule.priority}-{i}",
+                    listener_arn=listener_arn,
+                    priority=rule.priority,
+                    conditions=_conditions(rule),
+                    actions=actions,
+                    opts=pulumi.ResourceOptions(parent=parent),
+                )
+            )
+    return created
+
+
+def auth_environment(auth: EdgeAuth | None) -> dict[str, str]:
+    """What the service and the function need to check the scope themselves (picus/auth.py)."""
+    if auth is None:
+        return {}
+    return {"PICUS_AUTH_SCOPES": auth.policy.to_env(), "PICUS_AUTH_SCOPE_CLAIM": auth.policy.claim}

@@ -1,0 +1,96 @@
+"""The listener rules are the routing table's, on every serving listener; with auth on, each
+verifies the token, the stack's claims and exactly its route's scope before forwarding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from picus.auth import ScopePolicy
+from picus.routing import DEFAULT_TARGET, RULES, Target
+from tests.components.conftest import Stack, service_target_group
+
+
+def serving_listeners(stack: Stack) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in stack.all("aws:lb/listener:Listener")
+        if r["state"]["defaultActions"][0]["type"] == "forward"
+    ]
+
+
+def test_every_rule_of_the_table_on_every_serving_listener(stack: Stack) -> None:
+    auth = bool(stack.setting("authIssuer"))
+    groups = {
+        Target.SERVICE: service_target_group(stack)["state"]["arn"],
+        Target.DELETE_FN: next(
+            t["state"]["arn"]
+            for t in stack.all("aws:lb/targetGroup:TargetGroup")
+            if t["state"]["targetType"] == "lambda"
+        ),
+    }
+    expected = [r for r in RULES if auth or r.target is not DEFAULT_TARGET]
+    rules = stack.all("aws:lb/listenerRule:ListenerRule")
+    listeners = serving_listeners(stack)
+    assert len(rules) == len(expected) * len(listeners)
+    policy = ScopePolicy.from_env(stack.setting("authScopes"), stack.setting("authScopeClaim"))
+    for listener in listeners:
+        on_listener = [r for r in rules if r["state"]["listenerArn"] == listener["state"]["arn"]]
+        for definition in expected:
+            (rule,) = [r for r in on_listener if r["state"]["priority"] == definition.priority]
+            conditions = rule["state"]["conditions"]
+            methods = [
+                c["httpRequestMethod"]["values"] for c in conditions if "httpRequestMethod" in c
+            ]
+            paths = [c["pathPattern"]["values"] for c in conditions if "pathPattern" in c]
+            assert methods == ([list(definition.methods)] if definition.methods else [])
+            assert paths == [[definition.path_pattern]]
+            *checks, forward = rule["state"]["actions"]
+            assert forward["type"] == "forward"
+            assert forward["targetGroupArn"] == groups[definition.target], rule["name"]
+            if not (auth and definition.authenticated):
+                assert checks == [], rule["name"]
+                continue
+            (check,) = checks
+            assert check["type"] == "jwt-validation" and check["order"] < forward["order"]
+            jwt = check["jwtValidation"]
+            assert jwt["issuer"] == stack.setting("authIssuer")
+            assert jwt["jwksEndpoint"] == stack.setting("authJwksUrl")
+            claims = {c["name"]: c for c in jwt.get("additionalClaims", [])}
+            assert claims.pop("aud", None) == {
+                "format": "single-string",
+                "name": "aud",
+                "values": ["https://api.example.com"],
+            }
+            if definition.scope is None:
+                assert claims == {}, rule["name"]
+            else:
+                # Exactly the route's scope, as OAuth writes scopes.
+                assert claims == {
+                    policy.claim: {
+                        "format": "space-separated-values",
+                        "name": policy.claim,
+                        "values": [policy.names[definition.scope]],
+                    }
+                }, rule["name"]
+
+
+def test_auth_is_on_in_prod_unless_public_on_purpose(stack: Stack) -> None:
+    if stack.setting("production") != "true":
+        return
+    assert bool(stack.setting("authIssuer")) != (stack.setting("publicApi") == "true")
+
+
+def test_both_runtimes_are_told_the_scopes_to_check(stack: Stack) -> None:
+    import json
+
+    auth = bool(stack.setting("authIssuer"))
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")["state"]
+    (container,) = json.loads(task["containerDefinitions"])
+    service_env = {e["name"]: e["value"] for e in container["environment"]}
+    function_env = stack.one("aws:lambda/function:Function")["state"]["environment"]["variables"]
+    for env in (service_env, function_env):
+        if auth:
+            assert env["PICUS_AUTH_SCOPES"] == stack.setting("authScopes")
+            assert env["PICUS_AUTH_SCOPE_CLAIM"] == stack.setting("authScopeClaim")
+        else:
+            assert "PICUS_AUTH_SCOPES" not in env
