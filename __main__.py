@@ -152,3 +152,5 @@ pulumi.export(outputs.CLUSTER_NAME, api.cluster_name)
 pulumi.export(outputs.SERVICE_NAME, api.service_name)
 pulumi.export(outputs.TASK_DEFINITION_ARN, api.task_definition_arn)
 pulumi.export(outputs.DASHBOARD_URL, dashboard.url)
+if config.auth is not None:
+    pulumi.export(outputs.AUTH_ISSUER, config.auth.issuer)

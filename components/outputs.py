@@ -17,3 +17,5 @@ SERVICE_NAME: Final = "serviceName"
 #: The revision this `up` registered; the service's deployment must have completed on it.
 TASK_DEFINITION_ARN: Final = "taskDefinitionArn"
 DASHBOARD_URL: Final = "dashboardUrl"
+#: The token issuer the load balancer trusts; exported only when the stack has auth on.
+AUTH_ISSUER: Final = "authIssuer"

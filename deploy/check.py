@@ -10,6 +10,10 @@ service is steady, on the old revision), so this reads what actually runs:
    rollout COMPLETED, all its tasks running;
 2. the function's alias points at the version this `up` published;
 3. the README walkthrough against the stack's URL: put, get, list, delete, then 404 twice.
+   With auth on (the stack exports ``authIssuer``), a call without a token must get the load
+   balancer's 401, and the walkthrough runs with a token of the OAuth client-credentials flow:
+   ``PICUS_CHECK_TOKEN_URL``, ``PICUS_CHECK_CLIENT_ID``, ``PICUS_CHECK_CLIENT_SECRET`` and
+   optionally ``PICUS_CHECK_SCOPES`` (default: read, write and delete).
 
 Exits 0 when all hold, 1 with one line per failure otherwise.
 """
@@ -17,17 +21,22 @@ Exits 0 when all hold, 1 with one line per failure otherwise.
 from __future__ import annotations
 
 import argparse
+import base64
+import functools
 import json
+import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from components import outputs
 from components.delete_function import ALIAS
+from picus.auth import ScopePolicy
 from picus.contract import ITEM_PATH_PREFIX
 
 if TYPE_CHECKING:
@@ -52,6 +61,7 @@ class Deployed:
     task_definition_arn: str
     function_arn: str
     function_version: str
+    auth_issuer: str | None = None
 
     @classmethod
     def from_outputs(cls, values: dict[str, Any]) -> Deployed:
@@ -62,6 +72,7 @@ class Deployed:
             task_definition_arn=str(values[outputs.TASK_DEFINITION_ARN]),
             function_arn=str(values[outputs.FUNCTION_ARN]),
             function_version=str(values[outputs.FUNCTION_VERSION]),
+            auth_issuer=values.get(outputs.AUTH_ISSUER) or None,
         )
 
 
@@ -124,11 +135,15 @@ class Answer:
     body: Any
 
 
-def _call(method: str, url: str, body: Any = None, timeout_s: float = 15.0) -> Answer:
+def _call(
+    method: str, url: str, body: Any = None, timeout_s: float = 15.0, token: str | None = None
+) -> Answer:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         request.add_header("Content-Type", "application/json")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             status, raw = response.status, response.read()
@@ -146,10 +161,32 @@ def _expect(answer: Answer, status: int, what: str) -> Any:
     return answer.body
 
 
+def client_credentials_token(token_url: str, client_id: str, secret: str, scopes: str) -> str:
+    """An access token by OAuth 2.0's client-credentials grant (RFC 6749, 4.4)."""
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scopes})
+    request = urllib.request.Request(token_url, data=form.encode(), method="POST")
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    request.add_header("Authorization", f"Basic {basic}")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            answer = json.loads(response.read())
+    except (OSError, ValueError) as error:
+        raise CheckFailed(f"no token from {token_url}: {error}") from None
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    if not isinstance(token, str):
+        raise CheckFailed(f"{token_url} answered no access_token")
+    return token
+
+
 def check_walkthrough(
-    api_url: str, patience_s: float = HTTP_PATIENCE_S, sleep: Callable[[float], None] = time.sleep
+    api_url: str,
+    patience_s: float = HTTP_PATIENCE_S,
+    sleep: Callable[[float], None] = time.sleep,
+    token: str | None = None,
 ) -> str:
     items = f"{api_url}{ITEM_PATH_PREFIX}"
+    call = functools.partial(_call, token=token)
     deadline = time.monotonic() + patience_s
     while True:
         try:
@@ -162,25 +199,54 @@ def check_walkthrough(
             raise CheckFailed(f"{api_url}/health never answered 200: {health}")
         sleep(5)
 
+    if token is not None:
+        refused = _call("GET", f"{items}list?limit=1")
+        if refused.status != 401:
+            raise CheckFailed(f"a call without a token got {refused.status}, not the ALB's 401")
     sent = {"check": "deploy", "at": time.time_ns(), "nested": {"n": 0.1, "ok": True}}
-    created = _expect(_call("POST", f"{items}put", sent), 201, "put")
+    created = _expect(call("POST", f"{items}put", sent), 201, "put")
     key = created["object_id"]
     try:
-        got = _expect(_call("GET", f"{items}get/{key}"), 200, "get")
+        got = _expect(call("GET", f"{items}get/{key}"), 200, "get")
         if got.get("payload") != sent:
             raise CheckFailed(f"get returned {got.get('payload')}, not what was put: {sent}")
-        listed = _expect(_call("GET", f"{items}list?limit=1"), 200, "list")
+        listed = _expect(call("GET", f"{items}list?limit=1"), 200, "list")
         if not isinstance(listed.get("items"), list) or "next_cursor" not in listed:
             raise CheckFailed(f"list answered an unexpected shape: {listed}")
-        deleted = _expect(_call("DELETE", f"{items}{key}"), 200, "delete")
+        deleted = _expect(call("DELETE", f"{items}{key}"), 200, "delete")
         if deleted != {"deleted": key}:
             raise CheckFailed(f"delete answered {deleted}")
     except CheckFailed:
-        _call("DELETE", f"{items}{key}")  # leave nothing behind, whatever failed
+        call("DELETE", f"{items}{key}")  # leave nothing behind, whatever failed
         raise
-    _expect(_call("GET", f"{items}get/{key}"), 404, "get after delete")
-    _expect(_call("DELETE", f"{items}{key}"), 404, "delete after delete")
-    return f"API: put, get, list, delete and 404s on {api_url}"
+    _expect(call("GET", f"{items}get/{key}"), 404, "get after delete")
+    _expect(call("DELETE", f"{items}{key}"), 404, "delete after delete")
+    with_token = " with a token (401 without)" if token is not None else ""
+    return f"API: put, get, list, delete and 404s on {api_url}{with_token}"
+
+
+#: What the check's client asks for when the stack has auth on.
+DEFAULT_CHECK_SCOPES = " ".join(ScopePolicy().names.values())
+
+
+def stack_token(deployed: Deployed, env: Mapping[str, str] = os.environ) -> str | None:
+    """None for a public stack; else a token by the client-credentials flow."""
+    if deployed.auth_issuer is None:
+        return None
+    names = ("PICUS_CHECK_TOKEN_URL", "PICUS_CHECK_CLIENT_ID", "PICUS_CHECK_CLIENT_SECRET")
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise CheckFailed(
+            f"the stack has auth on ({deployed.auth_issuer}): set {', '.join(missing)} "
+            "for the check's OAuth client"
+        )
+    url, client_id, secret = (env[name] for name in names)
+    scopes = env.get("PICUS_CHECK_SCOPES") or DEFAULT_CHECK_SCOPES
+    return client_credentials_token(url, client_id, secret, scopes)
+
+
+def _walkthrough(deployed: Deployed) -> str:
+    return check_walkthrough(deployed.api_url, HTTP_PATIENCE_S, token=stack_token(deployed))
 
 
 def run(deployed: Deployed, ecs: ECSClient, functions: LambdaClient) -> list[str]:
@@ -189,7 +255,7 @@ def run(deployed: Deployed, ecs: ECSClient, functions: LambdaClient) -> list[str
     checks: list[Callable[[], str]] = [
         lambda: check_rollout(ecs, deployed, ROLLOUT_PATIENCE_S),
         lambda: check_alias(functions, deployed),
-        lambda: check_walkthrough(deployed.api_url, HTTP_PATIENCE_S),
+        lambda: _walkthrough(deployed),
     ]
     for check in checks:
         try:

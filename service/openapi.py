@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from picus import alb, contract
+from picus.auth import DEFAULT_SCOPE_NAMES, Scope
 from picus.errors import ErrorCode
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -31,6 +32,7 @@ def _errors(*codes: ErrorCode) -> dict[str, Any]:
 def _load_balancer(*statuses: int) -> dict[str, Any]:
     """Answers of the load balancer itself: its HTML page, never the API's JSON error."""
     why = {
+        401: "no bearer token, or one the load balancer refuses (stacks with auth)",
         403: "the firewall blocked the request (stacks with a firewall)",
         413: "the request is over 1 MB, the most the load balancer passes to a function",
         502: "the function failed, timed out or answered malformed",
@@ -42,6 +44,23 @@ def _load_balancer(*statuses: int) -> dict[str, Any]:
         }
         for status in statuses
     }
+
+
+def _both_403(*load_balancer: int) -> dict[str, Any]:
+    """The load balancer's answers, and a 403 that is the firewall's page or, with auth on,
+    the API's ``insufficient_scope`` error."""
+    responses = _load_balancer(*load_balancer, 403)
+    api = _errors(ErrorCode.INSUFFICIENT_SCOPE)["403"]
+    responses["403"] = {
+        "description": f"{responses['403']['description']}; or {api['description']}",
+        "content": {**responses["403"]["content"], **api["content"]},
+    }
+    return responses
+
+
+def _needs(scope: Scope) -> list[dict[str, list[str]]]:
+    """A bearer token with this scope where the stack has auth on; none where it is public."""
+    return [{"bearer": [DEFAULT_SCOPE_NAMES[scope]]}, {}]
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -91,6 +110,7 @@ OPENAPI: dict[str, Any] = {
         "/picus/put": {
             "post": {
                 "operationId": "putItem",
+                "security": _needs(Scope.WRITE),
                 "summary": "Store a JSON object under a new key",
                 "requestBody": {
                     "required": True,
@@ -110,13 +130,14 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                         *_UNAVAILABLE,
                     ),
-                    **_load_balancer(403),
+                    **_both_403(401),
                 },
             }
         },
         "/picus/get/{key}": {
             "get": {
                 "operationId": "getItem",
+                "security": _needs(Scope.READ),
                 "summary": "Read one stored item (strongly consistent)",
                 "parameters": [_KEY_PARAM],
                 "responses": {
@@ -127,13 +148,14 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.METHOD_NOT_ALLOWED,
                         *_UNAVAILABLE,
                     ),
-                    **_load_balancer(403),
+                    **_both_403(401),
                 },
             }
         },
         "/picus/list": {
             "get": {
                 "operationId": "listItems",
+                "security": _needs(Scope.READ),
                 "summary": "One page of items; follow next_cursor until it is null",
                 "parameters": [
                     {
@@ -163,13 +185,14 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.METHOD_NOT_ALLOWED,
                         *_UNAVAILABLE,
                     ),
-                    **_load_balancer(403),
+                    **_both_403(401),
                 },
             }
         },
         "/picus/{key}": {
             "delete": {
                 "operationId": "deleteItem",
+                "security": _needs(Scope.DELETE),
                 "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
                 "parameters": [_KEY_PARAM],
                 "responses": {
@@ -180,7 +203,7 @@ OPENAPI: dict[str, Any] = {
                         ErrorCode.METHOD_NOT_ALLOWED,
                         *_UNAVAILABLE,
                     ),
-                    **_load_balancer(403, 413, 502),
+                    **_both_403(401, 413, 502),
                 },
             }
         },
@@ -188,6 +211,15 @@ OPENAPI: dict[str, Any] = {
         contract.SEED_HEALTH_PATH: _health("seedHealth", "the seed design's path, same answer"),
     },
     "components": {
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A token of the stack's issuer, verified by the load balancer; "
+                "each operation needs its scope (names configurable per stack).",
+            }
+        },
         "schemas": {
             "Error": {
                 "type": "object",
@@ -242,6 +274,6 @@ OPENAPI: dict[str, Any] = {
                 "required": ["deleted"],
                 "properties": {"deleted": {"type": "string", "pattern": contract.KEY_PATTERN}},
             },
-        }
+        },
     },
 }

@@ -4,9 +4,12 @@ real HTTP against the local origin."""
 
 from __future__ import annotations
 
+import base64
 import json
+import urllib.parse
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -16,6 +19,9 @@ from components import outputs
 from components.delete_function import ALIAS
 from deploy import check
 from deploy.check import CheckFailed, Deployed
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 REVISION = "arn:aws:ecs:eu-west-1:123456789012:task-definition/picus-dev-api-service:7"
 PREVIOUS = "arn:aws:ecs:eu-west-1:123456789012:task-definition/picus-dev-api-service:6"
@@ -179,3 +185,67 @@ def test_the_command_reports_every_check_and_fails_on_any(
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("ok    Lambda")
     assert [line.split()[0] for line in printed] == ["ok", "FAIL", "FAIL"]
+
+
+class TokenEndpoint:
+    """An OAuth token endpoint that grants the client-credentials flow to one client."""
+
+    def __init__(self, issuer: Any, client_id: str, secret: str) -> None:
+        self.issuer, self.client_id, self.secret = issuer, client_id, secret
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        form = {k: v[0] for k, v in urllib.parse.parse_qs((await request.body()).decode()).items()}
+        expected = base64.b64encode(f"{self.client_id}:{self.secret}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {expected}" or (
+            form.get("grant_type") != "client_credentials"
+        ):
+            response = JSONResponse({"error": "invalid_client"}, status_code=401)
+        else:
+            scopes = str(form.get("scope", "")).split()
+            token = self.issuer.mint(scopes, subject="deploy-check")
+            response = JSONResponse({"access_token": token, "token_type": "Bearer"})
+        await response(scope, receive, send)
+
+
+def test_with_auth_on_the_walkthrough_takes_a_client_credentials_token(
+    settings: Settings,
+) -> None:
+    from local.auth import LocalIssuer
+    from tests.auth_origin import auth_origin
+    from tests.servers import serving
+
+    issuer = LocalIssuer("https://issuer.test")
+    issuer.rotate(path=None)
+    with (
+        auth_origin(settings, issuer) as api,
+        serving(TokenEndpoint(issuer, "checker", "s3cret")) as idp,
+    ):
+        stack = replace(deployed(api), auth_issuer=issuer.issuer)
+        env = {
+            "PICUS_CHECK_TOKEN_URL": f"{idp}/token",
+            "PICUS_CHECK_CLIENT_ID": "checker",
+            "PICUS_CHECK_CLIENT_SECRET": "s3cret",
+        }
+        token = check.stack_token(stack, env)
+        assert token is not None
+        report = check.check_walkthrough(api, patience_s=0, token=token)
+        assert "with a token (401 without)" in report
+        # The same stack without the client's settings fails the check, naming them.
+        with pytest.raises(check.CheckFailed, match="PICUS_CHECK_CLIENT_SECRET"):
+            check.stack_token(stack, {k: v for k, v in env.items() if "SECRET" not in k})
+        with pytest.raises(check.CheckFailed, match="no token from"):
+            check.stack_token(stack, {**env, "PICUS_CHECK_CLIENT_SECRET": "wrong"})
+        # A token without the delete scope: the walkthrough's DELETE is refused.
+        reader = issuer.mint(["picus:read", "picus:write"])
+        with pytest.raises(check.CheckFailed, match="delete"):
+            check.check_walkthrough(api, patience_s=0, token=reader)
+
+
+def test_a_public_stack_needs_no_token() -> None:
+    assert check.stack_token(deployed("http://x"), {}) is None

@@ -10,19 +10,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
-from local.auth import JWKS_PATH, LocalIssuer, TokenVerifier
+from local.auth import JWKS_PATH, LocalIssuer
 from picus import alb
 from picus.auth import DEFAULT_SCOPE_NAMES, Scope, ScopePolicy
 from service.settings import Settings
+from tests.auth_origin import auth_origin
 from tests.backends import ROOT, free_port
-from tests.servers import serving
 
 ISSUER = "https://issuer.test"
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
@@ -45,24 +44,8 @@ def issuer() -> LocalIssuer:
 
 @pytest.fixture(scope="module")
 def origin(settings: Settings, issuer: LocalIssuer) -> Iterator[str]:
-    import delete_fn.handler
-    from local.router import LocalAlb
-    from service.app import create_app
-
-    policy = ScopePolicy()
-    saved = delete_fn.handler.SCOPES
-    delete_fn.handler.SCOPES = policy
-    app = LocalAlb(
-        create_app(replace(settings, auth_scopes=policy.to_env())),
-        delete_fn.handler.handler,
-        verifier=TokenVerifier(ISSUER, issuer.jwks, policy),
-        jwks=issuer.jwks,
-    )
-    try:
-        with serving(app) as url:
-            yield url
-    finally:
-        delete_fn.handler.SCOPES = saved
+    with auth_origin(settings, issuer) as url:
+        yield url
 
 
 def call(url: str, method: str, path: str, body: bytes, token: str | None) -> httpx.Response:
@@ -145,28 +128,15 @@ def test_the_service_and_the_function_check_the_scope_themselves(
     settings: Settings, issuer: LocalIssuer
 ) -> None:
     # Behind a load balancer that matched the scope claim more loosely than picus/auth.py.
-    import delete_fn.handler
-    from local.router import LocalAlb
-    from service.app import create_app
-
-    policy = ScopePolicy()
-    saved = delete_fn.handler.SCOPES
-    delete_fn.handler.SCOPES = policy
-    try:
-        app = LocalAlb(
-            create_app(replace(settings, auth_scopes=policy.to_env())), delete_fn.handler.handler
-        )
-        with serving(app) as url:
-            token = issuer.mint([READ])
-            for method, path, body, needed in ROUTES:
-                response = call(url, method, path, body, token)
-                if needed == READ:
-                    assert response.status_code != 403
-                    continue
-                assert response.status_code == 403, (method, path)
-                assert response.json()["error"]["code"] == "insufficient_scope"
-    finally:
-        delete_fn.handler.SCOPES = saved
+    with auth_origin(settings, issuer, edge=False) as url:
+        token = issuer.mint([READ])
+        for method, path, body, needed in ROUTES:
+            response = call(url, method, path, body, token)
+            if needed == READ:
+                assert response.status_code != 403
+                continue
+            assert response.status_code == 403, (method, path)
+            assert response.json()["error"]["code"] == "insufficient_scope"
 
 
 def test_the_caller_is_logged_never_the_token(

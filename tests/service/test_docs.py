@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,14 +69,15 @@ def test_without_javascript_the_page_still_lists_the_operations(
         assert operation in noscript
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def serving_locally(home: Path, *flags: str) -> Iterator[str]:
     """``python3 dev.py serve`` as a user without AWS runs it: the embedded DynamoDB."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["HOME"] = str(tmp_path_factory.mktemp("home"))
+    env["HOME"] = str(home)
+    env["PICUS_LOCAL_ISSUER_FILE"] = str(home / "issuer.json")
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port)],
+        [sys.executable, "-m", "local", "--port", str(port), *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -96,6 +98,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving_locally(tmp_path_factory.mktemp("home")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +180,30 @@ def test_try_it_out_puts_gets_and_deletes_from_the_page(
 
     page.screenshot(path=str(tmp_path / "docs.png"), full_page=False)
     assert errors == [], errors
+
+
+def test_authorize_with_a_bearer_token_then_try_it_out(browser_page: Page, tmp_path: Path) -> None:
+    from local.auth import LocalIssuer
+
+    page = browser_page
+    with serving_locally(tmp_path, "--auth") as base:
+        page.goto(f"{base}/docs")
+        page.locator(".opblock").first.wait_for(timeout=20_000)
+        _try_it_out(page, "putItem")
+        body = page.locator("#operations-default-putItem textarea.body-param__text")
+        body.fill('{"who": "anyone"}')
+        block = page.locator("#operations-default-putItem")
+        block.get_by_role("button", name="Execute").click()
+        status = block.locator(".live-responses-table tr.response .response-col_status").first
+        status.wait_for(timeout=15_000)
+        assert status.inner_text().strip() == "401", "the load balancer's refusal"
+
+        token = LocalIssuer.load(tmp_path / "issuer.json").mint(["picus:write"])
+        page.locator(".auth-wrapper .authorize").click()
+        dialog = page.locator(".modal-ux")
+        dialog.locator("input").first.fill(token)
+        dialog.locator("button.modal-btn.authorize").click()
+        dialog.locator("button.btn-done").click()
+        block.get_by_role("button", name="Clear").click()
+        code, created = _execute(page, "putItem")
+        assert code == 201, created

@@ -53,12 +53,17 @@ def test_the_load_balancers_own_answers_are_documented_as_html() -> None:
 
     paths = OPENAPI["paths"]
     delete = paths["/picus/{key}"]["delete"]["responses"]
-    for status in ("413", "502", "403"):
+    for status in ("401", "413", "502"):
         assert list(delete[status]["content"]) == [alb.CONTENT_TYPE]
     for path, method in (
         ("/picus/put", "post"),
         ("/picus/get/{key}", "get"),
         ("/picus/list", "get"),
+        ("/picus/{key}", "delete"),
     ):
-        assert list(paths[path][method]["responses"]["403"]["content"]) == [alb.CONTENT_TYPE]
+        responses = paths[path][method]["responses"]
+        assert list(responses["401"]["content"]) == [alb.CONTENT_TYPE]
+        # The firewall's page, or the API's insufficient_scope error.
+        assert set(responses["403"]["content"]) == {alb.CONTENT_TYPE, "application/json"}
+        assert paths[path][method]["security"][0]["bearer"][0].startswith("picus:")
     assert set(alb.PHRASES) == {401, 403, 413, 502}
