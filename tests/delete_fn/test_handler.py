@@ -159,3 +159,27 @@ def test_a_dead_table_gives_a_fast_503_not_an_exception(ddb_endpoint: str) -> No
     assert_well_formed(response, 503)
     assert response["headers"]["retry-after"]
     assert body(response)["error"]["code"] == "backend_unavailable"
+
+
+def test_with_auth_on_the_function_checks_the_scope_and_logs_the_subject(
+    stored_key: Callable[[], str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import delete_fn.handler
+    from local.auth import LocalIssuer
+    from picus.auth import ScopePolicy
+
+    monkeypatch.setattr(delete_fn.handler, "SCOPES", ScopePolicy())
+    issuer = LocalIssuer("https://issuer.test")
+    issuer.rotate(path=None)
+    key = stored_key()
+    event = load_event("alb_delete.json", key)
+    event["headers"]["authorization"] = "Bearer " + issuer.mint(["picus:read"], subject="bob")
+    refused = invoke(event)
+    assert_well_formed(refused, 403)
+    assert body(refused)["error"]["code"] == "insufficient_scope"
+    event["headers"]["authorization"] = "Bearer " + issuer.mint(["picus:delete"], subject="bob")
+    with caplog.at_level("INFO", logger="picus.delete_fn"):
+        assert invoke(event)["statusCode"] == 200
+    (record,) = [r for r in caplog.records if r.name == "picus.delete_fn"]
+    assert record.subject == "bob"  # type: ignore[attr-defined]
+    assert "Bearer" not in caplog.text
