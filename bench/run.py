@@ -31,19 +31,19 @@ from typing import Any
 import boto3
 import httpx
 
-from bench.latency_proxy import LatencyProxy
 from bench.load import LoadResult, RssSampler, run_load
 from bench.servers import (
-    ROOT,
     Server,
     backend_env,
-    free_port,
     start_bare,
     start_dynalite,
     start_fastapi,
     start_flask,
     start_ours,
 )
+from devkit import ROOT
+from devkit.latency_proxy import LatencyProxy
+from devkit.processes import free_port, wait_healthy, without_aws
 
 RESULTS = ROOT / "bench" / "results"
 CONTENDERS: dict[str, Callable[[str, str], Server]] = {
@@ -153,25 +153,21 @@ def cold_start_ms(module: str, endpoint: str, table: str, key: str) -> float:
 def local_start_s() -> float:
     """The README's run command (dependencies installed): seconds until /health answers."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.TransportError:
-                time.sleep(0.02)
-    finally:
-        process.terminate()
-        process.wait(20)
+    with tempfile.TemporaryDirectory() as home:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local", "--port", str(port)],
+            cwd=ROOT,
+            env=without_aws(dict(os.environ), Path(home)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_healthy(process, f"http://127.0.0.1:{port}/health")
+            return time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(20)
 
 
 def measure_load(

@@ -7,21 +7,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from devkit import ROOT
+from devkit.processes import free_port, wait_healthy
 
 
 @dataclass
@@ -62,19 +53,6 @@ class Server:
             self.process.wait(5)
 
 
-def _wait_healthy(name: str, process: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not start")
-        time.sleep(0.1)
-
-
 def _start(name: str, command: list[str], env: dict[str, str], port: int) -> Server:
     process = subprocess.Popen(
         command,
@@ -84,7 +62,8 @@ def _start(name: str, command: list[str], env: dict[str, str], port: int) -> Ser
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    _wait_healthy(name, process, url)
+    if wait_healthy(process, f"{url}/health", timeout_s=60).status_code != 200:
+        raise RuntimeError(f"{name} started unhealthy")
     return Server(name, process, url)
 
 

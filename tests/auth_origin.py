@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from devkit.asgi import serving
 from picus.auth import ScopePolicy
-from tests.servers import serving
 
 if TYPE_CHECKING:
     from local.auth import LocalIssuer

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+from devkit import ROOT
+from devkit.processes import free_port
+
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_until_answers(endpoint: str, deadline_s: float, process: subprocess.Popen[Any]) -> None:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from devkit.asgi import serving
 from picus.contract import TABLE_NAME
 from tests.backends import BACKENDS, CREDENTIALS, REGION
-from tests.servers import serving
 
 if TYPE_CHECKING:
     from service.settings import Settings

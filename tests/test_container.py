@@ -23,9 +23,8 @@ import pytest
 
 from components.container import container_definitions
 from deploy.check import check_walkthrough
-from picus.contract import ITEM_PATH_PREFIX, PARTITION_KEY, TABLE_NAME
-from tests.backends import CREDENTIALS, REGION, free_port
-from tests.container import (
+from devkit.asgi import serving
+from devkit.container import (
     DockerUnavailable,
     base_image,
     build_service_image,
@@ -35,8 +34,10 @@ from tests.container import (
     inspect,
     run_docker,
 )
-from tests.faults import Fault, FaultProxy
-from tests.servers import serving
+from devkit.fault_proxy import Fault, FaultProxy
+from devkit.processes import free_port
+from picus.contract import ITEM_PATH_PREFIX, PARTITION_KEY, TABLE_NAME
+from tests.backends import CREDENTIALS, REGION
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send

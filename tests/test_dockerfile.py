@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devkit import ROOT
 from picus.contract import CONTAINER_PORT
-from tests.backends import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 

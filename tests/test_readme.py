@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from tests.backends import ROOT
+from devkit import ROOT
 
 README = (ROOT / "README.md").read_text()
 

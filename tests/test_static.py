@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.backends import ROOT
+from devkit import ROOT
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tests.backends import ROOT
+from devkit import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.latency_proxy import LatencyProxy
 from bench.load import run_load
 from bench.run import seed, traverse
 from bench.servers import (
@@ -22,6 +21,7 @@ from bench.servers import (
     start_flask,
     start_ours,
 )
+from devkit.latency_proxy import LatencyProxy
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (dev.py bench)")
 

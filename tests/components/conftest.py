@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from components.naming import MAX_STACK_NAME
-from tests.backends import ROOT
+from devkit import ROOT
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 

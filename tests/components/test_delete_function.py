@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from components.delete_function import ALIAS, HANDLER
+from devkit import ROOT
 from local import router
 from picus import routing
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, target_for
-from tests.backends import ROOT
 from tests.components.conftest import Stack
 
 

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 
 from components.firewall import BODY_RULES_COUNTED, COMMON_RULE_SET
 from deploy.check import check_walkthrough
+from devkit.asgi import serving
 from tests.components.conftest import Stack
 from tests.components.waf_rules import Request, matches
-from tests.servers import serving
 from tests.service.test_roundtrip import objects, to_json
 
 if TYPE_CHECKING:

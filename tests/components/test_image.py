@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from components.image import BUILD_CONTEXT, DOCKERFILE, lifecycle_policy
-from tests.backends import ROOT
+from devkit import ROOT
 from tests.components.conftest import Stack, policy_of
 
 

@@ -24,7 +24,7 @@ import botocore.session
 import pytest
 
 from components.naming import MAX_STACK_NAME
-from tests.backends import ROOT
+from devkit import ROOT
 from tests.components.conftest import DEPLOYED, VARIANTS, Stack, harness
 
 

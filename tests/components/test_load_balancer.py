@@ -6,15 +6,15 @@ import os
 import subprocess
 import sys
 
+from devkit import ROOT
+from devkit.processes import wait_healthy
 from picus.contract import (
     ALB_IDLE_TIMEOUT_SECONDS,
     CONTAINER_PORT,
     HEALTH_PATH,
     SERVICE_KEEP_ALIVE_SECONDS,
 )
-from tests.backends import ROOT
 from tests.components.conftest import Stack, service_target_group
-from tests.processes import wait_healthy
 
 
 def test_the_load_balancer(stack: Stack) -> None:
@@ -75,7 +75,7 @@ def test_the_health_check_and_port_are_what_the_service_serves(stack: Stack) -> 
     target = service_target_group(stack)["state"]
     host = "127.0.0.3"
     env = {**os.environ, "PICUS_HOST": host, "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"}
-    env.pop("PICUS_PORT", None)
+    env.pop("PICUS_PORT", None)  # the container sets none: the default must be the target's
     process = subprocess.Popen(
         [sys.executable, "-m", "service"],
         cwd=ROOT,

@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 
+from devkit.processes import free_port
 from picus.access_log import FIELDS as ACCESS_FIELDS
 from picus.contract import PARTITION_KEY, TABLE_NAME
-from tests.backends import REGION, free_port
+from tests.backends import REGION
 from tests.events import load_event
 
 NEW_KEY = "00000000-0000-4000-8000-00000000abcd"
@@ -145,14 +145,10 @@ def test_the_request_id_is_the_trace_id_and_logged(
 
 
 def test_a_dead_table_gives_a_fast_503_not_an_exception(ddb_endpoint: str) -> None:
-    from delete_fn.handler import handle
+    from delete_fn.handler import handle, make_client
 
-    dead = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"total_max_attempts": 2}),
-    )
+    # The function's own client, as deployed, against a port where nothing listens.
+    dead = make_client(f"http://127.0.0.1:{free_port()}")
     started = time.monotonic()
     response = handle(load_event("alb_delete.json", NEW_KEY), Context(), dead)
     assert time.monotonic() - started < 5

@@ -216,9 +216,9 @@ class TokenEndpoint:
 def test_with_auth_on_the_walkthrough_takes_a_client_credentials_token(
     settings: Settings,
 ) -> None:
+    from devkit.asgi import serving
     from local.auth import LocalIssuer
     from tests.auth_origin import auth_origin
-    from tests.servers import serving
 
     issuer = LocalIssuer("https://issuer.test")
     issuer.rotate(path=None)

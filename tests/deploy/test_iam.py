@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.backends import ROOT
+from devkit import ROOT
 
 REPOSITORY = "example-org/picus"
 ACCOUNT = "123456789012"

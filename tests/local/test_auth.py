@@ -5,7 +5,6 @@ function."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,12 +15,13 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
+from devkit import ROOT
+from devkit.processes import local_origin, without_aws
 from local.auth import JWKS_PATH, LocalIssuer
 from picus import alb
 from picus.auth import DEFAULT_SCOPE_NAMES, Scope, ScopePolicy
 from service.settings import Settings
 from tests.auth_origin import auth_origin
-from tests.backends import ROOT, free_port
 
 ISSUER = "https://issuer.test"
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
@@ -154,17 +154,7 @@ def test_the_caller_is_logged_never_the_token(
 
 
 def test_serve_with_auth_and_the_token_command(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {"HOME": str(tmp_path), "PICUS_LOCAL_ISSUER_FILE": str(tmp_path / "issuer.json")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--auth", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    env = without_aws(dict(os.environ), tmp_path)
 
     def token(*args: str) -> str:
         return subprocess.run(
@@ -176,16 +166,8 @@ def test_serve_with_auth_and_the_token_command(tmp_path: Path) -> None:
             check=True,
         ).stdout.strip()
 
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    with local_origin(tmp_path, "--auth") as served:
+        base = served.url
         assert_401(httpx.post(f"{base}/picus/put", json={"a": 1}))
         bearer = {"authorization": f"Bearer {token('--scope', f'{WRITE},{READ}')}"}
         created = httpx.post(f"{base}/picus/put", json={"a": 1}, headers=bearer)
@@ -193,10 +175,7 @@ def test_serve_with_auth_and_the_token_command(tmp_path: Path) -> None:
         rotated = {"authorization": f"Bearer {token('--rotate', '--scope', READ)}"}
         key = created.json()["object_id"]
         assert httpx.get(f"{base}/picus/get/{key}", headers=rotated).status_code == 200
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
-    assert process.returncode == 0
+    assert served.process.returncode == 0
 
 
 def test_scope_policies_travel_as_text() -> None:

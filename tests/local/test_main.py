@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.backends import ROOT, free_port
+from devkit.processes import local_origin
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 
@@ -29,31 +25,8 @@ def curl(*args: str) -> tuple[int, str]:
 
 
 def test_run_command_serves_the_walkthrough_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    port = free_port()
-    # A laptop with no AWS configured at all.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["HOME"] = str(tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "the API did not come up"
-            time.sleep(0.1)
-
+    with local_origin(tmp_path) as served:
+        base = served.url
         status, body = curl(
             "-X",
             "POST",
@@ -72,10 +45,8 @@ def test_run_command_serves_the_walkthrough_and_stops_on_ctrl_c(tmp_path: Path) 
         assert curl("-X", "DELETE", f"{base}/picus/{key}")[0] == 200
         assert curl(f"{base}/picus/get/{key}")[0] == 404
         assert curl("-X", "DELETE", f"{base}/picus/{key}")[0] == 404
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=15)
-    assert process.returncode == 0, output
+    output = served.output
+    assert served.process.returncode == 0, output
     assert "embedded DynamoDB" in output
     assert "Traceback" not in output
     # Not a terminal: JSON lines, as the container writes, and none of the embedded server's.
@@ -84,42 +55,23 @@ def test_run_command_serves_the_walkthrough_and_stops_on_ctrl_c(tmp_path: Path) 
 
 
 def test_text_logs_show_a_banner_and_short_access_lines(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["HOME"] = str(tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port), "--log-format", "text"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    with local_origin(tmp_path, "--log-format", "text") as served:
+        base = served.url
         assert httpx.post(f"{base}/picus/put", json={"a": 1}).status_code == 201
         assert httpx.delete(f"{base}/picus/not-a-key").status_code == 400
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=15)
-    assert process.returncode == 0, output
+    output = served.output
+    assert served.process.returncode == 0, output
     lines = output.splitlines()
     assert f"docs       {base}/docs" in lines
     assert any(line.startswith("data ") and "in memory" in line for line in lines)
-    assert any(re.fullmatch(r"\d\d:\d\d:\d\d POST +/picus/put 201 \d+ ms", ln) for ln in lines)
-    # The DELETE, answered by the function, reads the same way.
+    access = r"\d\d:\d\d:\d\d {method} +{path} {status} \d+ ms"
     assert any(
-        re.fullmatch(r"\d\d:\d\d:\d\d DELETE /picus/not-a-key 400 \d+ ms", ln) for ln in lines
+        re.fullmatch(access.format(method="POST", path="/picus/put", status=201), ln)
+        for ln in lines
     )
+    # The DELETE, answered by the function, reads the same way.
+    delete = access.format(method="DELETE", path="/picus/not-a-key", status=400)
+    assert any(re.fullmatch(delete, ln) for ln in lines)
     assert "HTTP/1.1" not in output, "the embedded server's own access lines"
     assert "\033[" not in output, "no colour when the output is not a terminal"
     assert "Traceback" not in output and "Uvicorn running" not in output

@@ -14,8 +14,8 @@ import aiohttp
 import httpx
 import pytest
 
+from devkit.asgi import serving
 from picus.contract import PARTITION_KEY
-from tests.servers import serving
 
 if TYPE_CHECKING:
     from service.settings import Settings

@@ -7,20 +7,15 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+from devkit.processes import local_origin
 from service.docs import ASSETS, ASSETS_PATH, INIT_SCRIPT
-from tests.backends import ROOT, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -69,41 +64,10 @@ def test_without_javascript_the_page_still_lists_the_operations(
         assert operation in noscript
 
 
-@contextmanager
-def serving_locally(home: Path, *flags: str) -> Iterator[str]:
-    """``python3 dev.py serve`` as a user without AWS runs it: the embedded DynamoDB."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["HOME"] = str(home)
-    env["PICUS_LOCAL_ISSUER_FILE"] = str(home / "issuer.json")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port), *flags],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "no local origin"
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving_locally(tmp_path_factory.mktemp("home")) as base:
-        yield base
+    with local_origin(tmp_path_factory.mktemp("home")) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +150,8 @@ def test_authorize_with_a_bearer_token_then_try_it_out(browser_page: Page, tmp_p
     from local.auth import LocalIssuer
 
     page = browser_page
-    with serving_locally(tmp_path, "--auth") as base:
+    with local_origin(tmp_path, "--auth") as running:
+        base = running.url
         page.goto(f"{base}/docs")
         page.locator(".opblock").first.wait_for(timeout=20_000)
         _try_it_out(page, "putItem")

@@ -17,12 +17,12 @@ import httpx
 import pytest
 from botocore.config import Config
 
+from devkit.asgi import serving
+from devkit.fault_proxy import Fault, FaultProxy
 from picus.contract import PARTITION_KEY
 from picus.errors import ErrorCode
 from service.settings import Settings
 from tests.backends import REGION
-from tests.faults import Fault, FaultProxy
-from tests.servers import serving
 
 JSON = {"content-type": "application/json"}
 FAULTS = [f for f in Fault if f is not Fault.NONE]

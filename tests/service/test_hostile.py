@@ -17,11 +17,11 @@ import boto3
 import httpx
 import pytest
 
+from devkit.asgi import serving
 from picus.contract import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_PAYLOAD_DEPTH, MAX_URL_BYTES
 from picus.errors import ErrorCode
 from service.cursor import encode_cursor
 from tests.backends import REGION
-from tests.servers import serving
 
 if TYPE_CHECKING:
     from service.settings import Settings

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from devkit.asgi import serving
 from picus import contract
 from picus.errors import ErrorCode
 from service.cursor import encode_cursor
-from tests.servers import serving
 from tests.service.test_routes import JSON, assert_error
 
 if TYPE_CHECKING:

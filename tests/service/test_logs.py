@@ -6,20 +6,17 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from devkit.fault_proxy import Fault, FaultProxy
+from devkit.processes import start_service
 from service.logs import JsonFormatter, RequestFields, request_fields
-from tests.backends import ROOT, free_port
-from tests.faults import Fault, FaultProxy
-from tests.processes import wait_healthy
 
 TRACE = "Root=1-67891233-abcdef012345678912345678"
 
@@ -54,27 +51,12 @@ def test_the_running_service_logs_the_trace_id_on_every_line(ddb_endpoint: str) 
     upstream = urlsplit(ddb_endpoint)
     with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as proxy:
         proxy.set(Fault.SERVER_ERROR)
-        port = free_port()
-        env = {
-            **os.environ,
-            "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint,
-            "PICUS_HOST": "127.0.0.1",
-            "PICUS_PORT": str(port),
-            "PICUS_LOG_LEVEL": "INFO",
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+        process, url = start_service(
+            proxy.endpoint, {"PICUS_LOG_LEVEL": "INFO"}, output=subprocess.PIPE
         )
         try:
-            wait_healthy(process, f"http://127.0.0.1:{port}/health")
             key = "2f897e49-a179-4160-8056-d96c51aab199"
-            response = httpx.get(
-                f"http://127.0.0.1:{port}/picus/get/{key}", headers={"x-amzn-trace-id": TRACE}
-            )
+            response = httpx.get(f"{url}/picus/get/{key}", headers={"x-amzn-trace-id": TRACE})
             assert response.status_code == 503
         finally:
             process.terminate()

@@ -17,10 +17,10 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from devkit.asgi import serving
+from devkit.fault_proxy import Fault, FaultProxy
+from devkit.processes import open_fds, rss_kib, service_process, start_service
 from picus.contract import PARTITION_KEY
-from tests.faults import Fault, FaultProxy
-from tests.processes import open_fds, rss_kib, service_process, start_service
-from tests.servers import serving
 
 JSON = {"content-type": "application/json"}
 
@@ -45,9 +45,11 @@ def test_sigterm_finishes_in_flight_requests_then_exits(proxy: FaultProxy) -> No
     slow = 1.5
     with service_process(
         proxy.endpoint,
-        PICUS_DDB_READ_TIMEOUT="5",
-        PICUS_DDB_DEADLINE="10",
-        PICUS_GRACEFUL_SHUTDOWN="10",
+        {
+            "PICUS_DDB_READ_TIMEOUT": "5",
+            "PICUS_DDB_DEADLINE": "10",
+            "PICUS_GRACEFUL_SHUTDOWN": "10",
+        },
     ) as (process, url):
         # given requests in flight, each held up by a slow table
         proxy.delay = slow
@@ -109,7 +111,7 @@ def test_a_rolling_replacement_under_load_fails_no_request(proxy: FaultProxy) ->
     balancer = RoundRobin()
     processes = {}
     for _ in range(2):
-        process, url = start_service(proxy.endpoint, **settings)
+        process, url = start_service(proxy.endpoint, settings)
         processes[url] = process
         balancer.targets.append(url)
 
@@ -139,7 +141,7 @@ def test_a_rolling_replacement_under_load_fails_no_request(proxy: FaultProxy) ->
                 balancer.targets.remove(old)
                 time.sleep(0.3)
                 processes[old].send_signal(signal.SIGTERM)
-                new_process, new_url = start_service(proxy.endpoint, **settings)
+                new_process, new_url = start_service(proxy.endpoint, settings)
                 processes[new_url] = new_process
                 balancer.targets.append(new_url)
                 assert processes[old].wait(15) == 0

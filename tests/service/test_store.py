@@ -11,10 +11,10 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from devkit.asgi import serving
+from devkit.processes import free_port
 from picus.errors import ErrorCode
 from service.settings import Settings
-from tests.backends import free_port
-from tests.servers import serving
 from tests.service.test_routes import JSON, assert_error
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"

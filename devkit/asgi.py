@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from tests.backends import free_port
+from devkit.processes import free_port
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp

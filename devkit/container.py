@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.backends import ROOT
+from devkit import ROOT
 
 #: Debian's Python 3.11, which lock/service.txt supports, with what the Dockerfile runs.
 BASE_SUITE = "bookworm"
