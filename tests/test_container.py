@@ -35,7 +35,7 @@ from devkit.container import (
     run_docker,
 )
 from devkit.fault_proxy import Fault, FaultProxy
-from devkit.processes import free_port
+from devkit.processes import free_port, wait_until
 from picus.contract import ITEM_PATH_PREFIX, PARTITION_KEY, TABLE_NAME
 from tests.backends import CREDENTIALS, REGION
 
@@ -209,17 +209,21 @@ def test_sigterm_under_load_fails_no_request_in_flight(built: Built, ddb_endpoin
         with container(built.image, proxy.endpoint) as (container_id, url):
             stop, lock = threading.Event(), threading.Lock()
             outcomes: list[Any] = []
-            in_flight = [0]
+            in_flight, started = [0], [0]
             acknowledged: list[str] = []
 
             def client(worker: int) -> None:
                 time.sleep(worker * 0.031)  # staggered, so requests overlap at any moment
                 with httpx.Client(timeout=STOP_TIMEOUT) as http:
                     n = 0
-                    while not stop.is_set():
+                    while True:
                         n += 1
+                        # Checked and counted at once: after stop, nothing new starts.
                         with lock:
+                            if stop.is_set():
+                                return
                             in_flight[0] += 1
+                            started[0] += 1
                         try:
                             answer = http.post(
                                 f"{url}{ITEM_PATH_PREFIX}put", json={"w": worker, "n": n}
@@ -236,15 +240,13 @@ def test_sigterm_under_load_fails_no_request_in_flight(built: Built, ddb_endpoin
             workers = [threading.Thread(target=client, args=(i,)) for i in range(16)]
             for worker in workers:
                 worker.start()
-            time.sleep(1)
-            deadline = time.monotonic() + 10
-            while in_flight[0] < 8 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            # As the ALB does: no new requests once the target drains, then SIGTERM.
-            stop.set()
-            time.sleep(0.05)
+            wait_until(lambda: len(outcomes) >= 16 and in_flight[0] >= 8, "no load built up")
+            # As the ALB does: no new requests once the target drains, then SIGTERM, once
+            # every request started has reached the table (is inside the service).
             with lock:
-                caught = in_flight[0]
+                stop.set()
+                caught, total = in_flight[0], started[0]
+            wait_until(lambda: proxy.received.count("PutItem") >= total, "requests never arrived")
             signalled = time.monotonic()
             docker("kill", "--signal=TERM", container_id)
             for worker in workers:

@@ -16,7 +16,7 @@ from deploy.check import check_walkthrough
 from devkit.asgi import serving
 from tests.components.conftest import Stack
 from tests.components.waf_rules import Request, matches
-from tests.service.test_roundtrip import objects, to_json
+from tests.corpus import objects, to_json
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send

@@ -17,7 +17,7 @@ from local.router import LocalAlb
 from picus import alb
 from picus.contract import ALB_LAMBDA_MAX_BYTES
 from picus.errors import ErrorCode
-from tests.service.test_routes import JSON, assert_error
+from tests.http import JSON, assert_error
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 

@@ -3,7 +3,6 @@ and nothing acknowledged lost. A fault-injecting proxy sits in front of a real D
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from picus.contract import PARTITION_KEY
 from picus.errors import ErrorCode
 from service.settings import Settings
 from tests.backends import REGION
+from tests.http import put
 
 JSON = {"content-type": "application/json"}
 FAULTS = [f for f in Fault if f is not Fault.NONE]
@@ -69,10 +69,6 @@ def faulty_api(settings: Settings, proxy: FaultProxy) -> Iterator[str]:
 def healthy_after(proxy: FaultProxy) -> Iterator[None]:
     yield
     proxy.set(Fault.NONE)
-
-
-def put(http: httpx.Client, url: str, payload: dict[str, Any]) -> httpx.Response:
-    return http.post(f"{url}/picus/put", content=json.dumps(payload).encode(), headers=JSON)
 
 
 def assert_unavailable(response: httpx.Response) -> None:

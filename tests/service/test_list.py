@@ -14,7 +14,7 @@ from devkit.asgi import serving
 from picus import contract
 from picus.errors import ErrorCode
 from service.cursor import encode_cursor
-from tests.service.test_routes import JSON, assert_error
+from tests.http import JSON, assert_error
 
 if TYPE_CHECKING:
     from service.settings import Settings

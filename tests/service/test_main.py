@@ -7,7 +7,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from devkit.asgi import serving
 from devkit.fault_proxy import Fault, FaultProxy
-from devkit.processes import open_fds, rss_kib, service_process, start_service
+from devkit.processes import open_fds, rss_kib, service_process, start_service, wait_until
 from picus.contract import PARTITION_KEY
 
 JSON = {"content-type": "application/json"}
@@ -30,6 +30,12 @@ def proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
     upstream = urlsplit(ddb_endpoint)
     with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as running:
         yield running
+
+
+def more_results(results: list[int | str], more: int) -> Callable[[], bool]:
+    """Whether ``more`` requests have been answered since now."""
+    target = len(results) + more
+    return lambda: len(results) >= target
 
 
 def refuses_connections(url: str) -> bool:
@@ -67,9 +73,8 @@ def test_sigterm_finishes_in_flight_requests_then_exits(proxy: FaultProxy) -> No
             # when ECS stops the task
             process.send_signal(signal.SIGTERM)
             stopped = time.monotonic()
-            time.sleep(0.2)
             # then new connections are refused while the old ones drain
-            assert refuses_connections(url)
+            wait_until(lambda: refuses_connections(url), "the listener never closed")
             assert process.poll() is None, "exited before draining"
             responses = [f.result() for f in futures]
         assert [r.status_code for r in responses] == [201] * 8
@@ -135,17 +140,17 @@ def test_a_rolling_replacement_under_load_fails_no_request(proxy: FaultProxy) ->
             workers = [threading.Thread(target=load, args=(url,)) for _ in range(4)]
             for worker in workers:
                 worker.start()
-            time.sleep(1)
+            wait_until(lambda: len(results) >= 20, "no load reached the targets")
             for old in list(balancer.targets):
                 # deregister, let the ALB's deregistration delay pass, stop, replace
                 balancer.targets.remove(old)
-                time.sleep(0.3)
+                time.sleep(0.3)  # the modelled deregistration delay, not a synchronisation
                 processes[old].send_signal(signal.SIGTERM)
                 new_process, new_url = start_service(proxy.endpoint, settings)
                 processes[new_url] = new_process
                 balancer.targets.append(new_url)
                 assert processes[old].wait(15) == 0
-                time.sleep(1)
+                wait_until(more_results(results, 20), "the new target got no load")
             stop.set()
             for worker in workers:
                 worker.join()

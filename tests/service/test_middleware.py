@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.service.test_routes import JSON
+from tests.http import JSON
 
 
 def test_one_access_log_line_per_request(

@@ -15,7 +15,7 @@ from devkit.asgi import serving
 from devkit.processes import free_port
 from picus.errors import ErrorCode
 from service.settings import Settings
-from tests.service.test_routes import JSON, assert_error
+from tests.http import JSON, assert_error
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 
