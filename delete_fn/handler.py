@@ -16,7 +16,18 @@ from delete_fn.alb import AlbRequest, alb_response
 from picus import contract
 from picus.access_log import MESSAGE, access_fields
 from picus.auth import DEFAULT_SCOPE_CLAIM, Scope, ScopePolicy, bearer_claims, has_scope, subject
-from picus.errors import ErrorCode, error_body, retry_headers
+from picus.errors import (
+    ApiError,
+    BadRequest,
+    ErrorCode,
+    InsufficientScope,
+    MethodNotAllowed,
+    NotFound,
+    StoreUnavailable,
+    error_body,
+    from_client_error,
+    retry_headers,
+)
 from picus.request_id import pick_request_id
 
 if TYPE_CHECKING:
@@ -50,24 +61,17 @@ def make_client(endpoint_url: str | None = None) -> DynamoDBClient:
 _client = make_client()
 
 
-class _Failure(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def _key(request: AlbRequest) -> str:
     if request.method != "DELETE":
-        raise _Failure(ErrorCode.METHOD_NOT_ALLOWED, "this route serves DELETE only")
+        raise MethodNotAllowed("this route serves DELETE only")
     raw = request.raw_path.removeprefix(contract.ITEM_PATH_PREFIX)
     try:
         key = unquote(raw, errors="strict")
     except UnicodeDecodeError:
         key = ""
     if raw == request.raw_path or not contract.is_valid_key(key):
-        raise _Failure(
-            ErrorCode.INVALID_KEY, "a key is the object_id the API returned: a lowercase uuid4"
+        raise BadRequest(
+            "a key is the object_id the API returned: a lowercase uuid4", ErrorCode.INVALID_KEY
         )
     return key
 
@@ -84,16 +88,11 @@ def delete(request: AlbRequest, client: DynamoDBClient) -> tuple[int, dict[str, 
             ReturnValues="ALL_OLD",
         )
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "error")
-        if code == "ConditionalCheckFailedException":
-            raise _Failure(ErrorCode.NOT_FOUND, f"no item has the key {key}") from exc
-        raise _Failure(ErrorCode.BACKEND_UNAVAILABLE, f"the table is unavailable ({code})") from exc
+        raise from_client_error(exc.response.get("Error", {}), key) from exc
     except BotoCoreError as exc:
-        raise _Failure(
-            ErrorCode.BACKEND_UNAVAILABLE, f"the table cannot be reached ({type(exc).__name__})"
-        ) from exc
+        raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
     if "Attributes" not in answer:
-        raise _Failure(ErrorCode.NOT_FOUND, f"no item has the key {key}")
+        raise NotFound(f"no item has the key {key}")
     return 200, {"deleted": key}
 
 
@@ -110,13 +109,16 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
     try:
         if SCOPES is not None and not has_scope(claims, SCOPES, Scope.DELETE):
             needed = SCOPES.names[Scope.DELETE]
-            raise _Failure(ErrorCode.INSUFFICIENT_SCOPE, f"deleting needs the {needed} scope")
+            raise InsufficientScope(f"deleting needs the {needed} scope")
         status, body = delete(request, client)
-    except _Failure as failure:
-        status, body = failure.code.status, error_body(failure.code, failure.message, request_id)
+    except ApiError as failure:
+        status = failure.code.status
+        body = error_body(failure.code, failure.message, request_id, failure.details)
         headers |= retry_headers(failure.code)
-        if failure.code is ErrorCode.METHOD_NOT_ALLOWED:
+        if isinstance(failure, MethodNotAllowed):
             headers["allow"] = "DELETE"
+        if not failure.expected:
+            log.error("dynamodb DeleteItem failed: %s", failure.message)
     except Exception as exc:  # an uncaught exception is an empty 502 from the ALB
         status = ErrorCode.INTERNAL.status
         body = error_body(ErrorCode.INTERNAL, "internal error", request_id)

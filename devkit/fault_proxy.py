@@ -24,6 +24,7 @@ class Fault(enum.Enum):
     THROTTLE = "throttle"  # ProvisionedThroughputExceededException
     SERVER_ERROR = "server_error"  # 500 InternalServerError
     RESET = "reset"  # forwards the request, then resets the connection mid-response
+    ERROR = "error"  # the error in ``FaultProxy.error``: (HTTP status, DynamoDB code, message)
 
 
 _ERRORS = {
@@ -46,6 +47,7 @@ class FaultProxy:
     upstream_port: int
     fault: Fault = Fault.NONE
     delay: float = 3.0
+    error: tuple[int, str, str] = (400, "ValidationException", "")
     #: Requests that reached the proxy, and those it passed on to DynamoDB, by operation.
     received: list[str] = field(default_factory=list)
     forwarded: list[str] = field(default_factory=list)
@@ -97,8 +99,10 @@ class FaultProxy:
                     await asyncio.sleep(3600)
                 target = _header(request, b"x-amz-target").rsplit(".", 1)[-1]
                 self.received.append(target)
-                if fault in _ERRORS:
-                    status, kind, message = _ERRORS[fault]
+                if fault in _ERRORS or fault is Fault.ERROR:
+                    status, kind, message = self.error if fault is Fault.ERROR else _ERRORS[fault]
+                    if "#" not in kind:
+                        kind = f"com.amazonaws.dynamodb.v20120810#{kind}"
                     body = json.dumps({"__type": kind, "message": message}).encode()
                     writer.write(_response(status, body))
                     await writer.drain()

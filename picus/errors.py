@@ -1,11 +1,26 @@
-"""The one JSON shape of every error the API returns, and its machine-readable codes."""
+"""Errors a client can see: their codes, their one JSON shape, and the one translation of
+DynamoDB's errors that both runtimes use.
+
+    ApiError
+    ├── BadRequest ........ invalid_json, not_an_object, invalid_value, invalid_key, ...
+    ├── NotFound
+    ├── MethodNotAllowed
+    ├── PayloadTooLarge
+    ├── UnsupportedMediaType
+    ├── InsufficientScope
+    └── StoreUnavailable .. DynamoDB down, slow, throttling or failing: 503
+
+Each runtime translates its client library's exceptions at its store boundary, through
+:func:`from_client_error`; handlers never see a foreign exception.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import Enum
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
 
 class ErrorCode(Enum):
@@ -59,3 +74,84 @@ def retry_headers(code: ErrorCode) -> dict[str, str]:
     if code.status == HTTPStatus.SERVICE_UNAVAILABLE:
         return {"retry-after": str(RETRY_AFTER_SECONDS)}
     return {}
+
+
+class ApiError(Exception):
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    #: Facts the client needs beside the message, e.g. the key a failed put may have used.
+    details: dict[str, str]
+    #: False where the cause is not the client's and not a known transient state: log it as
+    #: an error for the operator.
+    expected: bool = True
+
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = {}
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    code = ErrorCode.INVALID_VALUE
+
+
+class NotFound(ApiError):
+    code = ErrorCode.NOT_FOUND
+
+
+class MethodNotAllowed(ApiError):
+    code = ErrorCode.METHOD_NOT_ALLOWED
+
+
+class PayloadTooLarge(ApiError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class UnsupportedMediaType(ApiError):
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+
+class InsufficientScope(ApiError):
+    code = ErrorCode.INSUFFICIENT_SCOPE
+
+
+class StoreUnavailable(ApiError):
+    code = ErrorCode.BACKEND_UNAVAILABLE
+
+
+#: DynamoDB's answers that mean "not now": the client gets a 503 and retries later.
+TRANSIENT_CODES: Final = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "TransactionConflictException",
+    }
+)
+
+
+def from_client_error(error: Mapping[str, Any], key: str | None = None) -> ApiError:
+    """The API's error for DynamoDB's ``{"Code": ..., "Message": ...}`` (botocore's
+    ``ClientError.response["Error"]``). ``key`` names the item a conditional write was about.
+
+    A condition that failed means the item is not there (a conditional delete); a value
+    DynamoDB refuses is the client's (413 when it is the item's size); anything else is the
+    table's state, a 503 the client may retry, logged as an error when it is not a known
+    transient one (access, a missing table, an unknown code).
+    """
+    code = str(error.get("Code", "") or "error")
+    message = str(error.get("Message", "") or "")
+    if code == "ConditionalCheckFailedException":
+        return NotFound(f"no item has the key {key}" if key else "no such item")
+    if code == "ValidationException":
+        if "size" in message.lower():
+            return PayloadTooLarge("the item is larger than DynamoDB's 400 KB limit")
+        return BadRequest(f"DynamoDB cannot store this value: {message}")
+    unavailable = StoreUnavailable(f"the table is unavailable ({code})")
+    unavailable.expected = code in TRANSIENT_CODES
+    return unavailable

@@ -13,9 +13,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from picus.errors import ErrorCode
+from picus.errors import ApiError, ErrorCode
 from service.dynamodb import dynamodb_client
-from service.errors import ApiError
 from service.middleware import (
     RequestContextMiddleware,
     RequestLimitsMiddleware,

@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from picus.contract import MAX_ITEM_BYTES, MAX_PAYLOAD_DEPTH, PARTITION_KEY
-from picus.errors import ErrorCode
-from service.errors import BadRequest, PayloadTooLarge
+from picus.errors import BadRequest, ErrorCode, PayloadTooLarge
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef

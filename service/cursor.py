@@ -10,8 +10,7 @@ import binascii
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 
 from picus.contract import is_valid_key
-from picus.errors import ErrorCode
-from service.errors import BadRequest
+from picus.errors import BadRequest, ErrorCode
 
 _PREFIX = "v1:"
 

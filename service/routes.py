@@ -9,11 +9,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from picus import contract
-from picus.errors import ErrorCode
+from picus.errors import BadRequest, ErrorCode, PayloadTooLarge, UnsupportedMediaType
 from service import docs
 from service.codec import parse_object, to_payload
 from service.cursor import decode_cursor, encode_cursor
-from service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from service.openapi import OPENAPI
 from service.responses import json_text
 

@@ -15,27 +15,14 @@ from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from picus.contract import PARTITION_KEY
-from picus.errors import ErrorCode
+from picus.errors import ErrorCode, NotFound, StoreUnavailable, from_client_error
 from service.codec import item_json
-from service.errors import BadRequest, NotFound, PayloadTooLarge, StoreUnavailable
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
     from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
 
 log = logging.getLogger("picus.store")
-
-# DynamoDB's answers that mean "not now": the client gets a 503 and retries later.
-_UNAVAILABLE = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "LimitExceededException",
-    }
-)
 
 
 class _KeyTaken(Exception):
@@ -75,19 +62,15 @@ class Store:
             raise StoreUnavailable(f"the table did not answer {operation} in time") from exc
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            code, message = error.get("Code", ""), error.get("Message", "")
-            if code == "ConditionalCheckFailedException":
+            if error.get("Code") == "ConditionalCheckFailedException" and operation == "PutItem":
                 raise _KeyTaken(exc.response.get("Item")) from exc
-            if code == "ValidationException":
-                if "size" in message.lower():
-                    raise PayloadTooLarge(
-                        "the item is larger than DynamoDB's 400 KB limit"
-                    ) from exc
-                raise BadRequest(f"DynamoDB cannot store this value: {message}") from exc
-            # Every 503 leaves a line for the operator; an unknown code is an error to look at.
-            level = logging.WARNING if code in _UNAVAILABLE else logging.ERROR
-            log.log(level, "dynamodb %s failed: %s %s", operation, code, message)
-            raise StoreUnavailable(f"the table is unavailable ({code or 'error'})") from exc
+            translated = from_client_error(error)
+            if isinstance(translated, StoreUnavailable):
+                # Every 503 leaves a line for the operator; the unexpected ones as errors.
+                level = logging.WARNING if translated.expected else logging.ERROR
+                code, message = error.get("Code", ""), error.get("Message", "")
+                log.log(level, "dynamodb %s failed: %s %s", operation, code, message)
+            raise translated from exc
         except (BotoCoreError, HttpClientError, OSError) as exc:
             log.warning("dynamodb %s failed: %s", operation, type(exc).__name__)
             raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from picus.contract import MAX_ITEM_BYTES
+from picus.errors import BadRequest, PayloadTooLarge
 from service.codec import item_json, parse_object, to_payload, write_json
-from service.errors import BadRequest, PayloadTooLarge
 
 
 def test_numbers_travel_as_their_text() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from picus.errors import BadRequest
 from service.cursor import decode_cursor, encode_cursor
-from service.errors import BadRequest
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 

@@ -7,25 +7,21 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
-from devkit.asgi import serving
 from devkit.fault_proxy import Fault, FaultProxy
 from picus.contract import PARTITION_KEY
 from picus.errors import ErrorCode
 from service.settings import Settings
-from tests.backends import REGION
+from tests.fault_origin import fault_origin
 from tests.http import put
 
 JSON = {"content-type": "application/json"}
-FAULTS = [f for f in Fault if f is not Fault.NONE]
+FAULTS = [f for f in Fault if f not in (Fault.NONE, Fault.ERROR)]
 
 
 @pytest.fixture(scope="module")
@@ -37,31 +33,7 @@ def proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
 
 @pytest.fixture(scope="module")
 def faulty_api(settings: Settings, proxy: FaultProxy) -> Iterator[str]:
-    """The local origin whose service and Lambda both reach DynamoDB through the proxy."""
-    from delete_fn.handler import handle
-    from local.router import LocalAlb
-    from service.app import create_app
-
-    # The Lambda's client, as the handler module configures it, but through the proxy.
-    client = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=proxy.endpoint,
-        config=Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2}),
-    )
-    production = Settings()
-    app = LocalAlb(
-        create_app(
-            replace(
-                settings,
-                endpoint_url=proxy.endpoint,
-                store_deadline=production.store_deadline,
-                read_timeout=production.read_timeout,
-            )
-        ),
-        lambda event, context: handle(event, context, client),
-    )
-    with serving(app) as url:
+    with fault_origin(settings, proxy) as url:
         yield url
 
 
