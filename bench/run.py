@@ -44,6 +44,7 @@ from bench.servers import (
 from devkit import ROOT
 from devkit.latency_proxy import LatencyProxy
 from devkit.processes import free_port, wait_healthy, without_aws
+from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD, TABLE_NAME
 
 RESULTS = ROOT / "bench" / "results"
 CONTENDERS: dict[str, Callable[[str, str], Server]] = {
@@ -79,9 +80,9 @@ def seed(endpoint: str, table: str, count: int) -> list[str]:
                     {
                         "PutRequest": {
                             "Item": {
-                                "object_id": {"S": key},
-                                "created_at": {"S": "2026-01-01T00:00:00.000Z"},
-                                "payload": {
+                                PARTITION_KEY: {"S": key},
+                                CREATED_AT: {"S": "2026-01-01T00:00:00.000Z"},
+                                PAYLOAD: {
                                     "M": {
                                         "name": {"S": f"item {key[:8]}"},
                                         "price": {"N": "12.5"},
@@ -173,7 +174,7 @@ def local_start_s() -> float:
 def measure_load(
     proxy: LatencyProxy, endpoint: str, keys_file: Path, reps: int, seconds: float, warmup: float
 ) -> dict[str, Any]:
-    servers = {name: start(endpoint, "picus_data") for name, start in CONTENDERS.items()}
+    servers = {name: start(endpoint, TABLE_NAME) for name, start in CONTENDERS.items()}
     bare = start_bare()
     load: dict[str, dict[str, list[LoadResult]]] = {}
     try:
@@ -234,7 +235,7 @@ def measure_cold_start(endpoint: str, keys: list[str], reps: int) -> dict[str, f
     cold: dict[str, list[float]] = {name: [] for name in modules}
     for _ in range(reps):
         for name, module in modules.items():
-            cold[name].append(cold_start_ms(module, endpoint, "picus_data", keys.pop()))
+            cold[name].append(cold_start_ms(module, endpoint, TABLE_NAME, keys.pop()))
     return {name: statistics.median(times) for name, times in cold.items()}
 
 
@@ -254,7 +255,7 @@ def main() -> None:
     try:
         with LatencyProxy(dynalite_port).running() as proxy, tempfile.TemporaryDirectory() as tmp:
             endpoint = f"http://127.0.0.1:{proxy.port}"
-            keys = seed(endpoint, "picus_data", SEED_ITEMS)
+            keys = seed(endpoint, TABLE_NAME, SEED_ITEMS)
             keys_file = Path(tmp) / "keys"
             keys_file.write_text("\n".join(keys))
             results["load"] = measure_load(proxy, endpoint, keys_file, reps, seconds, warmup)
@@ -262,7 +263,7 @@ def main() -> None:
             for tuned, key in ((False, "floor_call_ms"), (True, "tuned_call_ms")):
                 results[key] = {
                     op: statistics.median(
-                        floor_call_ms(endpoint, "picus_data", op, calls, str(keys_file), tuned)
+                        floor_call_ms(endpoint, TABLE_NAME, op, calls, str(keys_file), tuned)
                         for _ in range(reps)
                     )
                     for op in ("get", "put")

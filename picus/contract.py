@@ -7,6 +7,11 @@ from typing import Final
 
 TABLE_NAME: Final = "picus_data"
 PARTITION_KEY: Final = "object_id"
+#: The item's other attributes, beside its key: when it was stored, and what the client sent.
+CREATED_AT: Final = "created_at"
+PAYLOAD: Final = "payload"
+#: Every attribute of a stored item, in the order the API writes them.
+ITEM_FIELDS: Final = (PARTITION_KEY, CREATED_AT, PAYLOAD)
 
 HEALTH_PATH: Final = "/health"
 CONTAINER_PORT: Final = 8000
@@ -40,6 +45,17 @@ _KEY_RE: Final = re.compile(KEY_PATTERN)
 
 #: Everything under this prefix is an item, addressed by its key (DELETE goes to the Lambda).
 ITEM_PATH_PREFIX: Final = "/picus/"
+#: The operations' paths, ``{key}`` standing for an item's key (OpenAPI's template syntax).
+PUT_PATH: Final = ITEM_PATH_PREFIX + "put"
+GET_PATH: Final = ITEM_PATH_PREFIX + "get/{key}"
+LIST_PATH: Final = ITEM_PATH_PREFIX + "list"
+DELETE_PATH: Final = ITEM_PATH_PREFIX + "{key}"
+
+
+def alb_path_pattern(path: str) -> str:
+    """A path template as an ALB path pattern: the key may be anything, ``*``."""
+    return path.replace("{key}", "*")
+
 
 #: The seed design's consumers ask for health here; same handler, same answer.
 SEED_HEALTH_PATH: Final = ITEM_PATH_PREFIX + "health"

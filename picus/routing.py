@@ -12,7 +12,15 @@ from enum import Enum
 from functools import cached_property
 
 from picus.auth import Scope
-from picus.contract import ITEM_PATH_PREFIX, SEED_HEALTH_PATH
+from picus.contract import (
+    DELETE_PATH,
+    GET_PATH,
+    ITEM_PATH_PREFIX,
+    LIST_PATH,
+    PUT_PATH,
+    SEED_HEALTH_PATH,
+    alb_path_pattern,
+)
 
 
 class Target(Enum):
@@ -50,10 +58,10 @@ class RoutingRule:
 #: listener rules; with auth every rule does, each verifying the token and its scope.
 RULES: tuple[RoutingRule, ...] = (
     RoutingRule(90, ("GET", "HEAD"), SEED_HEALTH_PATH, Target.SERVICE, authenticated=False),
-    RoutingRule(100, ("DELETE",), ITEM_PATH_PREFIX + "*", Target.DELETE_FN, Scope.DELETE),
-    RoutingRule(110, ("POST",), ITEM_PATH_PREFIX + "put", Target.SERVICE, Scope.WRITE),
-    RoutingRule(120, ("GET", "HEAD"), ITEM_PATH_PREFIX + "get/*", Target.SERVICE, Scope.READ),
-    RoutingRule(130, ("GET", "HEAD"), ITEM_PATH_PREFIX + "list", Target.SERVICE, Scope.READ),
+    RoutingRule(100, ("DELETE",), alb_path_pattern(DELETE_PATH), Target.DELETE_FN, Scope.DELETE),
+    RoutingRule(110, ("POST",), PUT_PATH, Target.SERVICE, Scope.WRITE),
+    RoutingRule(120, ("GET", "HEAD"), alb_path_pattern(GET_PATH), Target.SERVICE, Scope.READ),
+    RoutingRule(130, ("GET", "HEAD"), LIST_PATH, Target.SERVICE, Scope.READ),
     # Anything else under the prefix is no operation (the service answers 404 or 405), but
     # with auth on it still takes a valid token: the data paths are closed to anonymous calls.
     RoutingRule(140, (), ITEM_PATH_PREFIX + "*", Target.SERVICE),

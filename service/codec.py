@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from picus.contract import MAX_ITEM_BYTES, MAX_PAYLOAD_DEPTH, PARTITION_KEY
+from picus.contract import (
+    CREATED_AT,
+    ITEM_FIELDS,
+    MAX_ITEM_BYTES,
+    MAX_PAYLOAD_DEPTH,
+    PARTITION_KEY,
+    PAYLOAD,
+)
 from picus.errors import BadRequest, ErrorCode, PayloadTooLarge
 
 if TYPE_CHECKING:
@@ -130,8 +137,8 @@ class _Converter:
 #: What the stored item adds around the payload: its other attributes and their names.
 _ITEM_OVERHEAD = sum(
     len(name) + size
-    for name, size in ((PARTITION_KEY, 36), ("created_at", len("2026-01-01T00:00:00.000Z")))
-) + len("payload")
+    for name, size in ((PARTITION_KEY, 36), (CREATED_AT, len("2026-01-01T00:00:00.000Z")))
+) + len(PAYLOAD)
 
 
 def to_payload(value: dict[str, Any]) -> AttributeValueTypeDef:
@@ -195,7 +202,7 @@ def _base64(value: bytes | str) -> str:
 def item_json(item: dict[str, Any]) -> str:
     """The JSON text of a stored item: its attributes in the API's order."""
     out: list[str] = []
-    for i, name in enumerate((PARTITION_KEY, "created_at", "payload")):
+    for i, name in enumerate(ITEM_FIELDS):
         out.append(("{" if i == 0 else ",") + _dumps(name) + ":")
         attr = item.get(name)
         if attr is None:

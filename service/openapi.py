@@ -107,7 +107,7 @@ OPENAPI: dict[str, Any] = {
         ),
     },
     "paths": {
-        "/picus/put": {
+        contract.PUT_PATH: {
             "post": {
                 "operationId": "putItem",
                 "security": _needs(Scope.WRITE),
@@ -134,7 +134,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        "/picus/get/{key}": {
+        contract.GET_PATH: {
             "get": {
                 "operationId": "getItem",
                 "security": _needs(Scope.READ),
@@ -152,7 +152,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        "/picus/list": {
+        contract.LIST_PATH: {
             "get": {
                 "operationId": "listItems",
                 "security": _needs(Scope.READ),
@@ -189,7 +189,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        "/picus/{key}": {
+        contract.DELETE_PATH: {
             "delete": {
                 "operationId": "deleteItem",
                 "security": _needs(Scope.DELETE),
@@ -254,11 +254,11 @@ OPENAPI: dict[str, Any] = {
             },
             "Item": {
                 "type": "object",
-                "required": [contract.PARTITION_KEY, "created_at", "payload"],
+                "required": list(contract.ITEM_FIELDS),
                 "properties": {
                     contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN},
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "payload": {"type": "object"},
+                    contract.CREATED_AT: {"type": "string", "format": "date-time"},
+                    contract.PAYLOAD: {"type": "object"},
                 },
             },
             "Page": {

@@ -71,7 +71,7 @@ async def put(request: Request) -> Response:
     return json_text(
         json.dumps({contract.PARTITION_KEY: created.object_id}),
         status=201,
-        headers={"location": f"/picus/get/{created.object_id}"},
+        headers={"location": str(request.app.url_path_for("get", key=created.object_id))},
     )
 
 
@@ -113,9 +113,10 @@ async def openapi(request: Request) -> Response:
 routes = [
     Route(contract.HEALTH_PATH, health, methods=["GET"]),
     Route(contract.SEED_HEALTH_PATH, health, methods=["GET"]),
-    Route("/picus/put", put, methods=["POST"]),
-    Route("/picus/get/{key:path}", get, methods=["GET"]),
-    Route("/picus/list", list_items, methods=["GET"]),
+    Route(contract.PUT_PATH, put, methods=["POST"]),
+    # ``path``: a key with an encoded slash still reaches the handler, which refuses it.
+    Route(contract.GET_PATH.replace("{key}", "{key:path}"), get, methods=["GET"], name="get"),
+    Route(contract.LIST_PATH, list_items, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route(docs.DOCS_PATH, docs.docs, methods=["GET"]),
     Route(docs.ASSETS_PATH + "/{name}", docs.asset, methods=["GET"]),

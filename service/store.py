@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from picus.contract import PARTITION_KEY
+from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD
 from picus.errors import ErrorCode, NotFound, StoreUnavailable, from_client_error
 from service.codec import item_json
 
@@ -94,8 +94,8 @@ class Store:
         """True once the item is stored; False when the key is taken by another item."""
         item: dict[str, AttributeValueTypeDef] = {
             PARTITION_KEY: {"S": created.object_id},
-            "created_at": {"S": created.created_at},
-            "payload": payload,
+            CREATED_AT: {"S": created.created_at},
+            PAYLOAD: payload,
         }
         try:
             async with self._translated("PutItem"):

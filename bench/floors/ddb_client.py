@@ -18,7 +18,7 @@ from typing import Any
 
 import aioboto3
 
-from picus.contract import PARTITION_KEY, TABLE_NAME
+from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD, TABLE_NAME
 from service.dynamodb import dynamodb_client
 from service.settings import Settings
 
@@ -46,8 +46,8 @@ async def main(operation: str, calls: int, keys: list[str], tuned: bool) -> floa
                     TableName=table,
                     Item={
                         PARTITION_KEY: {"S": str(uuid.uuid4())},
-                        "created_at": {"S": "2026-01-01T00:00:00.000Z"},
-                        "payload": {"M": {"name": {"S": "bench"}, "price": {"N": "12.5"}}},
+                        CREATED_AT: {"S": "2026-01-01T00:00:00.000Z"},
+                        PAYLOAD: {"M": {"name": {"S": "bench"}, "price": {"N": "12.5"}}},
                     },
                     ConditionExpression="attribute_not_exists(#k)",
                     ExpressionAttributeNames={"#k": PARTITION_KEY},
