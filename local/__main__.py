@@ -14,6 +14,7 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import uvicorn
 
@@ -38,9 +39,18 @@ def _has_aws_credentials() -> bool:
     return boto3.Session().get_credentials() is not None
 
 
+@dataclass(frozen=True)
+class Backend:
+    description: str
+    #: Where DynamoDB answers, None for AWS's own endpoint.
+    endpoint_url: str | None
+
+
 @contextlib.contextmanager
-def dynamodb_backend(settings: Settings) -> Iterator[str]:
-    """Points this process's AWS clients at the DynamoDB to use; yields a description."""
+def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
+    """The DynamoDB to use, with the table; the process's environment gets the region and,
+    for a local one, credentials of the form it checks (the function reads its environment,
+    as on Lambda)."""
     from local.embedded import EmbeddedDynamoDB, ensure_table
 
     os.environ.setdefault("AWS_DEFAULT_REGION", settings.region)
@@ -50,9 +60,12 @@ def dynamodb_backend(settings: Settings) -> Iterator[str]:
         ensure_table(
             settings.table_name, region=settings.region, endpoint_url=settings.endpoint_url
         )
-        yield f"DynamoDB at {settings.endpoint_url}, table {settings.table_name}"
+        yield Backend(
+            f"DynamoDB at {settings.endpoint_url}, table {settings.table_name}",
+            settings.endpoint_url,
+        )
     elif _has_aws_credentials():
-        yield f"AWS DynamoDB, table {settings.table_name} in {settings.region}"
+        yield Backend(f"AWS DynamoDB, table {settings.table_name} in {settings.region}", None)
     else:
         embedded = EmbeddedDynamoDB()
         try:
@@ -63,7 +76,9 @@ def dynamodb_backend(settings: Settings) -> Iterator[str]:
             os.environ.update(_LOCAL_CREDENTIALS)
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             ensure_table(settings.table_name, region=settings.region, endpoint_url=endpoint)
-            yield f"embedded DynamoDB at {endpoint}, in memory: gone when this stops"
+            yield Backend(
+                f"embedded DynamoDB at {endpoint}, in memory: gone when this stops", endpoint
+            )
         finally:
             embedded.stop()
 
@@ -115,9 +130,10 @@ def main(argv: list[str] | None = None) -> None:
     text = args.log_format == "text"
     base = f"http://{args.host}:{args.port}"
     issuer = LocalIssuer.create(base) if args.auth else None
-    if issuer is not None:
-        # The service and the function check the route's scope too (picus/auth.py).
-        os.environ["PICUS_AUTH_SCOPES"] = ScopePolicy().to_env()
+    policy = ScopePolicy() if issuer is not None else None
+    if policy is not None:
+        # The function checks the route's scope too (picus/auth.py), as its stack sets it.
+        os.environ["PICUS_AUTH_SCOPES"] = policy.to_env()
 
     settings = Settings.from_env()
     configure_logging(
@@ -128,7 +144,13 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     exit_cleanly_on_sigterm()
     with dynamodb_backend(settings) as backend:
-        # Imported only now: both read their settings from the environment set up above.
+        # The service's settings, once: where the table is, and the scopes with auth on.
+        settings = replace(
+            settings,
+            endpoint_url=backend.endpoint_url,
+            auth_scopes=policy.to_env() if policy is not None else settings.auth_scopes,
+        )
+        # Imported only now: the function reads its environment, set up above, at import.
         from delete_fn.handler import handler
         from local.router import LocalAlb
         from service.app import create_app
@@ -139,20 +161,20 @@ def main(argv: list[str] | None = None) -> None:
             else None
         )
         app = LocalAlb(
-            create_app(Settings.from_env()),
+            create_app(settings),
             handler,
             verifier=verifier,
             jwks=issuer.jwks if issuer is not None else None,
         )
-        config = uvicorn_config(Settings.from_env())
+        config = uvicorn_config(settings)
         config.app = app
         config.factory = False
         config.host, config.port = args.host, args.port
         server = _Server(config)
         if text:
-            server.banner = _banner(base, backend, colour=terminal, auth=args.auth)
+            server.banner = _banner(base, backend.description, colour=terminal, auth=args.auth)
         else:
-            log.info("serving on %s with %s", base, backend)
+            log.info("serving on %s with %s", base, backend.description)
         # uvicorn drains in-flight requests, then re-raises Ctrl-C: that is a clean stop.
         with contextlib.suppress(KeyboardInterrupt):
             server.run()

@@ -1,70 +1,240 @@
-"""Settings, read from the environment once, each with a default (see README)."""
+"""The service's settings: one table (name, environment variables, type, bounds, default,
+meaning), one parser that refuses a bad value naming its variable, and the README's settings
+table tested against the same table. Variants are ``dataclasses.replace(settings, ...)``.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from picus import contract
 from picus.auth import DEFAULT_SCOPE_CLAIM, ScopePolicy
 
+LOG_LEVELS: Final = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    #: The variables it is read from; the first one set wins.
+    env: tuple[str, ...]
+    kind: type[str] | type[int] | type[float]
+    default: str | int | float | None
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: frozenset[str] | None = None
+    #: How the README shows the default, where it is not the value itself.
+    shown_default: str | None = None
+
+
+SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting(
+        "table_name",
+        ("PICUS_TABLE_NAME",),
+        str,
+        contract.TABLE_NAME,
+        "the DynamoDB table (the Lambda reads it too)",
+    ),
+    Setting("region", ("AWS_REGION", "AWS_DEFAULT_REGION"), str, "us-east-1", "the table's region"),
+    Setting(
+        "endpoint_url",
+        ("AWS_ENDPOINT_URL_DYNAMODB",),
+        str,
+        None,
+        "another DynamoDB, e.g. DynamoDB Local",
+        shown_default="(AWS)",
+    ),
+    Setting(
+        "host",
+        ("PICUS_HOST",),
+        str,
+        "0.0.0.0",
+        "the address to listen on",
+        shown_default="`0.0.0.0` (`127.0.0.1` for `serve`)",
+    ),
+    Setting(
+        "port", ("PICUS_PORT",), int, contract.CONTAINER_PORT, "the port to listen on", 1, 65535
+    ),
+    Setting(
+        "log_level",
+        ("PICUS_LOG_LEVEL",),
+        str,
+        "INFO",
+        "log level; logs are JSON lines on stdout",
+        choices=LOG_LEVELS,
+    ),
+    Setting(
+        "max_pool_connections",
+        ("PICUS_DDB_MAX_POOL",),
+        int,
+        64,
+        "connections kept to DynamoDB; one per request in flight is enough",
+        1,
+        1024,
+    ),
+    Setting(
+        "connect_timeout",
+        ("PICUS_DDB_CONNECT_TIMEOUT",),
+        float,
+        0.5,
+        "seconds to connect to DynamoDB",
+        0.01,
+        60,
+    ),
+    Setting(
+        "read_timeout",
+        ("PICUS_DDB_READ_TIMEOUT",),
+        float,
+        1.0,
+        "seconds to wait for DynamoDB's answer",
+        0.01,
+        60,
+    ),
+    Setting(
+        "max_attempts",
+        ("PICUS_DDB_MAX_ATTEMPTS",),
+        int,
+        3,
+        "attempts per call, with botocore's standard backoff",
+        1,
+        10,
+    ),
+    Setting(
+        "store_deadline",
+        ("PICUS_DDB_DEADLINE",),
+        float,
+        2.5,
+        "the most one call may take, retries included, before a 503",
+        0.05,
+        120,
+    ),
+    Setting(
+        "keep_alive",
+        ("PICUS_KEEP_ALIVE",),
+        int,
+        contract.SERVICE_KEEP_ALIVE_SECONDS,
+        "idle keep-alive; above the ALB's 60 s idle timeout",
+        contract.ALB_IDLE_TIMEOUT_SECONDS + 1,
+        4000,
+    ),
+    Setting(
+        "graceful_shutdown",
+        ("PICUS_GRACEFUL_SHUTDOWN",),
+        int,
+        20,
+        "seconds to finish in-flight requests after SIGTERM",
+        0,
+        115,
+    ),
+    Setting(
+        "forwarded_allow_ips",
+        ("PICUS_FORWARDED_ALLOW_IPS",),
+        str,
+        "127.0.0.1",
+        "who may set `X-Forwarded-*` (the VPC's CIDR on ECS)",
+    ),
+    Setting(
+        "max_body_bytes",
+        ("PICUS_MAX_BODY_BYTES",),
+        int,
+        contract.MAX_BODY_BYTES,
+        "body limit of `put`; can be lowered, not raised",
+        1,
+        contract.MAX_BODY_BYTES,
+    ),
+    Setting(
+        "auth_scopes",
+        ("PICUS_AUTH_SCOPES",),
+        str,
+        "",
+        "with auth on, each operation's scope: `read=picus:read,write=picus:write,"
+        "delete=picus:delete` (the stack sets it; the function reads it too)",
+        shown_default="(empty: public)",
+    ),
+    Setting(
+        "auth_scope_claim",
+        ("PICUS_AUTH_SCOPE_CLAIM",),
+        str,
+        DEFAULT_SCOPE_CLAIM,
+        "the token claim that holds the scopes",
+    ),
+)
+_BY_NAME: Final = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A variable holds a value the service cannot run with; the message names each."""
+
+
+def _default(name: str) -> Any:
+    return field(default=_BY_NAME[name].default)
+
 
 @dataclass(frozen=True)
 class Settings:
-    table_name: str = contract.TABLE_NAME
-    region: str = "us-east-1"
-    endpoint_url: str | None = None
-    host: str = "0.0.0.0"
-    port: int = contract.CONTAINER_PORT
-    log_level: str = "INFO"
-    #: Connections kept to DynamoDB; one per request in flight is enough.
-    max_pool_connections: int = 64
-    connect_timeout: float = 0.5
-    read_timeout: float = 1.0
-    max_attempts: int = 3
-    #: The most one store call may take, retries included, before the client gets a 503.
-    store_deadline: float = 2.5
-    keep_alive: int = contract.SERVICE_KEEP_ALIVE_SECONDS
-    graceful_shutdown: int = 20
-    forwarded_allow_ips: str = "127.0.0.1"
-    max_body_bytes: int = contract.MAX_BODY_BYTES
-    #: With auth on, the scope value of each operation (``read=...,write=...,delete=...``),
-    #: checked in the token the load balancer verified; empty when the stack is public.
-    auth_scopes: str = ""
-    auth_scope_claim: str = DEFAULT_SCOPE_CLAIM
+    table_name: str = _default("table_name")
+    region: str = _default("region")
+    endpoint_url: str | None = _default("endpoint_url")
+    host: str = _default("host")
+    port: int = _default("port")
+    log_level: str = _default("log_level")
+    max_pool_connections: int = _default("max_pool_connections")
+    connect_timeout: float = _default("connect_timeout")
+    read_timeout: float = _default("read_timeout")
+    max_attempts: int = _default("max_attempts")
+    store_deadline: float = _default("store_deadline")
+    keep_alive: int = _default("keep_alive")
+    graceful_shutdown: int = _default("graceful_shutdown")
+    forwarded_allow_ips: str = _default("forwarded_allow_ips")
+    max_body_bytes: int = _default("max_body_bytes")
+    auth_scopes: str = _default("auth_scopes")
+    auth_scope_claim: str = _default("auth_scope_claim")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        d = cls()
-
-        def get(name: str, default: str) -> str:
-            return env.get(name) or default
-
-        return cls(
-            table_name=get("PICUS_TABLE_NAME", d.table_name),
-            region=env.get("AWS_REGION") or get("AWS_DEFAULT_REGION", d.region),
-            endpoint_url=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
-            host=get("PICUS_HOST", d.host),
-            port=int(get("PICUS_PORT", str(d.port))),
-            log_level=get("PICUS_LOG_LEVEL", d.log_level).upper(),
-            max_pool_connections=int(get("PICUS_DDB_MAX_POOL", str(d.max_pool_connections))),
-            connect_timeout=float(get("PICUS_DDB_CONNECT_TIMEOUT", str(d.connect_timeout))),
-            read_timeout=float(get("PICUS_DDB_READ_TIMEOUT", str(d.read_timeout))),
-            max_attempts=int(get("PICUS_DDB_MAX_ATTEMPTS", str(d.max_attempts))),
-            store_deadline=float(get("PICUS_DDB_DEADLINE", str(d.store_deadline))),
-            keep_alive=int(get("PICUS_KEEP_ALIVE", str(d.keep_alive))),
-            graceful_shutdown=int(get("PICUS_GRACEFUL_SHUTDOWN", str(d.graceful_shutdown))),
-            forwarded_allow_ips=get("PICUS_FORWARDED_ALLOW_IPS", d.forwarded_allow_ips),
-            max_body_bytes=min(
-                int(get("PICUS_MAX_BODY_BYTES", str(d.max_body_bytes))), contract.MAX_BODY_BYTES
-            ),
-            auth_scopes=get("PICUS_AUTH_SCOPES", d.auth_scopes),
-            auth_scope_claim=get("PICUS_AUTH_SCOPE_CLAIM", d.auth_scope_claim),
-        )
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for setting in SETTINGS:
+            variable, raw = next(((v, env[v]) for v in setting.env if env.get(v)), ("", None))
+            if raw is None:
+                continue
+            try:
+                values[setting.name] = _parse(setting, raw)
+            except ValueError as error:
+                problems.append(f"{variable}={raw!r}: {error}")
+        if problems:
+            raise SettingsError("; ".join(problems))
+        settings = cls(**values)
+        try:
+            settings.scope_policy  # noqa: B018 - parsed now, so a bad value fails at start
+        except ValueError as error:
+            raise SettingsError(f"PICUS_AUTH_SCOPES: {error}") from None
+        return settings
 
     @property
     def scope_policy(self) -> ScopePolicy | None:
         if not self.auth_scopes:
             return None
         return ScopePolicy.from_env(self.auth_scopes, self.auth_scope_claim)
+
+
+def _parse(setting: Setting, raw: str) -> str | int | float:
+    if setting.kind is str:
+        value = raw.upper() if setting.choices else raw
+        if setting.choices is not None and value not in setting.choices:
+            raise ValueError(f"must be one of {', '.join(sorted(setting.choices))}")
+        return value
+    try:
+        number = setting.kind(raw)
+    except ValueError:
+        raise ValueError(f"is not {'an integer' if setting.kind is int else 'a number'}") from None
+    assert isinstance(number, int | float)
+    if (setting.low is not None and number < setting.low) or (
+        setting.high is not None and number > setting.high
+    ):
+        raise ValueError(f"must be {setting.low:g}..{setting.high:g}")
+    return number

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import fields
+
+import pytest
+
+from devkit import ROOT
 from picus import contract
 from service.__main__ import uvicorn_config
-from service.settings import Settings
+from service.settings import SETTINGS, Setting, Settings, SettingsError
 
 
 def test_every_setting_has_a_default() -> None:
@@ -21,7 +26,7 @@ def test_settings_come_from_the_environment() -> None:
             "PICUS_PORT": "9000",
             "PICUS_LOG_LEVEL": "debug",
             "PICUS_DDB_DEADLINE": "1.5",
-            "PICUS_MAX_BODY_BYTES": "999999999",
+            "PICUS_MAX_BODY_BYTES": "1000",
         }
     )
     assert (settings.table_name, settings.region, settings.endpoint_url) == (
@@ -30,8 +35,47 @@ def test_settings_come_from_the_environment() -> None:
         "http://localhost:1",
     )
     assert (settings.port, settings.log_level, settings.store_deadline) == (9000, "DEBUG", 1.5)
-    # The body limit can be lowered, never raised past what DynamoDB can store.
-    assert settings.max_body_bytes == contract.MAX_BODY_BYTES
+    assert settings.max_body_bytes == 1000
+
+
+def test_a_bad_value_is_refused_naming_its_variable() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(
+            {
+                # The body limit can be lowered, never raised past what DynamoDB can store.
+                "PICUS_MAX_BODY_BYTES": "999999999",
+                "PICUS_PORT": "eighty",
+                "PICUS_LOG_LEVEL": "loud",
+                "PICUS_DDB_DEADLINE": "0",
+            }
+        )
+    message = str(refused.value)
+    for variable in ("PICUS_MAX_BODY_BYTES", "PICUS_PORT", "PICUS_LOG_LEVEL", "PICUS_DDB_DEADLINE"):
+        assert variable in message
+    assert "1..409600" in message and "is not an integer" in message
+    with pytest.raises(SettingsError, match="PICUS_AUTH_SCOPES"):
+        Settings.from_env({"PICUS_AUTH_SCOPES": "read=r"})
+
+
+def test_the_table_holds_every_setting_with_a_default_of_its_type() -> None:
+    assert [s.name for s in SETTINGS] == [f.name for f in fields(Settings)]
+    defaults = Settings()
+    for setting in SETTINGS:
+        assert getattr(defaults, setting.name) == setting.default
+        assert setting.default is None or isinstance(setting.default, setting.kind)
+
+
+def test_the_readme_table_is_the_settings_table() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("| variable | default | meaning |")
+    rows = readme[start:].split("\n\n", 1)[0].splitlines()[2:]
+    assert rows == [readme_row(s) for s in SETTINGS]
+
+
+def readme_row(setting: Setting) -> str:
+    variables = " / ".join(f"`{v}`" for v in setting.env)
+    default = setting.shown_default or f"`{setting.default}`"
+    return f"| {variables} | {default} | {setting.help} |"
 
 
 def test_keep_alive_outlasts_the_alb_idle_timeout() -> None:
