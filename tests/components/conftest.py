@@ -89,7 +89,6 @@ class Stack:
     config: dict[str, str]
     resources: list[dict[str, Any]]
     exports: dict[str, Any]
-    none_applies: list[str]
 
     def setting(self, key: str) -> str:
         """A picus config key as the program sees it (declared default, stack file, override)."""
@@ -130,7 +129,7 @@ def _run(variant: str) -> Stack:
     assert result.returncode == 0, f"{variant}: the program failed under mocks\n{result.stderr}"
     data = json.loads(result.stdout)
     config = stack_config(stack, overrides, stack_file)
-    return Stack(variant, stack, config, data["resources"], data["exports"], data["none_applies"])
+    return Stack(variant, stack, config, data["resources"], data["exports"])
 
 
 @pytest.fixture(scope="session")
