@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import httpx
 import pytest
 
 from bench.load import run_load
-from bench.run import seed, traverse
 from bench.servers import (
     backend_env,
     start_bare,
@@ -21,6 +21,7 @@ from bench.servers import (
     start_flask,
     start_ours,
 )
+from bench.workloads import seed, traverse
 from devkit.latency_proxy import LatencyProxy
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (dev.py bench)")
@@ -71,3 +72,11 @@ def test_the_bare_floor_answers_a_constant() -> None:
         assert result.errors == 0 and result.requests_per_s > 100
     finally:
         server.stop()
+
+
+def test_the_cold_start_probe_runs_each_handler_once(ddb_endpoint: str) -> None:
+    from bench.workloads import cold_start_ms
+    from picus.contract import TABLE_NAME
+
+    for module in ("delete_fn.handler", "bench.baselines.delete_handler"):
+        assert cold_start_ms(module, ddb_endpoint, TABLE_NAME, str(uuid.uuid4())) > 0

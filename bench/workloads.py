@@ -1,0 +1,219 @@
+"""What the benchmark measures, each a function of a backend endpoint: the contenders under
+sustained load, listing whole tables, the function's cold start, the local start."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+
+from bench.load import LoadResult, RssSampler, run_load
+from bench.servers import (
+    Server,
+    backend_env,
+    start_bare,
+    start_fastapi,
+    start_flask,
+    start_ours,
+)
+from devkit import ROOT
+from devkit.latency_proxy import LatencyProxy
+from devkit.processes import free_port, wait_healthy, without_aws
+from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD, TABLE_NAME
+
+CONTENDERS: dict[str, Callable[[str, str], Server]] = {
+    "ours": start_ours,
+    "flask": start_flask,
+    "fastapi": start_fastapi,
+}
+SEED_ITEMS = 1000
+LIST_SIZES = (1000, 10_000)
+
+
+def _client(endpoint: str) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+
+
+def seed(endpoint: str, table: str, count: int) -> list[str]:
+    """A table of ``count`` items shaped as the API stores them; returns their keys."""
+    from local.embedded import ensure_table
+
+    ensure_table(table, region="us-east-1", endpoint_url=endpoint)
+    client = _client(endpoint)
+    keys = [str(uuid.uuid4()) for _ in range(count)]
+    for start in range(0, count, 25):
+        client.batch_write_item(
+            RequestItems={
+                table: [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                PARTITION_KEY: {"S": key},
+                                CREATED_AT: {"S": "2026-01-01T00:00:00.000Z"},
+                                PAYLOAD: {
+                                    "M": {
+                                        "name": {"S": f"item {key[:8]}"},
+                                        "price": {"N": "12.5"},
+                                        "qty": {"N": "3"},
+                                        "tags": {"L": [{"S": "a"}, {"S": "b"}]},
+                                    }
+                                },
+                            }
+                        }
+                    }
+                    for key in keys[start : start + 25]
+                ]
+            }
+        )
+    return keys
+
+
+def traverse(server: Server) -> int:
+    """The whole table through the contender's list endpoint; returns the item count."""
+    count = 0
+    with httpx.Client(timeout=120) as client:
+        if server.name != "ours":
+            return len(client.get(f"{server.url}/picus/list").json()["items"])
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            page = client.get(f"{server.url}/picus/list", params=params).json()
+            count += len(page["items"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return count
+
+
+def median_result(results: list[LoadResult]) -> dict[str, float]:
+    return {
+        field: statistics.median(getattr(r, field) for r in results)
+        for field in LoadResult.__dataclass_fields__
+    }
+
+
+def floor_call_ms(
+    endpoint: str, table: str, operation: str, calls: int, keys_file: str, tuned: bool = False
+) -> float:
+    command = [sys.executable, "-m", "bench.floors.ddb_client", operation, str(calls), keys_file]
+    out = subprocess.run(
+        [*command, *(["--tuned"] if tuned else [])],
+        cwd=ROOT,
+        env={**os.environ, **backend_env(endpoint, table)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(out.strip())
+
+
+def cold_start_ms(module: str, endpoint: str, table: str, key: str) -> float:
+    """A whole fresh process: interpreter, import, first invocation (a DELETE)."""
+    env = {**os.environ, **backend_env(endpoint, table)}
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "bench.probe", module, key]
+    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def local_start_s() -> float:
+    """The README's run command (dependencies installed): seconds until /health answers."""
+    port = free_port()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as home:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local", "--port", str(port)],
+            cwd=ROOT,
+            env=without_aws(dict(os.environ), Path(home)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_healthy(process, f"http://127.0.0.1:{port}/health")
+            return time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(20)
+
+
+def measure_load(
+    proxy: LatencyProxy, endpoint: str, keys_file: Path, reps: int, seconds: float, warmup: float
+) -> dict[str, Any]:
+    servers = {name: start(endpoint, TABLE_NAME) for name, start in CONTENDERS.items()}
+    bare = start_bare()
+    load: dict[str, dict[str, list[LoadResult]]] = {}
+    try:
+        for delay in (0, 5):
+            proxy.delay = delay / 1000
+            for _ in range(reps):
+                for scenario, script, extra in (
+                    ("GET", "get.lua", (str(keys_file),)),
+                    ("PUT", "put.lua", ()),
+                ):
+                    for name, server in servers.items():
+                        key = f"{scenario} +{delay}ms"
+                        print(f"{key:12} {name}", file=sys.stderr, flush=True)
+                        load.setdefault(key, {}).setdefault(name, []).append(
+                            run_load(server, script, seconds, warmup, *extra)
+                        )
+                if delay == 0:
+                    load.setdefault("bare", {}).setdefault("bare uvicorn", []).append(
+                        run_load(bare, "bare.lua", seconds, warmup)
+                    )
+    finally:
+        proxy.delay = 0
+        for server in [*servers.values(), bare]:
+            server.stop()
+    return {
+        scenario: {name: median_result(runs) for name, runs in by_name.items()}
+        for scenario, by_name in load.items()
+    }
+
+
+def measure_list(endpoint: str, size: int, reps: int) -> dict[str, dict[str, float]]:
+    table = f"list_{size}"
+    seed(endpoint, table, size)
+    servers = {name: start(endpoint, table) for name, start in CONTENDERS.items()}
+    runs: dict[str, list[dict[str, float]]] = {}
+    try:
+        for _ in range(reps):
+            for name, server in servers.items():
+                print(f"LIST {size:6} {name}", file=sys.stderr, flush=True)
+                cpu_before = server.cpu_seconds()
+                with RssSampler(server) as rss:
+                    count = traverse(server)
+                assert count == size, (name, count)
+                cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
+                runs.setdefault(name, []).append(
+                    {"cpu_ms_per_item": cpu_ms / size, "peak_rss_mb": rss.peak / 2**20}
+                )
+    finally:
+        for server in servers.values():
+            server.stop()
+    return {
+        name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
+    }
+
+
+def measure_cold_start(endpoint: str, keys: list[str], reps: int) -> dict[str, float]:
+    modules = {"ours": "delete_fn.handler", "baseline": "bench.baselines.delete_handler"}
+    cold: dict[str, list[float]] = {name: [] for name in modules}
+    for _ in range(reps):
+        for name, module in modules.items():
+            cold[name].append(cold_start_ms(module, endpoint, TABLE_NAME, keys.pop()))
+    return {name: statistics.median(times) for name, times in cold.items()}
