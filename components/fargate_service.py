@@ -16,7 +16,6 @@ from components.container import CONTAINER_NAME, container_definitions
 from components.fargate import MAX_STOP_TIMEOUT
 from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
 from components.listener_rules import EdgeAuth, auth_environment
-from components.load_balancer import ANYWHERE
 from components.policies import (
     ASSUME_ECS_TASKS,
     SERVICE_TABLE_ACTIONS,
@@ -24,6 +23,7 @@ from components.policies import (
     table_policy,
 )
 from components.roles import service_role
+from components.security_groups import ANYWHERE, tcp_rule
 from picus.contract import CONTAINER_PORT
 
 
@@ -102,32 +102,26 @@ class FargateService(pulumi.ComponentResource):
         security_group = aws.ec2.SecurityGroup(
             f"{name}-task-sg", vpc_id=args.vpc_id, description="picus service tasks", opts=child
         )
-        aws.vpc.SecurityGroupEgressRule(
+        alb_group = args.load_balancer_security_group_id
+        egress, ingress = aws.vpc.SecurityGroupEgressRule, aws.vpc.SecurityGroupIngressRule
+        tcp_rule(
             f"{name}-alb-to-tasks",
-            security_group_id=args.load_balancer_security_group_id,
-            referenced_security_group_id=security_group.id,
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
-            opts=child,
+            egress,
+            alb_group,
+            CONTAINER_PORT,
+            self,
+            peer_group_id=security_group.id,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        tcp_rule(
             f"{name}-tasks-from-alb",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.load_balancer_security_group_id,
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
-            opts=child,
+            ingress,
+            security_group.id,
+            CONTAINER_PORT,
+            self,
+            peer_group_id=alb_group,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-tasks-https-out",
-            security_group_id=security_group.id,
-            cidr_ipv4=ANYWHERE,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            opts=child,
+        tcp_rule(
+            f"{name}-tasks-https-out", egress, security_group.id, 443, self, cidr_ipv4=ANYWHERE
         )
 
         log_group = aws.cloudwatch.LogGroup(

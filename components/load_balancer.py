@@ -12,12 +12,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.listener_rules import EdgeAuth, listener_rules
+from components.security_groups import ANYWHERE, tcp_rule
 from components.traffic_logs import ALB_PREFIX
 from picus.contract import ALB_IDLE_TIMEOUT_SECONDS, CONTAINER_PORT, HEALTH_PATH
 from picus.routing import Target
-
-#: The ALB is IPv4 only (ip_address_type "ipv4"), so is every rule that admits clients.
-ANYWHERE = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
@@ -69,14 +67,13 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-alb-sg", vpc_id=args.vpc_id, description="picus ALB", opts=child
         )
         for port in [80, 443] if https else [80]:
-            aws.vpc.SecurityGroupIngressRule(
+            tcp_rule(
                 f"{name}-alb-in-{port}",
-                security_group_id=security_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                aws.vpc.SecurityGroupIngressRule,
+                security_group.id,
+                port,
+                self,
                 cidr_ipv4=ANYWHERE,
-                opts=child,
             )
 
         alb = aws.lb.LoadBalancer(

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from picus.contract import TABLE_NAME
 from tests.backends import BACKENDS, CREDENTIALS, REGION
 
 if TYPE_CHECKING:
+    from devkit.fault_proxy import FaultProxy
     from service.settings import Settings
 
 # The process's AWS clients talk to local servers only, with dummy credentials.
@@ -111,3 +113,13 @@ def new_table(ddb_endpoint: str) -> Callable[[], str]:
         return name
 
     return create
+
+
+@pytest.fixture(scope="module")
+def proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the test DynamoDB (a module's own)."""
+    from devkit.fault_proxy import FaultProxy
+
+    upstream = urlsplit(ddb_endpoint)
+    with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as running:
+        yield running

@@ -4,7 +4,6 @@ the same status and error code from the service and from the function."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import botocore.session
 import httpx
@@ -45,13 +44,6 @@ def expected(code: str, message: str) -> ErrorCode:
     if code == "ValidationException":
         return ErrorCode.PAYLOAD_TOO_LARGE if message == SIZE else ErrorCode.INVALID_VALUE
     return ErrorCode.BACKEND_UNAVAILABLE
-
-
-@pytest.fixture(scope="module")
-def proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
-    upstream = urlsplit(ddb_endpoint)
-    with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

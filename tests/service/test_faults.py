@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,13 +21,6 @@ from tests.http import put
 
 JSON = {"content-type": "application/json"}
 FAULTS = [f for f in Fault if f not in (Fault.NONE, Fault.ERROR)]
-
-
-@pytest.fixture(scope="module")
-def proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
-    upstream = urlsplit(ddb_endpoint)
-    with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

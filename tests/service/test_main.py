@@ -21,12 +21,12 @@ from devkit.asgi import serving
 from devkit.fault_proxy import Fault, FaultProxy
 from devkit.processes import open_fds, rss_kib, service_process, start_service, wait_until
 from picus.contract import PARTITION_KEY
-
-JSON = {"content-type": "application/json"}
+from tests.http import JSON
 
 
 @pytest.fixture
 def proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
+    """A proxy of this test's own: the tests here leave it slow."""
     upstream = urlsplit(ddb_endpoint)
     with FaultProxy(upstream.hostname or "", upstream.port or 0).running() as running:
         yield running
