@@ -112,6 +112,7 @@ delete_fn = DeleteFunction(
         log_retention_days=config.log_retention_days,
         tracing=config.tracing,
         auth=config.auth,
+        snap_start=config.snap_start,
     ),
 )
 alarms = Alarms(

@@ -51,6 +51,8 @@ class DeleteFunctionArgs:
     tracing: bool
     #: Token verification at the load balancer; None for a public API.
     auth: EdgeAuth | None
+    #: Published versions start from a snapshot of the initialised function.
+    snap_start: bool
 
 
 class DeleteFunction(pulumi.ComponentResource):
@@ -87,6 +89,9 @@ class DeleteFunction(pulumi.ComponentResource):
             memory_size=args.memory_size,
             timeout=args.timeout,
             publish=True,
+            snap_start=aws.lambda_.FunctionSnapStartArgs(apply_on="PublishedVersions")
+            if args.snap_start
+            else None,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(
                 mode="Active" if args.tracing else "PassThrough"
             ),

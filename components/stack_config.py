@@ -84,6 +84,7 @@ class StackConfig:
     firewall_rate_limit: int
     firewall_count_only: bool
     tracing: bool
+    snap_start: bool
     lambda_memory: int
     lambda_timeout: int
     p99_latency_ms: int
@@ -140,6 +141,7 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         firewall_rate_limit=reader.integer("firewallRateLimit"),
         firewall_count_only=reader.boolean("firewallCountOnly"),
         tracing=reader.boolean("tracing"),
+        snap_start=reader.boolean("snapStart"),
         lambda_memory=reader.integer("lambdaMemory"),
         lambda_timeout=reader.integer("lambdaTimeout"),
         p99_latency_ms=reader.integer("p99LatencyMs"),

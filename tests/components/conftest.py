@@ -64,6 +64,7 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
         {
             "imageUri": "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "cd" * 32,
             "cpuArchitecture": "X86_64",
+            "snapStart": "false",
         },
     ),
     "dev-domain-kms-logs": (

@@ -44,6 +44,9 @@ def test_the_function(stack: Stack) -> None:
     # The runtime's JSON lines: the handler's access fields land beside the runtime's own.
     assert state["loggingConfig"]["logFormat"] == "JSON"
     assert state["loggingConfig"]["applicationLogLevel"] == "INFO"
+    # SnapStart snapshots published versions; the alias always points at one.
+    snap = stack.setting("snapStart") == "true"
+    assert state.get("snapStart") == ({"applyOn": "PublishedVersions"} if snap else None)
     tracing = stack.setting("tracing") == "true"
     assert state["tracingConfig"]["mode"] == ("Active" if tracing else "PassThrough")
     assert log_group["retentionInDays"] == int(config["picus:logRetentionDays"])
