@@ -47,6 +47,17 @@ class ErrorCode(Enum):
         self.status = status
 
 
+_BY_STATUS: Final = {int(c.status): c for c in ErrorCode if c.status != HTTPStatus.BAD_REQUEST}
+
+
+def code_for_status(status: int) -> ErrorCode:
+    """The API's code for a status a framework answered with: its own where the API has one
+    (404, 405, 413, ...), a bad request for any other 4xx, an internal error otherwise."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ErrorCode.INVALID_VALUE if 400 <= status < 500 else ErrorCode.INTERNAL
+
+
 #: Seconds a client should wait before retrying a 503.
 RETRY_AFTER_SECONDS = 1
 

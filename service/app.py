@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from picus.errors import ApiError, ErrorCode
+from picus.errors import ApiError, ErrorCode, code_for_status
 from service.dynamodb import dynamodb_client
 from service.middleware import (
     RequestContextMiddleware,
@@ -37,12 +37,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.code, exc.message, details=exc.details)
 
 
-_HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_VALUE)
+    code = code_for_status(exc.status_code)
     message = "no such route" if exc.status_code == 404 else exc.detail
     return error_response(request, code, message, headers=exc.headers)
 

@@ -83,3 +83,22 @@ def test_unknown_and_access_errors_are_unexpected_and_transient_ones_not() -> No
         assert from_client_error({"Code": code}).expected, code
     gone = from_client_error({"Code": "ConditionalCheckFailedException"}, KEY)
     assert (gone.code, gone.message) == (ErrorCode.NOT_FOUND, f"no item has the key {KEY}")
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (404, ErrorCode.NOT_FOUND),
+        (405, ErrorCode.METHOD_NOT_ALLOWED),
+        (413, ErrorCode.PAYLOAD_TOO_LARGE),
+        (400, ErrorCode.INVALID_VALUE),
+        (409, ErrorCode.INVALID_VALUE),
+        (500, ErrorCode.INTERNAL),
+        (502, ErrorCode.INTERNAL),
+    ],
+)
+def test_a_frameworks_status_keeps_its_meaning(status: int, code: ErrorCode) -> None:
+    # A 5xx the framework raises is never blamed on the client as a 400.
+    from picus.errors import code_for_status
+
+    assert code_for_status(status) is code
