@@ -18,7 +18,10 @@ RUN --mount=type=secret,id=ca-bundle \
     fi \
     && python -m venv /opt/venv \
     && PIP_CERT="$cert" /opt/venv/bin/pip install --no-cache-dir --require-hashes \
-        --only-binary=:all: -r /tmp/service.txt
+        --only-binary=:all: -r /tmp/service.txt \
+    && rm -f /opt/venv/lib/python*/site-packages/swagger_ui/static/swagger-editor* \
+        /opt/venv/lib/python*/site-packages/swagger_ui/static/*.map
+# (/docs serves Swagger UI's bundle and styles only, never the editor or source maps.)
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \

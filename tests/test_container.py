@@ -183,6 +183,15 @@ def test_health_on_a_read_only_root_filesystem(built: Built, ddb_endpoint: str) 
     with container(built.image, ddb_endpoint) as (container_id, url):
         assert inspect(container_id)["HostConfig"]["ReadonlyRootfs"] is True
         assert httpx.get(f"{url}/health").json() == {"status": "ok"}
+        # The docs' own files ship in the image, the editor and source maps do not.
+        assert httpx.get(f"{url}/docs/assets/swagger-ui-bundle.js").status_code == 200
+        assert "swagger-editor" not in docker(
+            "exec",
+            container_id,
+            "sh",
+            "-c",
+            "ls /opt/venv/lib/python*/site-packages/swagger_ui/static",
+        )
         refused = run_docker("exec", container_id, "touch", "/app/written")
         assert refused.returncode != 0 and "Read-only file system" in refused.stderr
         # The process that serves is the image's user, not root.
