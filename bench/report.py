@@ -86,7 +86,26 @@ def report(results: dict[str, Any], command: str) -> str:
         f"Local start (`python3 dev.py serve`, installed): /health answers after "
         f"{results['local_start_s']:.2f} s.",
     ]
+    lines += _machine_lines(results)
     return "\n".join(lines) + "\n"
+
+
+def _machine_lines(results: dict[str, Any]) -> list[str]:
+    """The machine's state and the calibration, so a reader can judge the run."""
+    if "machine_before" not in results:
+        return []
+    states = []
+    for when in ("before", "after"):
+        m = results[f"machine_{when}"]
+        busy = f", busiest others: {', '.join(m['busiest'])}" if m["busiest"] else ""
+        states.append(f"{when}: load {m['load_1m']:.2f}, steal {m['steal_pct']:.1f}%{busy}")
+    cpus = results["machine_before"]["cpus"]
+    lines = [
+        f"Machine: {cpus} CPUs; {'; '.join(states)}. Calibration (bare uvicorn, CPU per "
+        f"request): {results['calibration_ms']:.3f} ms.",
+    ]
+    lines += [f"FLAG: {flag}" for flag in results.get("flags", [])]
+    return lines
 
 
 def with_table(readme: str, table: str) -> str:

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.machine import calibration_flags, machine_state
 from bench.report import report, with_table
 from bench.servers import backend_env, start_dynalite
 from bench.workloads import (
@@ -40,6 +41,8 @@ from devkit.latency_proxy import LatencyProxy
 from picus.contract import TABLE_NAME
 
 RESULTS = ROOT / "bench" / "results"
+#: The committed run the README's table is rendered from (python -m bench.report FILE).
+REFERENCE = RESULTS / "reference.json"
 
 
 def main() -> None:
@@ -53,6 +56,7 @@ def main() -> None:
     results: dict[str, Any] = {
         "command": "python3 dev.py bench" + (" --quick" if args.quick else ""),
         "config": {"repetitions": reps, "seconds": seconds},
+        "machine_before": machine_state(),
     }
     # This process's own AWS clients (seeding) talk to the local backend only.
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
@@ -74,12 +78,19 @@ def main() -> None:
                     )
                     for op in ("get", "put")
                 }
-            results["list"] = {str(n): measure_list(endpoint, n, reps) for n in LIST_SIZES}
+            results["list"] = {str(n): measure_list(endpoint, n, reps, seconds) for n in LIST_SIZES}
             results["cold_start_ms"] = measure_cold_start(endpoint, keys, reps * 3)
     finally:
         dynalite.terminate()
         dynalite.wait(10)
     results["local_start_s"] = statistics.median(local_start_s() for _ in range(reps))
+    results["machine_after"] = machine_state()
+    calibration = results["load"]["bare"]["bare uvicorn"]["cpu_ms_per_request"]
+    reference = REFERENCE.exists() and json.loads(REFERENCE.read_text())
+    results["calibration_ms"] = calibration
+    results["flags"] = calibration_flags(
+        calibration, reference["calibration_ms"] if reference else None
+    )
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))

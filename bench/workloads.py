@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -185,7 +186,39 @@ def measure_load(
     }
 
 
-def measure_list(endpoint: str, size: int, reps: int) -> dict[str, dict[str, float]]:
+def sustained_list(server: Server, size: int, seconds: float, clients: int = 4) -> dict[str, float]:
+    """Whole-table listings by ``clients`` at once for ``seconds``: the server tree's CPU over
+    the whole window per item listed (one traversal alone is a few clock ticks of CPU)."""
+    stop, lock = threading.Event(), threading.Lock()
+    listed = [0]
+
+    def client() -> None:
+        while not stop.is_set():
+            count = traverse(server)
+            assert count == size, (server.name, count)
+            with lock:
+                listed[0] += count
+
+    workers = [threading.Thread(target=client) for _ in range(clients)]
+    cpu_before = server.cpu_seconds()
+    with RssSampler(server) as rss:
+        for worker in workers:
+            worker.start()
+        time.sleep(seconds)  # the measured window
+        stop.set()
+        for worker in workers:
+            worker.join()
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
+    return {
+        "cpu_ms_per_item": cpu_ms / listed[0],
+        "items": listed[0],
+        "peak_rss_mb": rss.peak / 2**20,
+    }
+
+
+def measure_list(
+    endpoint: str, size: int, reps: int, seconds: float
+) -> dict[str, dict[str, float]]:
     table = f"list_{size}"
     seed(endpoint, table, size)
     servers = {name: start(endpoint, table) for name, start in CONTENDERS.items()}
@@ -194,14 +227,7 @@ def measure_list(endpoint: str, size: int, reps: int) -> dict[str, dict[str, flo
         for _ in range(reps):
             for name, server in servers.items():
                 print(f"LIST {size:6} {name}", file=sys.stderr, flush=True)
-                cpu_before = server.cpu_seconds()
-                with RssSampler(server) as rss:
-                    count = traverse(server)
-                assert count == size, (name, count)
-                cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
-                runs.setdefault(name, []).append(
-                    {"cpu_ms_per_item": cpu_ms / size, "peak_rss_mb": rss.peak / 2**20}
-                )
+                runs.setdefault(name, []).append(sustained_list(server, size, seconds))
     finally:
         for server in servers.values():
             server.stop()

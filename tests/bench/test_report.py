@@ -58,6 +58,31 @@ def test_the_tables_and_their_ratios() -> None:
     assert "ratio 0.75x." in text and "after 1.25 s." in text
 
 
+def test_the_machine_and_its_calibration_are_reported_and_flags_shown() -> None:
+    state = {"cpus": 2, "load_1m": 0.31, "steal_pct": 0.4, "busiest": ["java 12%"]}
+    results = {
+        **RESULTS,
+        "machine_before": state,
+        "machine_after": {**state, "busiest": []},
+        "calibration_ms": 0.05,
+        "flags": ["calibration 0.050 ms/request is 1.67x the reference run's 0.030: ..."],
+    }
+    text = report(results, results["command"])
+    assert "Machine: 2 CPUs; before: load 0.31, steal 0.4%, busiest others: java 12%;" in text
+    assert "after: load 0.31, steal 0.4%." in text
+    assert "Calibration (bare uvicorn, CPU per request): 0.050 ms." in text
+    assert "FLAG: calibration 0.050 ms/request is 1.67x" in text
+
+
+def test_a_calibration_far_from_the_reference_is_flagged() -> None:
+    from bench.machine import calibration_flags
+
+    assert calibration_flags(0.030, 0.031) == []
+    assert calibration_flags(0.030, None) == []
+    (flag,) = calibration_flags(0.050, 0.030)
+    assert "1.67x the reference run's" in flag
+
+
 def test_the_readme_section_is_replaced_and_nothing_else() -> None:
     readme = f"intro\n{START}\nold table\n{END}\nrest\n"
     assert with_table(readme, "new\n") == f"intro\n{START}\nnew\n{END}\nrest\n"

@@ -80,3 +80,19 @@ def test_the_cold_start_probe_runs_each_handler_once(ddb_endpoint: str) -> None:
 
     for module in ("delete_fn.handler", "bench.baselines.delete_handler"):
         assert cold_start_ms(module, ddb_endpoint, TABLE_NAME, str(uuid.uuid4())) > 0
+
+
+def test_a_listing_is_measured_over_a_window_of_whole_traversals(
+    backend: tuple[str, list[str], Path],
+) -> None:
+    from bench.workloads import sustained_list
+
+    endpoint, _, _ = backend
+    server = start_ours(endpoint, "picus_data")
+    try:
+        size = traverse(server)
+        result = sustained_list(server, size, seconds=1, clients=2)
+        assert result["items"] >= size and result["items"] % size == 0
+        assert result["cpu_ms_per_item"] > 0 and result["peak_rss_mb"] > 10
+    finally:
+        server.stop()
