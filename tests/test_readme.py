@@ -58,3 +58,14 @@ def test_the_logs_insights_query_names_the_access_fields() -> None:
     for field in FIELDS:
         assert field in query, field
     assert "filter request_id" in query
+
+
+def test_the_benchmark_table_is_the_committed_runs() -> None:
+    # A figure nobody can regenerate from committed results is not a result.
+    import json
+
+    from bench.report import END, START, report
+
+    results = json.loads((ROOT / "bench" / "results" / "reference.json").read_text())
+    section = README.split(START, 1)[1].split(END, 1)[0]
+    assert section == "\n" + report(results, results["command"])
