@@ -15,15 +15,18 @@ import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import uvicorn
 
-from local.auth import LocalIssuer, TokenVerifier
 from picus import contract
 from picus.auth import ScopePolicy
 from service.__main__ import exit_cleanly_on_sigterm, uvicorn_config
 from service.logs import configure_logging
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from local.auth import LocalIssuer
 
 log = logging.getLogger("picus.local")
 
@@ -129,7 +132,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     text = args.log_format == "text"
     base = f"http://{args.host}:{args.port}"
-    issuer = LocalIssuer.create(base) if args.auth else None
+    issuer: LocalIssuer | None = None
+    if args.auth:
+        # Only with --auth: the JWT library costs a plain `serve` about 170 ms of start-up.
+        from local.auth import LocalIssuer, TokenVerifier
+
+        issuer = LocalIssuer.create(base)
     policy = ScopePolicy() if issuer is not None else None
     if policy is not None:
         # The function checks the route's scope too (picus/auth.py), as its stack sets it.

@@ -8,7 +8,6 @@ up at its next unknown ``kid``, without a restart, as the load balancer refetche
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
@@ -22,20 +21,16 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from picus.auth import BEARER, Scope, ScopePolicy, granted
+from local.token_check import Unauthorized
+from picus.auth import BEARER, Scope, ScopePolicy, b64url_decode, granted
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where ``serve --auth`` keeps its issuer; ignored by git.
 ISSUER_FILE: Final = Path(os.environ.get("PICUS_LOCAL_ISSUER_FILE") or ROOT / ".local-issuer.json")
-JWKS_PATH: Final = "/.well-known/jwks.json"
 #: The only algorithm the load balancer accepts.
 ALGORITHM: Final = "RS256"
 #: The most keys the load balancer reads from a JWKS document.
 MAX_KEYS: Final = 10
-
-
-class Unauthorized(Exception):
-    """The load balancer would answer 401; the reason is for the log, never the client."""
 
 
 @dataclass
@@ -130,7 +125,7 @@ class TokenVerifier:
             raise Unauthorized("no bearer token")
         token = authorization[len(BEARER) :].strip()
         try:
-            header = json.loads(_b64(token.split(".")[0]))
+            header = json.loads(b64url_decode(token.split(".")[0]))
             decoded = jwt.decode(token, self._key_set(header.get("kid")), algorithms=[ALGORITHM])
         except (JoseError, ValueError, IndexError) as error:
             raise Unauthorized(f"bad token: {error}") from None
@@ -145,12 +140,10 @@ class TokenVerifier:
         if isinstance(claims.get("iat"), int | float) and claims["iat"] > now + 60:
             raise Unauthorized("issued in the future")
         for name, value in self.required_claims.items():
-            if claims.get(name) != value and value not in (claims.get(name) or []):
+            # Equal, or among an array's values (an ``aud`` may be either); never a substring.
+            held = claims.get(name)
+            if held != value and not (isinstance(held, list) and value in held):
                 raise Unauthorized(f"claim {name}")
         if scope is not None and self.policy.names[scope] not in granted(claims, self.policy.claim):
             raise Unauthorized(f"no {self.policy.names[scope]} scope")
         return claims
-
-
-def _b64(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))

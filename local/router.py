@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
-from local.auth import JWKS_PATH, TokenVerifier, Unauthorized
+from local.token_check import JWKS_PATH, TokenCheck, Unauthorized
 from picus.alb import error_headers, error_page
 from picus.contract import ALB_LAMBDA_MAX_BYTES
 from picus.routing import DEFAULT_TARGET, LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
@@ -37,7 +37,7 @@ class LocalAlb:
         delete_handler: LambdaHandler,
         *,
         multi_value: bool = LAMBDA_MULTI_VALUE_HEADERS,
-        verifier: TokenVerifier | None = None,
+        verifier: TokenCheck | None = None,
         jwks: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         self.service = service

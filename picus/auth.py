@@ -63,6 +63,11 @@ class ScopePolicy:
         return cls(names, claim)
 
 
+def b64url_decode(part: str) -> bytes:
+    """A JWT segment: base64url without its padding."""
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
 def bearer_claims(authorization: str | None) -> dict[str, Any] | None:
     """The claims of a bearer token, read without verifying it: only for a request the load
     balancer has verified. None when there is no readable token."""
@@ -72,7 +77,7 @@ def bearer_claims(authorization: str | None) -> dict[str, Any] | None:
     if len(parts) != 3:
         return None
     try:
-        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        payload = b64url_decode(parts[1])
         claims = json.loads(payload)
     except (binascii.Error, ValueError):
         return None
