@@ -76,21 +76,25 @@ class Running:
 def local_origin(home: Path, *flags: str, timeout_s: float = 60) -> Iterator[Running]:
     """``python3 dev.py serve [flags]`` without AWS; stopped with Ctrl-C (SIGINT) on exit."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port), *flags],
-        cwd=ROOT,
-        env=without_aws(dict(os.environ), home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # A file, not a pipe: a pipe nobody reads until the end would stall a talkative server.
+    log = home / "local-origin.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local", "--port", str(port), *flags],
+            cwd=ROOT,
+            env=without_aws(dict(os.environ), home),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     running = Running(process, f"http://127.0.0.1:{port}")
     try:
         wait_healthy(process, running.url + HEALTH_PATH, timeout_s)
         yield running
     finally:
         process.send_signal(signal.SIGINT)
-        running.output, _ = process.communicate(timeout=30)
+        process.wait(30)
+        running.output = log.read_text()
 
 
 def start_service(
