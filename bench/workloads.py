@@ -30,7 +30,7 @@ from bench.servers import (
 from devkit import ROOT
 from devkit.latency_proxy import LatencyProxy
 from devkit.processes import free_port, wait_healthy, without_aws
-from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD, TABLE_NAME
+from picus.contract import CREATED_AT, LIST_PATH, PARTITION_KEY, PAYLOAD, TABLE_NAME
 
 CONTENDERS: dict[str, Callable[[str, str], Server]] = {
     "ours": start_ours,
@@ -90,11 +90,11 @@ def traverse(server: Server) -> int:
     count = 0
     with httpx.Client(timeout=120) as client:
         if server.name != "ours":
-            return len(client.get(f"{server.url}/picus/list").json()["items"])
+            return len(client.get(f"{server.url}{LIST_PATH}").json()["items"])
         cursor = None
         while True:
             params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
-            page = client.get(f"{server.url}/picus/list", params=params).json()
+            page = client.get(f"{server.url}{LIST_PATH}", params=params).json()
             count += len(page["items"])
             cursor = page["next_cursor"]
             if cursor is None:

@@ -89,8 +89,9 @@ def listener_rules(
         forward = aws.lb.ListenerRuleActionArgs(
             type="forward", target_group_arn=target_group_arn, order=2
         )
-        needs_token = auth is not None and rule.authenticated
-        actions = [_jwt_validation(rule, auth), forward] if needs_token and auth else [forward]
+        actions = [forward]
+        if auth is not None and rule.authenticated:
+            actions = [_jwt_validation(rule, auth), forward]
         for i, listener_arn in enumerate(listener_arns):
             created.append(
                 aws.lb.ListenerRule(

@@ -71,11 +71,12 @@ RULES: tuple[RoutingRule, ...] = (
 DEFAULT_TARGET = Target.SERVICE
 
 
+_BY_PRIORITY: tuple[RoutingRule, ...] = tuple(sorted(RULES, key=lambda r: r.priority))
+
+
 def rule_for(method: str, raw_path: str) -> RoutingRule | None:
     """The first rule that matches; None for the listener's default action."""
-    return next(
-        (r for r in sorted(RULES, key=lambda r: r.priority) if r.matches(method, raw_path)), None
-    )
+    return next((r for r in _BY_PRIORITY if r.matches(method, raw_path)), None)
 
 
 def target_for(method: str, raw_path: str) -> Target:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.model import StructureShape
 
 from components.naming import MAX_STACK_NAME
 from devkit import ROOT
@@ -160,3 +162,10 @@ def service_target_group(stack: Stack) -> dict[str, Any]:
         t for t in stack.all("aws:lb/targetGroup:TargetGroup") if t["state"]["targetType"] == "ip"
     ]
     return group
+
+
+def input_shape(service: str, operation: str) -> StructureShape:
+    """What an AWS API call accepts, from botocore's model of the service."""
+    shape = botocore.session.get_session().get_service_model(service).operation_model(operation)
+    assert shape.input_shape is not None
+    return shape.input_shape

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import botocore.session
 from botocore.model import Shape
 from botocore.validate import ParamValidator
 
@@ -12,18 +11,11 @@ from components.fargate import FARGATE_SIZES
 from picus.contract import (
     CONTAINER_PORT,
 )
-from tests.components.conftest import Stack, service_target_group
+from tests.components.conftest import Stack, input_shape, service_target_group
 
 
 def register_task_definition_shape() -> Shape:
-    shape = (
-        botocore.session.get_session()
-        .get_service_model("ecs")
-        .operation_model("RegisterTaskDefinition")
-        .input_shape
-    )
-    assert shape is not None
-    return shape
+    return input_shape("ecs", "RegisterTaskDefinition")
 
 
 def container(stack: Stack) -> dict[str, Any]:

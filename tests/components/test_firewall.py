@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from components.firewall import BODY_RULES_COUNTED, COMMON_RULE_SET
 from deploy.check import check_walkthrough
 from devkit.asgi import serving
-from tests.components.conftest import Stack
+from tests.components.conftest import Stack, input_shape
 from tests.components.waf_rules import Request, matches
 from tests.corpus import objects, to_json
 
@@ -78,14 +77,7 @@ def check_wafv2_accepts(stack: Stack) -> None:
         "Rules": _botocore(state["rules"]),
         "VisibilityConfig": _botocore(state["visibilityConfig"]),
     }
-    shape = (
-        botocore.session.get_session()
-        .get_service_model("wafv2")
-        .operation_model("CreateWebACL")
-        .input_shape
-    )
-    assert shape is not None
-    report = ParamValidator().validate(request, shape)
+    report = ParamValidator().validate(request, input_shape("wafv2", "CreateWebACL"))
     assert not report.has_errors(), report.generate_report()
     assert state["scope"] == "REGIONAL" and state["defaultAction"] == {"allow": {}}
 

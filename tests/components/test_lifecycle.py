@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import pytest
 
 from components.naming import MAX_STACK_NAME
 from devkit import ROOT
-from tests.components.conftest import DEPLOYED, VARIANTS, Stack, harness
+from tests.components.conftest import DEPLOYED, VARIANTS, Stack, harness, input_shape
 
 
 @dataclass(frozen=True)
@@ -94,13 +93,11 @@ def physical_names(stack: Stack) -> list[tuple[str, str]]:
 
 
 def test_the_name_rules_are_no_looser_than_awss_models() -> None:
-    session = botocore.session.get_session()
     for typ, rule in NAME_RULES.items():
         if rule.model is None:
             continue
         service, operation, member = rule.model
-        shape = session.get_service_model(service).operation_model(operation).input_shape
-        assert shape is not None
+        shape = input_shape(service, operation)
         published = shape.members[member].metadata
         assert rule.max_length <= published["max"], typ
         if "pattern" in published:
