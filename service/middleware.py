@@ -34,9 +34,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = request_id_for(scope)
         headers = dict(scope["headers"])
         trace_id = _header(headers, TRACE_ID_HEADER)
+        # The caller's X-Request-Id, else the ALB's trace id, else a new one.
+        request_id = pick_request_id(_header(headers, REQUEST_ID_HEADER), trace_id)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
 
@@ -66,12 +67,6 @@ class RequestContextMiddleware:
                         started=started,
                     ),
                 )
-
-
-def request_id_for(scope: Scope) -> str:
-    """The request's id: the caller's X-Request-Id, else the ALB's trace id, else a new one."""
-    headers = dict(scope["headers"])
-    return pick_request_id(_header(headers, REQUEST_ID_HEADER), _header(headers, TRACE_ID_HEADER))
 
 
 def _header(headers: dict[bytes, bytes], name: str) -> str | None:
