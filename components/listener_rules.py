@@ -110,4 +110,4 @@ def auth_environment(auth: EdgeAuth | None) -> dict[str, str]:
     """What the service and the function need to check the scope themselves (picus/auth.py)."""
     if auth is None:
         return {}
-    return {"PICUS_AUTH_SCOPES": auth.policy.to_env(), "PICUS_AUTH_SCOPE_CLAIM": auth.policy.claim}
+    return auth.policy.to_environment()

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from delete_fn.alb import AlbRequest, alb_response
 from picus import contract
 from picus.access_log import MESSAGE, access_fields
-from picus.auth import DEFAULT_SCOPE_CLAIM, Scope, ScopePolicy, bearer_claims, has_scope, subject
+from picus.auth import Scope, ScopePolicy, bearer_claims, has_scope, subject
 from picus.errors import (
     ApiError,
     BadRequest,
@@ -35,14 +35,7 @@ if TYPE_CHECKING:
 
 TABLE_NAME = os.environ.get("PICUS_TABLE_NAME", contract.TABLE_NAME)
 #: With auth on, the delete scope is checked in the token the load balancer verified.
-SCOPES = (
-    ScopePolicy.from_env(
-        os.environ["PICUS_AUTH_SCOPES"],
-        os.environ.get("PICUS_AUTH_SCOPE_CLAIM") or DEFAULT_SCOPE_CLAIM,
-    )
-    if os.environ.get("PICUS_AUTH_SCOPES")
-    else None
-)
+SCOPES = ScopePolicy.from_environment(os.environ)
 log = logging.getLogger("picus.delete_fn")
 
 #: Bounded so a dead table gives a fast 503 well inside the function's timeout instead of a

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     policy = ScopePolicy() if issuer is not None else None
     if policy is not None:
         # The function checks the route's scope too (picus/auth.py), as its stack sets it.
-        os.environ["PICUS_AUTH_SCOPES"] = policy.to_env()
+        os.environ.update(policy.to_environment())
 
     settings = Settings.from_env()
     configure_logging(

@@ -20,6 +20,9 @@ from typing import Any, Final
 
 BEARER: Final = "bearer "
 DEFAULT_SCOPE_CLAIM: Final = "scope"
+#: How a stack hands its policy to both runtimes: their environment.
+SCOPES_ENV: Final = "PICUS_AUTH_SCOPES"
+SCOPE_CLAIM_ENV: Final = "PICUS_AUTH_SCOPE_CLAIM"
 
 
 class Scope(Enum):
@@ -45,6 +48,16 @@ class ScopePolicy:
     def to_env(self) -> str:
         """``read=picus:read,write=...``: how the stack hands the policy to both runtimes."""
         return ",".join(f"{scope.value}={self.names[scope]}" for scope in Scope)
+
+    def to_environment(self) -> dict[str, str]:
+        return {SCOPES_ENV: self.to_env(), SCOPE_CLAIM_ENV: self.claim}
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> ScopePolicy | None:
+        """The policy a runtime was given; None where the stack is public."""
+        if not env.get(SCOPES_ENV):
+            return None
+        return cls.from_env(env[SCOPES_ENV], env.get(SCOPE_CLAIM_ENV) or DEFAULT_SCOPE_CLAIM)
 
     @classmethod
     def from_env(cls, text: str, claim: str = DEFAULT_SCOPE_CLAIM) -> ScopePolicy:

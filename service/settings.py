@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from picus import contract
-from picus.auth import DEFAULT_SCOPE_CLAIM, ScopePolicy
+from picus.auth import DEFAULT_SCOPE_CLAIM, SCOPE_CLAIM_ENV, SCOPES_ENV, ScopePolicy
 
 LOG_LEVELS: Final = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
@@ -148,7 +148,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     ),
     Setting(
         "auth_scopes",
-        ("PICUS_AUTH_SCOPES",),
+        (SCOPES_ENV,),
         str,
         "",
         "with auth on, each operation's scope: `read=picus:read,write=picus:write,"
@@ -157,7 +157,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     ),
     Setting(
         "auth_scope_claim",
-        ("PICUS_AUTH_SCOPE_CLAIM",),
+        (SCOPE_CLAIM_ENV,),
         str,
         DEFAULT_SCOPE_CLAIM,
         "the token claim that holds the scopes",
@@ -212,7 +212,7 @@ class Settings:
         try:
             settings.scope_policy  # noqa: B018 - parsed now, so a bad value fails at start
         except ValueError as error:
-            raise SettingsError(f"PICUS_AUTH_SCOPES: {error}") from None
+            raise SettingsError(f"{SCOPES_ENV}: {error}") from None
         return settings
 
     @property
