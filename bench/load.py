@@ -79,7 +79,8 @@ def wrk(server: Server, script: str, seconds: float, *args: str) -> str:
 
 
 def run_load(server: Server, script: str, seconds: float, warmup: float, *args: str) -> LoadResult:
-    wrk(server, script, warmup, *args)  # warm-up, not measured
+    if warmup:
+        wrk(server, script, warmup, *args)  # warm-up, not measured
     cpu_before = server.cpu_seconds()
     with RssSampler(server) as rss:
         output = wrk(server, script, seconds, *args)

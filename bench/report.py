@@ -2,6 +2,7 @@
 README's figures from the committed results without running anything.
 
     python -m bench.report bench/results/latest.json
+    python -m bench.report bench/results/profile.json   # where the CPU goes (bench.profile)
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+PROFILE_START, PROFILE_END = "<!-- profile:start -->", "<!-- profile:end -->"
+PROFILED = ("get", "put")
 
 
 def _ratio(a: float, b: float) -> str:
@@ -77,14 +80,27 @@ def report(results: dict[str, Any], command: str) -> str:
                 + ("" if name == "ours" else _ratio(ours["cpu_ms_per_item"], r["cpu_ms_per_item"]))
                 + " |"
             )
-    cold = results["cold_start_ms"]
+    cold = results["cold_start"]
+    ours, minimal, resource = cold["ours"], cold["minimal"], cold["baseline"]
     lines += [
         "",
-        f"Lambda cold start (fresh process, import + first DELETE): ours {cold['ours']:.0f} ms, "
-        f"boto3-resource baseline {cold['baseline']:.0f} ms, ratio "
-        f"{_ratio(cold['ours'], cold['baseline'])}.",
+        "| Lambda cold start (fresh process: import + first DELETE) | wall ms | CPU ms |"
+        " ours/this wall | ours/this CPU |",
+        "|---|---|---|---|---|",
+        f"| ours (`delete_fn.handler`) | {ours['wall_ms']:.0f} | {ours['cpu_ms']:.0f} | | |",
+    ]
+    for label, r in (
+        ("minimal: one boto3 client + DeleteItem", minimal),
+        ("common: a boto3 resource `Table`", resource),
+    ):
+        lines.append(
+            f"| {label} | {r['wall_ms']:.0f} | {r['cpu_ms']:.0f} | "
+            f"{_ratio(ours['wall_ms'], r['wall_ms'])} | {_ratio(ours['cpu_ms'], r['cpu_ms'])} |"
+        )
+    lines += [
+        "",
         f"Local start (`python3 dev.py serve`, installed): /health answers after "
-        f"{results['local_start_s']:.2f} s.",
+        f"{results['local_start_s']:.2f} s (median of {results['config']['repetitions']}).",
     ]
     lines += _machine_lines(results)
     return "\n".join(lines) + "\n"
@@ -108,16 +124,46 @@ def _machine_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def with_table(readme: str, table: str) -> str:
-    """The README's text with the benchmark's section replaced by ``table``."""
-    head, _, rest = readme.partition(START)
-    _, _, tail = rest.partition(END)
-    return f"{head}{START}\n{table}{END}{tail}"
+def profile_table(results: dict[str, Any]) -> str:
+    """Where the service's CPU goes per GET and PUT: each bucket's share of the samples, and
+    that share of the CPU per request measured over the same window."""
+    buckets: list[str] = []
+    for op in PROFILED:
+        buckets += [b for b in results[op]["shares"] if b not in buckets]
+    header = " | ".join(f"{op.upper()} share | {op.upper()} CPU ms" for op in PROFILED)
+    lines = [
+        f"Command: `{results['command']}` (py-spy at {results['rate_hz']} Hz over "
+        f"{results['seconds']:.0f} s of wrk load at concurrency 64 per operation; dynalite "
+        f"backend; samples: "
+        + ", ".join(f"{op.upper()} {results[op]['samples']}" for op in PROFILED)
+        + ").",
+        "",
+        f"| where the service's CPU goes | {header} |",
+        "|---|" + "---|---|" * len(PROFILED),
+    ]
+    for bucket in [*buckets, "total"]:
+        cells = []
+        for op in PROFILED:
+            cpu = results[op]["load"]["cpu_ms_per_request"]
+            share = 1.0 if bucket == "total" else results[op]["shares"].get(bucket, 0.0)
+            cells.append(f"{share:.0%} | {share * cpu:.3f}")
+        lines.append(f"| {bucket} | {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_table(readme: str, table: str, start: str = START, end: str = END) -> str:
+    """The README's text with one of its generated sections replaced by ``table``."""
+    head, _, rest = readme.partition(start)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{table}{end}{tail}"
 
 
 def main(path: str) -> None:
     results = json.loads(Path(path).read_text())
-    print(report(results, results.get("command", "python3 dev.py bench")), end="")
+    if "shares" in results.get("get", {}):
+        print(profile_table(results), end="")
+    else:
+        print(report(results, results.get("command", "python3 dev.py bench")), end="")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ sustained load, listing whole tables, the function's cold start, the local start
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -123,13 +124,18 @@ def floor_call_ms(
     return float(out.strip())
 
 
-def cold_start_ms(module: str, endpoint: str, table: str, key: str) -> float:
-    """A whole fresh process: interpreter, import, first invocation (a DELETE)."""
+def cold_start_ms(module: str, endpoint: str, table: str, key: str) -> tuple[float, float]:
+    """A whole fresh process: interpreter, import, first invocation (a DELETE). Its wall
+    time and its CPU time, in milliseconds."""
     env = {**os.environ, **backend_env(endpoint, table)}
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     command = [sys.executable, "-m", "bench.probe", module, key]
     subprocess.run(command, cwd=ROOT, env=env, check=True)
-    return (time.perf_counter() - started) * 1000
+    wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    return wall * 1000, cpu * 1000
 
 
 def local_start_s() -> float:
@@ -236,10 +242,24 @@ def measure_list(
     }
 
 
-def measure_cold_start(endpoint: str, keys: list[str], reps: int) -> dict[str, float]:
-    modules = {"ours": "delete_fn.handler", "baseline": "bench.baselines.delete_handler"}
-    cold: dict[str, list[float]] = {name: [] for name in modules}
+#: The function and what it is compared with, each imported and invoked in a fresh process.
+COLD_STARTS = {
+    "ours": "delete_fn.handler",
+    "minimal": "bench.baselines.minimal_delete",
+    "baseline": "bench.baselines.delete_handler",
+}
+
+
+def measure_cold_start(endpoint: str, keys: list[str], reps: int) -> dict[str, dict[str, float]]:
+    """Median wall and CPU milliseconds of a cold DELETE per handler, interleaved."""
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in COLD_STARTS}
     for _ in range(reps):
-        for name, module in modules.items():
-            cold[name].append(cold_start_ms(module, endpoint, TABLE_NAME, keys.pop()))
-    return {name: statistics.median(times) for name, times in cold.items()}
+        for name, module in COLD_STARTS.items():
+            runs[name].append(cold_start_ms(module, endpoint, TABLE_NAME, keys.pop()))
+    return {
+        name: {
+            "wall_ms": statistics.median(wall for wall, _ in times),
+            "cpu_ms": statistics.median(cpu for _, cpu in times),
+        }
+        for name, times in runs.items()
+    }

@@ -13,9 +13,9 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -47,6 +47,8 @@ class Backend:
     description: str
     #: Where DynamoDB answers, None for AWS's own endpoint.
     endpoint_url: str | None
+    #: Waits until the backend serves the table; False if it never will.
+    until_ready: Callable[[], Awaitable[bool]] | None = None
 
 
 @contextlib.contextmanager
@@ -54,6 +56,8 @@ def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
     """The DynamoDB to use, with the table; the process's environment gets the region and,
     for a local one, credentials of the form it checks (the function reads its environment,
     as on Lambda)."""
+    import anyio.to_thread
+
     from local.embedded import EmbeddedDynamoDB, ensure_table
 
     os.environ.setdefault("AWS_DEFAULT_REGION", settings.region)
@@ -70,20 +74,33 @@ def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
     elif _has_aws_credentials():
         yield Backend(f"AWS DynamoDB, table {settings.table_name} in {settings.region}", None)
     else:
-        embedded = EmbeddedDynamoDB()
-        try:
-            # The API's heaviest import runs while the embedded server boots on the other core.
-            import service.app  # noqa: F401
+        # The API answers while the embedded DynamoDB boots on the other core and creates
+        # the table; the router holds data requests until it serves.
+        os.environ.update(_LOCAL_CREDENTIALS)
+        embedded = EmbeddedDynamoDB(table=(settings.table_name, settings.region))
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = embedded.url
 
-            endpoint = embedded.endpoint()
-            os.environ.update(_LOCAL_CREDENTIALS)
-            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-            ensure_table(settings.table_name, region=settings.region, endpoint_url=endpoint)
+        async def until_ready() -> bool:
+            if not embedded.ready.is_set():
+                await anyio.to_thread.run_sync(embedded.ready.wait)
+            return not embedded.failed
+
+        try:
             yield Backend(
-                f"embedded DynamoDB at {endpoint}, in memory: gone when this stops", endpoint
+                f"embedded DynamoDB at {embedded.url}, in memory: gone when this stops",
+                embedded.url,
+                until_ready,
             )
         finally:
             embedded.stop()
+
+
+def _delete_handler(event: dict[str, Any], context: Any) -> Any:
+    # Imported at the first DELETE, as Lambda does on a cold start: off the way to the first
+    # answer, and after the environment the function reads at import is set up.
+    from delete_fn.handler import handler
+
+    return handler(event, context)
 
 
 class _Server(uvicorn.Server):
@@ -158,8 +175,6 @@ def main(argv: list[str] | None = None) -> None:
             endpoint_url=backend.endpoint_url,
             auth_scopes=policy.to_env() if policy is not None else settings.auth_scopes,
         )
-        # Imported only now: the function reads its environment, set up above, at import.
-        from delete_fn.handler import handler
         from local.router import LocalAlb
         from service.app import create_app
 
@@ -170,9 +185,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         app = LocalAlb(
             create_app(settings),
-            handler,
+            _delete_handler,
             verifier=verifier,
             jwks=issuer.jwks if issuer is not None else None,
+            until_ready=backend.until_ready,
         )
         config = uvicorn_config(settings)
         config.app = app

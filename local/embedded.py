@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,16 +18,25 @@ from picus.contract import PARTITION_KEY
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class EmbeddedDynamoDB:
-    """moto's DynamoDB (``local.moto_process``) on a free loopback port, in a child process.
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
-    Started at once; ``endpoint()`` waits until it listens, so the caller can do other work
-    (importing the API) while it boots.
+
+class EmbeddedDynamoDB:
+    """moto's DynamoDB (``local.moto_process``) on a loopback port, in a child process.
+
+    Started at once, its endpoint known at once; given a table, the child creates it. The
+    caller does other work (importing and starting the API) while it boots: ``ready`` is set
+    once it serves the table, ``endpoint()`` waits for that.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, table: tuple[str, str] | None = None) -> None:
+        self._port = _free_port()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.moto_process"],
+            [sys.executable, "-m", "local.moto_process", str(self._port), *(table or ())],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -33,16 +44,24 @@ class EmbeddedDynamoDB:
             # Its own session: Ctrl-C reaches the API, which stops this in order.
             start_new_session=True,
         )
-        self._endpoint: str | None = None
+        self.url = f"http://127.0.0.1:{self._port}"
+        self.ready = threading.Event()
+        self.failed = False
+        threading.Thread(target=self._wait_ready, daemon=True).start()
+
+    def _wait_ready(self) -> None:
+        assert self._process.stdout is not None
+        try:
+            self.failed = self._process.stdout.readline().strip() != str(self._port)
+        except (OSError, ValueError):  # stopped before it was ready
+            self.failed = True
+        self.ready.set()
 
     def endpoint(self) -> str:
-        if self._endpoint is None:
-            assert self._process.stdout is not None
-            line = self._process.stdout.readline()
-            if not line.strip().isdigit():
-                raise RuntimeError("the embedded DynamoDB did not start")
-            self._endpoint = f"http://127.0.0.1:{int(line)}"
-        return self._endpoint
+        self.ready.wait()
+        if self.failed:
+            raise RuntimeError("the embedded DynamoDB did not start")
+        return self.url
 
     def stop(self) -> None:
         for pipe in (self._process.stdin, self._process.stdout):
@@ -69,7 +88,7 @@ def ensure_table(table_name: str, *, region: str, endpoint_url: str | None) -> b
     """Create the table as the infrastructure does, unless it exists; True if created."""
     client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
     try:
-        client.create_table(
+        created = client.create_table(
             TableName=table_name,
             AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
             KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
@@ -79,6 +98,8 @@ def ensure_table(table_name: str, *, region: str, endpoint_url: str | None) -> b
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
         return False
+    if created["TableDescription"].get("TableStatus") == "ACTIVE":
+        return True  # a local DynamoDB creates tables at once: nothing to wait for
     client.get_waiter("table_exists").wait(
         TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )

@@ -1,7 +1,10 @@
 """moto's ThreadedMotoServer in a process of its own: it boots on the other core while the
 API imports, and serves without competing with the API for the GIL.
 
-Prints its port, then runs until its standard input closes.
+    python -m local.moto_process PORT [TABLE REGION]
+
+Serves on PORT and, given a table, creates it as the infrastructure does; prints the port once
+it is ready (the table included), then runs until its standard input closes.
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ from moto.server import ThreadedMotoServer
 
 
 def main() -> None:
+    port, *table = sys.argv[1:]
     # Its own access lines ("POST / HTTP/1.1" 200) are noise beside the API's.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(port), verbose=False)
     server.start()
-    print(server.get_host_and_port()[1], flush=True)
+    bound = server.get_host_and_port()[1]
+    if table:
+        from local.embedded import ensure_table
+
+        name, region = table
+        ensure_table(name, region=region, endpoint_url=f"http://127.0.0.1:{bound}")
+    print(bound, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()
     server.stop()

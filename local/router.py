@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -12,8 +12,10 @@ import anyio.to_thread
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
 from local.token_check import JWKS_PATH, TokenCheck, Unauthorized
 from picus.alb import error_headers, error_page
-from picus.contract import ALB_LAMBDA_MAX_BYTES
+from picus.contract import ALB_LAMBDA_MAX_BYTES, HEALTH_PATH, SEED_HEALTH_PATH
+from picus.errors import ErrorCode
 from picus.routing import DEFAULT_TARGET, LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
+from service.responses import send_error
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -39,6 +41,7 @@ class LocalAlb:
         multi_value: bool = LAMBDA_MULTI_VALUE_HEADERS,
         verifier: TokenCheck | None = None,
         jwks: Callable[[], Mapping[str, Any]] | None = None,
+        until_ready: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.service = service
         self.delete_handler = delete_handler
@@ -47,6 +50,8 @@ class LocalAlb:
         self.verifier = verifier
         #: The local issuer's key set, published on this origin.
         self.jwks = jwks
+        #: A backend still starting: requests other than health checks wait for it.
+        self.until_ready = until_ready
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,6 +61,14 @@ class LocalAlb:
         if self.jwks is not None and raw_path == JWKS_PATH and scope["method"] == "GET":
             body = json.dumps(self.jwks()).encode()
             await send_bytes(send, 200, body, "application/json")
+            return
+        if (
+            self.until_ready is not None
+            and raw_path not in (HEALTH_PATH, SEED_HEALTH_PATH)
+            and not await self.until_ready()
+        ):
+            message = "the embedded DynamoDB did not start; its error is in the log"
+            await send_error(send, ErrorCode.BACKEND_UNAVAILABLE, message, "")
             return
         rule = rule_for(scope["method"], raw_path)
         if self.verifier is not None and rule is not None and rule.authenticated:

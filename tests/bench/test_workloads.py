@@ -76,12 +76,19 @@ def test_the_bare_floor_answers_a_constant() -> None:
 def test_the_cold_start_probe_runs_each_handler_once(
     backend: tuple[str, list[str], Path],
 ) -> None:
-    from bench.workloads import cold_start_ms
+    import boto3
+
+    from bench.workloads import COLD_STARTS, cold_start_ms
 
     endpoint, keys, _ = backend
-    for module in ("delete_fn.handler", "bench.baselines.delete_handler"):
-        # Each deletes a seeded item (the probe fails if the handler raises).
-        assert cold_start_ms(module, endpoint, "picus_data", keys.pop()) > 0
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    for module in COLD_STARTS.values():
+        key = keys.pop()
+        wall_ms, cpu_ms = cold_start_ms(module, endpoint, "picus_data", key)
+        # The whole process, interpreter included, has run and used CPU of its own...
+        assert wall_ms > 0 and cpu_ms > 0
+        # ...and its one invocation deleted the seeded item (the probe fails if it raises).
+        assert "Item" not in client.get_item(TableName="picus_data", Key={"object_id": {"S": key}})
 
 
 def test_a_listing_is_measured_over_a_window_of_whole_traversals(

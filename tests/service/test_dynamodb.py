@@ -11,7 +11,9 @@ import pytest
 from aiobotocore.parsers import create_parser
 from botocore.session import get_session
 
-from service.dynamodb import RAW_OUTPUTS, _ParserFactory
+from picus.contract import PARTITION_KEY
+from service.dynamodb import RAW_OUTPUTS, _ParserFactory, client_config, dynamodb_client, session
+from service.settings import Settings
 
 BODY = {
     "Item": {
@@ -48,3 +50,32 @@ def test_only_item_outputs_are_left_raw() -> None:
     model = get_session().get_service_model("dynamodb")
     shapes = [model.operation_model(op).output_shape for op in ("GetItem", "Scan", "PutItem")]
     assert {shape.name for shape in shapes if shape is not None} == RAW_OUTPUTS
+
+
+async def _user_agents(settings: Settings, client_factory: Any) -> list[str]:
+    """The User-Agent header of each request a client sends: a PutItem, two GetItems."""
+    sent: list[str] = []
+    async with client_factory(settings) as client:
+        client.meta.events.register(
+            "before-send.dynamodb", lambda request, **_: sent.append(request.headers["User-Agent"])
+        )
+        key = {PARTITION_KEY: {"S": "user-agent-probe"}}
+        await client.put_item(TableName=settings.table_name, Item=key)
+        for _ in range(2):
+            await client.get_item(TableName=settings.table_name, Key=key)
+    return [text.decode() if isinstance(text, bytes) else text for text in sent]
+
+
+def test_the_user_agent_built_once_is_the_header_botocore_builds(settings: Settings) -> None:
+    def rebuilt_every_request(settings: Settings) -> Any:
+        return session().client(
+            "dynamodb",
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            config=client_config(settings),
+        )
+
+    ours = asyncio.run(_user_agents(settings, dynamodb_client))
+    botocores = asyncio.run(_user_agents(settings, rebuilt_every_request))
+    assert ours == botocores
+    assert all(text.startswith("Boto3/") or "botocore/" in text for text in ours)
