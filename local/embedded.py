@@ -47,14 +47,16 @@ class EmbeddedDynamoDB:
         self.url = f"http://127.0.0.1:{self._port}"
         self.ready = threading.Event()
         self.failed = False
+        self._stopped = False
         threading.Thread(target=self._wait_ready, daemon=True).start()
 
     def _wait_ready(self) -> None:
         assert self._process.stdout is not None
         try:
-            self.failed = self._process.stdout.readline().strip() != str(self._port)
-        except (OSError, ValueError):  # stopped before it was ready
-            self.failed = True
+            line = self._process.stdout.readline()
+        except (OSError, ValueError):  # its pipe closed by stop()
+            line = ""
+        self.failed = self._stopped or line.strip() != str(self._port)
         self.ready.set()
 
     def endpoint(self) -> str:
@@ -64,6 +66,9 @@ class EmbeddedDynamoDB:
         return self.url
 
     def stop(self) -> None:
+        self._stopped = True
+        if not self.ready.is_set():
+            self._process.terminate()  # still booting: nothing of it to keep
         for pipe in (self._process.stdin, self._process.stdout):
             if pipe is not None:
                 pipe.close()

@@ -69,3 +69,13 @@ def test_the_benchmark_table_is_the_committed_runs() -> None:
     results = json.loads((ROOT / "bench" / "results" / "reference.json").read_text())
     section = README.split(START, 1)[1].split(END, 1)[0]
     assert section == "\n" + report(results, results["command"])
+
+
+def test_the_profile_table_is_the_committed_profile() -> None:
+    import json
+
+    from bench.report import PROFILE_END, PROFILE_START, profile_table
+
+    results = json.loads((ROOT / "bench" / "results" / "profile.json").read_text())
+    section = README.split(PROFILE_START, 1)[1].split(PROFILE_END, 1)[0]
+    assert section == "\n" + profile_table(results)

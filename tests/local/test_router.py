@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -13,6 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from devkit.asgi import serving
+from devkit.processes import wait_until
 from local.router import LocalAlb
 from picus import alb
 from picus.contract import ALB_LAMBDA_MAX_BYTES
@@ -114,3 +118,45 @@ def test_only_delete_under_the_prefix_reaches_the_lambda(
     )
     assert http.delete(f"{url}/other").text == "service DELETE /other"
     assert http.get(f"{url}/picus/x").text == "service GET /picus/x"
+
+
+class _StartingBackend:
+    """A backend that is ready (or has failed) when the test says so."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.waiting = threading.Event()
+        self.ok = True
+
+    async def until_ready(self) -> bool:
+        if not self.released.is_set():
+            self.waiting.set()
+            await anyio.to_thread.run_sync(self.released.wait)
+        return self.ok
+
+
+def test_health_answers_at_once_and_other_requests_wait_for_the_backend() -> None:
+    backend = _StartingBackend()
+    with (
+        serving(LocalAlb(_fake_service(), _echo, until_ready=backend.until_ready)) as url,
+        ThreadPoolExecutor() as pool,
+    ):
+        assert httpx.get(f"{url}/health").text == "service GET /health"
+        listing = pool.submit(httpx.get, f"{url}/picus/list", timeout=30)
+        deleting = pool.submit(httpx.delete, f"{url}/picus/{KEY}", timeout=30)
+        wait_until(backend.waiting.is_set, "the list request never reached the router")
+        assert not listing.done() and not deleting.done()
+        backend.released.set()
+        # Held, not refused: both are answered once the backend serves.
+        assert listing.result().text == "service GET /picus/list"
+        assert deleting.result().status_code == 202
+
+
+def test_a_backend_that_never_starts_is_a_503_and_health_still_answers() -> None:
+    backend = _StartingBackend()
+    backend.ok = False
+    backend.released.set()
+    with serving(LocalAlb(_fake_service(), _echo, until_ready=backend.until_ready)) as url:
+        assert httpx.get(f"{url}/health").status_code == 200
+        assert_error(httpx.get(f"{url}/picus/list"), ErrorCode.BACKEND_UNAVAILABLE)
+        assert_error(httpx.delete(f"{url}/picus/{KEY}"), ErrorCode.BACKEND_UNAVAILABLE)

@@ -1,0 +1,89 @@
+"""The profile's buckets: each sample counted once, for the part of the request path that
+spent it, and the table rendered from the committed profile alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from bench.profile import OTHER, breakdown, bucket_of
+from bench.report import profile_table
+from devkit import ROOT
+
+ROOTS = [
+    "Runner.run (asyncio/runners.py:118)",
+    "RequestResponseCycle.run_asgi (uvicorn/protocols/http/httptools_impl.py:422)",
+    "Starlette.__call__ (starlette/applications.py:96)",
+    "RequestContextMiddleware.__call__ (service/middleware.py:56)",
+]
+HANDLER = [*ROOTS, "Router.__call__ (starlette/routing.py:683)", "get (service/routes.py:84)"]
+CALL = [
+    *HANDLER,
+    "Store.get (service/store.py:117)",
+    "AioBaseClient._make_api_call (aiobotocore/client.py:400)",
+    "AioEndpoint.create_request (aiobotocore/endpoint.py:80)",
+]
+
+
+def test_a_stage_owns_its_helpers_wherever_they_come_from() -> None:
+    # botocore's header dict and hmac under the signer are signing, not request building.
+    signing = [*CALL, "SigV4Auth.add_auth (botocore/auth.py:1)", "digest (hmac.py:1)"]
+    assert bucket_of(signing) == "botocore: signing (SigV4)"
+    headers = [*CALL, "SigV4Auth.add_auth (botocore/auth.py:1)"]
+    assert bucket_of([*headers, "HeadersDict.__getitem__ (botocore/awsrequest.py:1)"]) == (
+        "botocore: signing (SigV4)"
+    )
+    # The memoised user agent is still the user agent; the access log's JSON is logging.
+    memo = [*CALL, "memoize_user_agent.<locals>.to_string (service/dynamodb.py:90)"]
+    assert bucket_of(memo) == "botocore: user agent"
+    access = [*ROOTS, "Logger.info (logging/__init__.py:1)", "dumps (json/__init__.py:1)"]
+    assert bucket_of(access) == "logging"
+
+
+def test_a_layer_is_its_own_time_and_the_stdlib_it_calls() -> None:
+    codec = [*HANDLER, "item_json (service/codec.py:10)", "dumps (json/__init__.py:1)"]
+    assert bucket_of(codec) == "ours: handlers, store, codec"
+    assert bucket_of(HANDLER[:-1]) == "Starlette"
+    assert bucket_of(ROOTS) == "ours: middleware"
+    assert bucket_of(ROOTS[:2]) == "uvicorn + httptools"
+    assert bucket_of(ROOTS[:1]) == "event loop (uvloop, asyncio)"
+    assert bucket_of(["<module> (somewhere/else.py:1)"]) == OTHER
+
+
+def test_breakdown_counts_each_sample_once() -> None:
+    folded = "\n".join(
+        [
+            ";".join(ROOTS[:1]) + " 3",
+            ";".join([*CALL, "SigV4Auth.add_auth (botocore/auth.py:1)"]) + " 5",
+            ";".join(HANDLER) + " 2",
+        ]
+    )
+    result = breakdown(folded)
+    assert result["samples"] == 10
+    assert result["shares"] == {
+        "botocore: signing (SigV4)": 0.5,
+        "ours: handlers, store, codec": 0.2,
+        "event loop (uvloop, asyncio)": 0.3,
+    }
+    assert next(iter(result["shares"])) == "botocore: signing (SigV4)"  # the buckets' order
+
+
+def test_the_committed_profile_renders_from_its_json_and_its_stacks() -> None:
+    path = ROOT / "bench" / "results" / "profile.json"
+    results = json.loads(path.read_text())
+    for op in ("get", "put"):
+        # The shares are what the committed raw stacks give: a reader can re-bucket them.
+        stacks = (ROOT / "bench" / "results" / f"profile-{op}.folded").read_text()
+        assert breakdown(stacks) == {k: results[op][k] for k in ("samples", "shares")}
+        assert results[op]["load"]["errors"] == 0
+    printed = subprocess.run(
+        [sys.executable, "-m", "bench.report", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert printed == profile_table(results)
+    rows = {line.split(" | ")[0] for line in printed.splitlines() if line.startswith("| ")}
+    assert "| total" in rows and "| botocore: signing (SigV4)" in rows
