@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from picus.errors import ApiError, ErrorCode, code_for_status
 from service.dynamodb import dynamodb_client
+from service.heap import settled_heap
 from service.middleware import (
     RequestContextMiddleware,
     RequestLimitsMiddleware,
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with dynamodb_client(settings) as client:
-            yield {"store": Store(client, settings.table_name, settings.store_deadline)}
+            with settled_heap():
+                yield {"store": Store(client, settings.table_name, settings.store_deadline)}
 
     app = Starlette(
         routes=routes,

@@ -1,5 +1,9 @@
 """JSON to DynamoDB's wire format and back, numbers kept as exact decimal text.
 
+Items are written back with orjson, each number an ``orjson.Fragment`` of its decimal text: a
+listing is mostly this conversion, and orjson writes in C what the stdlib encoder builds
+string by string.
+
 DynamoDB carries numbers as decimal strings, so a number travels from the request body to
 the table and back without ever becoming a ``float`` or a ``Decimal``: nothing is rounded,
 and boto3's ``TypeDeserializer`` (which raises ``decimal.Rounded`` on some numbers DynamoDB
@@ -14,6 +18,8 @@ from base64 import b64encode
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from orjson import Fragment, dumps
 
 from picus.contract import (
     CREATED_AT,
@@ -34,7 +40,6 @@ MIN_EXPONENT = -130
 MAX_EXPONENT = 125
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class _Number(str):
@@ -157,41 +162,31 @@ def _number_json(text: str) -> str:
     return format(Decimal(text), "f") if "e" not in text.lower() else str(Decimal(text))
 
 
-def write_json(attr: Mapping[str, Any], out: list[str]) -> None:
-    """Append the JSON text of a DynamoDB attribute to ``out``."""
+def plain(attr: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute as the value orjson writes, each number its exact text."""
     ((tag, v),) = attr.items()
     if tag == "S":
-        out.append(_dumps(v))
-    elif tag == "N":
-        out.append(_number_json(v))
-    elif tag == "M":
-        out.append("{")
-        for i, (k, item) in enumerate(v.items()):
-            out.append(("," if i else "") + _dumps(k) + ":")
-            write_json(item, out)
-        out.append("}")
-    elif tag == "L":
-        out.append("[")
-        for i, item in enumerate(v):
-            if i:
-                out.append(",")
-            write_json(item, out)
-        out.append("]")
-    elif tag == "BOOL":
-        out.append("true" if v else "false")
-    elif tag == "NULL":
-        out.append("null")
+        return v
+    if tag == "N":
+        return Fragment(_number_json(v))
+    if tag == "M":
+        return {k: plain(item) for k, item in v.items()}
+    if tag == "L":
+        return [plain(item) for item in v]
+    if tag == "BOOL":
+        return v
+    if tag == "NULL":
+        return None
     # Sets and binaries are never written by this API; they still read as plain JSON.
-    elif tag == "SS":
-        out.append(_dumps(list(v)))
-    elif tag == "NS":
-        out.append("[" + ",".join(_number_json(n) for n in v) + "]")
-    elif tag == "B":
-        out.append(_dumps(_base64(v)))
-    elif tag == "BS":
-        out.append(_dumps([_base64(b) for b in v]))
-    else:
-        raise ValueError(f"unknown DynamoDB attribute type {tag}")
+    if tag == "SS":
+        return list(v)
+    if tag == "NS":
+        return [Fragment(_number_json(n)) for n in v]
+    if tag == "B":
+        return _base64(v)
+    if tag == "BS":
+        return [_base64(b) for b in v]
+    raise ValueError(f"unknown DynamoDB attribute type {tag}")
 
 
 def _base64(value: bytes | str) -> str:
@@ -199,15 +194,11 @@ def _base64(value: bytes | str) -> str:
     return value if isinstance(value, str) else b64encode(value).decode()
 
 
-def item_json(item: dict[str, Any]) -> str:
-    """The JSON text of a stored item: its attributes in the API's order."""
-    out: list[str] = []
-    for i, name in enumerate(ITEM_FIELDS):
-        out.append(("{" if i == 0 else ",") + _dumps(name) + ":")
-        attr = item.get(name)
-        if attr is None:
-            out.append("null")
-        else:
-            write_json(attr, out)
-    out.append("}")
-    return "".join(out)
+def item_value(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored item as the API shows it, its attributes in the API's order."""
+    return {name: None if (a := item.get(name)) is None else plain(a) for name in ITEM_FIELDS}
+
+
+def item_json(item: Mapping[str, Any]) -> bytes:
+    """The JSON of a stored item, as the API shows it."""
+    return dumps(item_value(item))

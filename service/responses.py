@@ -1,4 +1,4 @@
-"""Responses whose JSON text is already built (items are written straight from DynamoDB)."""
+"""Responses whose JSON is already built (items are written straight from DynamoDB)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ if TYPE_CHECKING:
 JSON = "application/json"
 
 
-def json_text(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(text.encode(), status_code=status, headers=headers, media_type=JSON)
+def json_text(
+    text: str | bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    body = text.encode() if isinstance(text, str) else text
+    return Response(body, status_code=status, headers=headers, media_type=JSON)
 
 
 def error_response(

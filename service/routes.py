@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import orjson
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -102,8 +103,8 @@ async def list_items(request: Request) -> Response:
     cursor = request.query_params.get("cursor")
     start_after = decode_cursor(cursor) if cursor is not None else None
     page = await _store(request).scan(limit, start_after)
-    next_cursor = json.dumps(encode_cursor(page.last_key)) if page.last_key else "null"
-    return json_text('{"items":[' + ",".join(page.items) + '],"next_cursor":' + next_cursor + "}")
+    next_cursor = encode_cursor(page.last_key) if page.last_key else None
+    return json_text(orjson.dumps({"items": page.items, "next_cursor": next_cursor}))
 
 
 async def openapi(request: Request) -> Response:

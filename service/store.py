@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD
 from picus.errors import ErrorCode, NotFound, StoreUnavailable, from_client_error
-from service.codec import item_json
+from service.codec import item_json, item_value
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -38,7 +38,7 @@ class Created:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[str]
+    items: list[dict[str, Any]]
     last_key: str | None
 
 
@@ -112,8 +112,8 @@ class Store:
             return taken.item == item
         return True
 
-    async def get(self, key: str) -> str:
-        """The item's JSON text."""
+    async def get(self, key: str) -> bytes:
+        """The item's JSON."""
         async with self._translated("GetItem"):
             answer = await self._client.get_item(
                 TableName=self._table, Key={PARTITION_KEY: {"S": key}}, ConsistentRead=True
@@ -124,7 +124,7 @@ class Store:
         return item_json(item)
 
     async def scan(self, limit: int, start_after: str | None) -> Page:
-        """One page of items in table order, each as JSON text."""
+        """One page of items in table order, each as the API shows it."""
         async with self._translated("Scan"):
             if start_after is None:
                 answer = await self._client.scan(
@@ -139,6 +139,6 @@ class Store:
                 )
         last = answer.get("LastEvaluatedKey")
         return Page(
-            items=[item_json(item) for item in answer.get("Items", [])],
+            items=[item_value(item) for item in answer.get("Items", [])],
             last_key=last[PARTITION_KEY]["S"] if last else None,
         )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import pytest
 from aiobotocore.parsers import create_parser
 from botocore.session import get_session
 
-from picus.contract import PARTITION_KEY
+from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD
 from service.dynamodb import RAW_OUTPUTS, _ParserFactory, client_config, dynamodb_client, session
 from service.settings import Settings
 
@@ -59,10 +60,12 @@ async def _user_agents(settings: Settings, client_factory: Any) -> list[str]:
         client.meta.events.register(
             "before-send.dynamodb", lambda request, **_: sent.append(request.headers["User-Agent"])
         )
-        key = {PARTITION_KEY: {"S": "user-agent-probe"}}
-        await client.put_item(TableName=settings.table_name, Item=key)
+        key = {PARTITION_KEY: {"S": str(uuid.uuid4())}}
+        item = {**key, CREATED_AT: {"S": "2026-01-01T00:00:00.000Z"}, PAYLOAD: {"M": {}}}
+        await client.put_item(TableName=settings.table_name, Item=item)
         for _ in range(2):
             await client.get_item(TableName=settings.table_name, Key=key)
+        await client.delete_item(TableName=settings.table_name, Key=key)
     return [text.decode() if isinstance(text, bytes) else text for text in sent]
 
 

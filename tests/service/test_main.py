@@ -167,6 +167,9 @@ def test_a_rolling_replacement_under_load_fails_no_request(proxy: FaultProxy) ->
             process.wait(10)
 
 
+CLIENTS = 6
+
+
 @pytest.mark.soak
 def test_a_soak_keeps_memory_and_file_descriptors_flat(
     ddb_endpoint: str, soak_report: list[str]
@@ -201,7 +204,7 @@ def test_a_soak_keeps_memory_and_file_descriptors_flat(
                     counts["requests"] += 1
                     counts["errors"] += not ok
 
-        workers = [threading.Thread(target=traffic, args=(w,)) for w in range(6)]
+        workers = [threading.Thread(target=traffic, args=(w,)) for w in range(CLIENTS)]
         for worker in workers:
             worker.start()
         # the first fifth warms up: imports, connection pools, allocator arenas
@@ -220,4 +223,6 @@ def test_a_soak_keeps_memory_and_file_descriptors_flat(
     assert counts["errors"] == 0
     assert counts["requests"] > seconds * 10
     assert rss_end - rss_start < 10 * 1024, "service memory grew during the soak"
-    assert fds_end - fds_start <= 4, "service file descriptors grew during the soak"
+    # The DynamoDB pool opens a connection per request in flight, so it may still grow to one
+    # per client after the warm-up; anything beyond that is a leak.
+    assert fds_end - fds_start <= CLIENTS, "service file descriptors grew during the soak"
