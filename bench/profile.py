@@ -6,13 +6,15 @@ it, over a measured window after a warm-up. Each sample goes to one bucket: a st
 DynamoDB call (signing, the user agent...) when any of its frames is in one, else the layer
 (Starlette, our middleware...) of its innermost recognised frame.
 
-Writes ``bench/results/profile.json`` and the raw stacks (``profile-get.folded`` and
-``profile-put.folded``, loadable in speedscope); ``python -m bench.report`` renders the table.
+Writes ``bench/results/profile.json`` and the raw stacks (``profile-get.folded.gz`` and
+``profile-put.folded.gz``; gunzipped, speedscope loads them); ``python -m bench.report``
+renders the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -147,7 +149,8 @@ def main() -> None:
                 ):
                     print(f"profiling {op.upper()}", file=sys.stderr, flush=True)
                     profiled = profile_operation(server, script, args.seconds, *extra)
-                    (RESULTS / f"profile-{op}.folded").write_text(profiled.pop("folded"))
+                    folded = gzip.compress(profiled.pop("folded").encode(), mtime=0)
+                    (RESULTS / f"profile-{op}.folded.gz").write_bytes(folded)
                     results[op] = profiled
             finally:
                 server.stop()

@@ -79,7 +79,7 @@ def main() -> None:
                     for op in ("get", "put")
                 }
             results["list"] = {str(n): measure_list(endpoint, n, reps, seconds) for n in LIST_SIZES}
-            results["cold_start"] = measure_cold_start(endpoint, keys, reps * 3)
+            results["cold_start"] = measure_cold_start(endpoint, keys, reps * 5)
     finally:
         dynalite.terminate()
         dynalite.wait(10)

@@ -3,10 +3,10 @@
 A DynamoDB client loads botocore's service model and endpoint rules: a few hundred thousand
 objects that live as long as the process. CPython's defaults (a young collection every 700
 allocations, an older one every 10 of those) make the collector walk them over and over while
-each request allocates a few thousand short-lived objects: about a third of a GET's CPU
-(``python3 dev.py bench``). Once start-up is done, everything alive is moved out of the
-collector's sight (``gc.freeze``) and young collections run every 20,000 allocations. Reference
-counting frees almost everything as before; reference cycles are still collected, later.
+each request allocates a few thousand short-lived objects. Once start-up is done, everything
+alive is moved out of the collector's sight (``gc.freeze``) and young collections run every
+20,000 allocations. Reference counting frees almost everything as before; reference cycles are
+still collected, later.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ spent it, and the table rendered from the committed profile alone."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -74,7 +75,9 @@ def test_the_committed_profile_renders_from_its_json_and_its_stacks() -> None:
     results = json.loads(path.read_text())
     for op in ("get", "put"):
         # The shares are what the committed raw stacks give: a reader can re-bucket them.
-        stacks = (ROOT / "bench" / "results" / f"profile-{op}.folded").read_text()
+        stacks = gzip.decompress(
+            (ROOT / "bench" / "results" / f"profile-{op}.folded.gz").read_bytes()
+        ).decode()
         assert breakdown(stacks) == {k: results[op][k] for k in ("samples", "shares")}
         assert results[op]["load"]["errors"] == 0
     printed = subprocess.run(
