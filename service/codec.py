@@ -164,29 +164,30 @@ def _number_json(text: str) -> str:
 
 def plain(attr: Mapping[str, Any]) -> Any:
     """A DynamoDB attribute as the value orjson writes, each number its exact text."""
-    ((tag, v),) = attr.items()
-    if tag == "S":
-        return v
-    if tag == "N":
-        return Fragment(_number_json(v))
-    if tag == "M":
-        return {k: plain(item) for k, item in v.items()}
-    if tag == "L":
-        return [plain(item) for item in v]
-    if tag == "BOOL":
-        return v
-    if tag == "NULL":
+    # An attribute has one type: a lookup per type tried, the common ones first (a listing is
+    # mostly this function).
+    if (text := attr.get("S")) is not None:
+        return text
+    if (number := attr.get("N")) is not None:
+        return Fragment(_number_json(number))
+    if (fields := attr.get("M")) is not None:
+        return {k: plain(value) for k, value in fields.items()}
+    if (values := attr.get("L")) is not None:
+        return [plain(value) for value in values]
+    if (flag := attr.get("BOOL")) is not None:
+        return flag
+    if "NULL" in attr:
         return None
     # Sets and binaries are never written by this API; they still read as plain JSON.
-    if tag == "SS":
-        return list(v)
-    if tag == "NS":
-        return [Fragment(_number_json(n)) for n in v]
-    if tag == "B":
-        return _base64(v)
-    if tag == "BS":
-        return [_base64(b) for b in v]
-    raise ValueError(f"unknown DynamoDB attribute type {tag}")
+    if (strings := attr.get("SS")) is not None:
+        return list(strings)
+    if (numbers := attr.get("NS")) is not None:
+        return [Fragment(_number_json(n)) for n in numbers]
+    if (data := attr.get("B")) is not None:
+        return _base64(data)
+    if (blobs := attr.get("BS")) is not None:
+        return [_base64(b) for b in blobs]
+    raise ValueError(f"unknown DynamoDB attribute {attr!r}")
 
 
 def _base64(value: bytes | str) -> str:

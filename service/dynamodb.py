@@ -4,7 +4,7 @@ in DynamoDB's own JSON, and a User-Agent header built once.
 botocore parses every response by walking the operation's output shape, which for items means
 rebuilding each attribute map node by node. DynamoDB's wire format already is the attribute
 value format (``{"S": ...}``, ``{"N": "<decimal text>"}``), so for the operations whose output
-is items, ``json.loads`` gives the same structure at a fraction of the cost; the codec writes
+is items, ``orjson.loads`` gives the same structure at a fraction of the cost; the codec writes
 it straight back as JSON. Binary values stay base64 text instead of becoming bytes.
 
 botocore also rebuilds the User-Agent header, a dozen sanitised components, for every request:
@@ -15,12 +15,12 @@ feature set is the same header at the cost of a dictionary lookup.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import aioboto3
+import orjson
 from aiobotocore.config import AioConfig
 from aiobotocore.parsers import PROTOCOL_PARSERS, AioJSONParser, AioResponseParserFactory
 from aiobotocore.session import get_session
@@ -39,7 +39,7 @@ class _RawItemsJSONParser(AioJSONParser):
     # botocore's per-body hook of its JSON parser (not in its type stubs).
     def _handle_json_body(self, raw_body: bytes, shape: Shape | None) -> Any:
         if shape is not None and shape.name in RAW_OUTPUTS and raw_body:
-            return json.loads(raw_body)
+            return orjson.loads(raw_body)
         return super()._handle_json_body(raw_body, shape)  # type: ignore[misc]
 
 

@@ -70,9 +70,10 @@ async def put(request: Request) -> Response:
     payload = to_payload(parse_object(body))
     created = await _store(request).put(payload)
     return json_text(
-        json.dumps({contract.PARTITION_KEY: created.object_id}),
+        orjson.dumps({contract.PARTITION_KEY: created.object_id}),
         status=201,
-        headers={"location": str(request.app.url_path_for("get", key=created.object_id))},
+        # A key is a uuid4: nothing in it to escape.
+        headers={"location": contract.GET_PATH.format(key=created.object_id)},
     )
 
 

@@ -45,3 +45,21 @@ def test_an_item_over_dynamodb_size_is_refused_before_any_call() -> None:
 def test_deep_json_is_a_bad_request_not_a_crash() -> None:
     with pytest.raises(BadRequest):
         parse_object(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_every_attribute_type_reads_as_its_json_falsy_values_included() -> None:
+    attribute = {
+        "M": {
+            "empty": {"S": ""},
+            "no": {"BOOL": False},
+            "yes": {"BOOL": True},
+            "nothing": {"NULL": True},
+            "zero": {"N": "0"},
+            "none": {"M": {}},
+            "nested": {"L": [{"L": []}, {"M": {"k": {"S": "v"}}}, {"N": "-1.5e-3"}]},
+        }
+    }
+    assert orjson.dumps(plain(attribute)) == (
+        b'{"empty":"","no":false,"yes":true,"nothing":null,"zero":0,"none":{},'
+        b'"nested":[[],{"k":"v"},-1.5e-3]}'
+    )
