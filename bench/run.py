@@ -7,7 +7,8 @@ Everything runs on this machine, side by side in one run, the contenders interle
 - flask: Flask + gunicorn (2 workers x 2 threads, gthread) + a boto3 resource Table;
 - fastapi: FastAPI ``def`` endpoints + a boto3 resource Table under one uvicorn worker;
 - floors: one process making the same calls on one shared aioboto3 client, and a bare
-  uvicorn endpoint returning a constant.
+  uvicorn endpoint returning a constant; in each repetition right after the contenders, so
+  that ours/floor compares figures taken side by side.
 
 The backend is dynalite behind a latency proxy (0 ms, then +5 ms each way).
 Writes bench/results/latest.md and .json, and with --update-readme the README's table.
@@ -29,7 +30,6 @@ from bench.servers import backend_env, start_dynalite
 from bench.workloads import (
     LIST_SIZES,
     SEED_ITEMS,
-    floor_call_ms,
     local_start_s,
     measure_cold_start,
     measure_list,
@@ -68,16 +68,11 @@ def main() -> None:
             keys = seed(endpoint, TABLE_NAME, SEED_ITEMS)
             keys_file = Path(tmp) / "keys"
             keys_file.write_text("\n".join(keys))
-            results["load"] = measure_load(proxy, endpoint, keys_file, reps, seconds, warmup)
             calls = 2000 if args.quick else 5000
-            for tuned, key in ((False, "floor_call_ms"), (True, "tuned_call_ms")):
-                results[key] = {
-                    op: statistics.median(
-                        floor_call_ms(endpoint, TABLE_NAME, op, calls, str(keys_file), tuned)
-                        for _ in range(reps)
-                    )
-                    for op in ("get", "put")
-                }
+            results["load"], floors = measure_load(
+                proxy, endpoint, keys_file, reps, seconds, warmup, calls
+            )
+            results.update(floors)
             results["list"] = {str(n): measure_list(endpoint, n, reps, seconds) for n in LIST_SIZES}
             results["cold_start"] = measure_cold_start(endpoint, keys, reps * 5)
     finally:

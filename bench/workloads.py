@@ -158,12 +158,25 @@ def local_start_s() -> float:
             process.wait(20)
 
 
+#: The floors' results keys: the stock aioboto3 client, and the service's own client.
+FLOORS = {"floor_call_ms": False, "tuned_call_ms": True}
+
+
 def measure_load(
-    proxy: LatencyProxy, endpoint: str, keys_file: Path, reps: int, seconds: float, warmup: float
-) -> dict[str, Any]:
+    proxy: LatencyProxy,
+    endpoint: str,
+    keys_file: Path,
+    reps: int,
+    seconds: float,
+    warmup: float,
+    floor_calls: int,
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """The contenders under load, and the floors' call CPU measured right after them in each
+    repetition, so that ours/floor compares figures taken side by side, not minutes apart."""
     servers = {name: start(endpoint, TABLE_NAME) for name, start in CONTENDERS.items()}
     bare = start_bare()
     load: dict[str, dict[str, list[LoadResult]]] = {}
+    floors: dict[str, dict[str, list[float]]] = {key: {} for key in FLOORS}
     try:
         for delay in (0, 5):
             proxy.delay = delay / 1000
@@ -178,6 +191,15 @@ def measure_load(
                         load.setdefault(key, {}).setdefault(name, []).append(
                             run_load(server, script, seconds, warmup, *extra)
                         )
+                    if delay == 0:
+                        op = scenario.lower()
+                        for floor, tuned in FLOORS.items():
+                            print(f"{scenario:12} {floor}", file=sys.stderr, flush=True)
+                            floors[floor].setdefault(op, []).append(
+                                floor_call_ms(
+                                    endpoint, TABLE_NAME, op, floor_calls, str(keys_file), tuned
+                                )
+                            )
                 if delay == 0:
                     load.setdefault("bare", {}).setdefault("bare uvicorn", []).append(
                         run_load(bare, "bare.lua", seconds, warmup)
@@ -186,10 +208,15 @@ def measure_load(
         proxy.delay = 0
         for server in [*servers.values(), bare]:
             server.stop()
-    return {
+    medians = {
         scenario: {name: median_result(runs) for name, runs in by_name.items()}
         for scenario, by_name in load.items()
     }
+    floor_medians = {
+        floor: {op: statistics.median(calls) for op, calls in by_op.items()}
+        for floor, by_op in floors.items()
+    }
+    return medians, floor_medians
 
 
 def sustained_list(server: Server, size: int, seconds: float, clients: int = 4) -> dict[str, float]:
