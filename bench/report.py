@@ -100,7 +100,7 @@ def report(results: dict[str, Any], command: str) -> str:
     lines += [
         "",
         f"Local start (`python3 dev.py serve`, installed): /health answers after "
-        f"{results['local_start_s']:.2f} s (median of {results['config']['repetitions']}).",
+        f"{results['local_start_s']:.2f} s (median of {results['config']['local_starts']}).",
     ]
     lines += _machine_lines(results)
     return "\n".join(lines) + "\n"

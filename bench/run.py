@@ -78,7 +78,9 @@ def main() -> None:
     finally:
         dynalite.terminate()
         dynalite.wait(10)
-    results["local_start_s"] = statistics.median(local_start_s() for _ in range(reps))
+    starts = 2 * reps + 1
+    results["config"]["local_starts"] = starts
+    results["local_start_s"] = statistics.median(local_start_s() for _ in range(starts))
     results["machine_after"] = machine_state()
     calibration = results["load"]["bare"]["bare uvicorn"]["cpu_ms_per_request"]
     reference = REFERENCE.exists() and json.loads(REFERENCE.read_text())

@@ -86,20 +86,22 @@ def seed(endpoint: str, table: str, count: int) -> list[str]:
     return keys
 
 
-def traverse(server: Server) -> int:
+def traverse(server: Server, client: httpx.Client | None = None) -> int:
     """The whole table through the contender's list endpoint; returns the item count."""
+    if client is None:
+        with httpx.Client(timeout=120) as own:
+            return traverse(server, own)
+    if server.name != "ours":
+        return len(client.get(f"{server.url}{LIST_PATH}").json()["items"])
     count = 0
-    with httpx.Client(timeout=120) as client:
-        if server.name != "ours":
-            return len(client.get(f"{server.url}{LIST_PATH}").json()["items"])
-        cursor = None
-        while True:
-            params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
-            page = client.get(f"{server.url}{LIST_PATH}", params=params).json()
-            count += len(page["items"])
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return count
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{server.url}{LIST_PATH}", params=params).json()
+        count += len(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return count
 
 
 def median_result(results: list[LoadResult]) -> dict[str, float]:
@@ -226,11 +228,14 @@ def sustained_list(server: Server, size: int, seconds: float, clients: int = 4) 
     listed = [0]
 
     def client() -> None:
-        while not stop.is_set():
-            count = traverse(server)
-            assert count == size, (server.name, count)
-            with lock:
-                listed[0] += count
+        # One HTTP client per thread: a new one per traversal costs this process CPU (an SSL
+        # context each) on the cores the server is measured on.
+        with httpx.Client(timeout=120) as http:
+            while not stop.is_set():
+                count = traverse(server, http)
+                assert count == size, (server.name, count)
+                with lock:
+                    listed[0] += count
 
     workers = [threading.Thread(target=client) for _ in range(clients)]
     cpu_before = server.cpu_seconds()

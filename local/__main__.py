@@ -35,11 +35,12 @@ _LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "lo
 
 
 def _has_aws_credentials() -> bool:
-    import boto3
+    # botocore alone: the service imports it anyway, boto3 would be start-up time for nothing.
+    from botocore.session import get_session
 
     # Never wait on the instance metadata service of a laptop that has none.
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    return boto3.Session().get_credentials() is not None
+    return get_session().get_credentials() is not None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 from botocore.exceptions import ClientError
 
 from picus.contract import PARTITION_KEY
@@ -91,6 +90,8 @@ def embedded_dynamodb() -> Iterator[str]:
 
 def ensure_table(table_name: str, *, region: str, endpoint_url: str | None) -> bool:
     """Create the table as the infrastructure does, unless it exists; True if created."""
+    import boto3  # not on the way to the API's first answer: the table is created elsewhere
+
     client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
     try:
         created = client.create_table(
