@@ -65,9 +65,11 @@ def ensure_python(lock_name: str) -> None:
     # Bytecode now, as pip would write it: uv does not, and without it (or with
     # PYTHONDONTWRITEBYTECODE set) every start compiles its imports again, which triples
     # the local start and a benchmark server's start-up.
-    where = "import sysconfig; print(sysconfig.get_path('purelib'))"
-    site_packages = subprocess.check_output([PYTHON, "-c", where], text=True).strip()
-    _run(PYTHON, "-m", "compileall", "-q", "-j", "0", site_packages)
+    compile_site = (
+        "import compileall, sys, sysconfig; "
+        "sys.exit(not compileall.compile_dir(sysconfig.get_path('purelib'), quiet=1, workers=0))"
+    )
+    _run(PYTHON, "-c", compile_site)
     stamp.write_text(digest + COMPILED)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,12 +26,11 @@ from typing import Any
 
 from bench.load import run_load
 from bench.machine import machine_state
-from bench.servers import Server, backend_env, start_dynalite, start_ours
+from bench.run import RESULTS
+from bench.servers import Server, start_dynalite, start_ours, use_local_credentials
 from bench.workloads import seed
-from devkit import ROOT
 from picus.contract import TABLE_NAME
 
-RESULTS = ROOT / "bench" / "results"
 PY_SPY = Path(sys.executable).parent / "py-spy"
 RATE_HZ = 250
 
@@ -125,9 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     if not PY_SPY.exists():
         sys.exit("py-spy is missing: python3 dev.py test installs the dev lock")
-    for name, value in backend_env("", "").items():
-        if name.startswith("AWS_"):
-            os.environ.setdefault(name, value)
+    use_local_credentials()
     results: dict[str, Any] = {
         "command": "python -m bench.profile",
         "seconds": args.seconds,

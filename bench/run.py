@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 from bench.machine import calibration_flags, machine_state
 from bench.report import report, with_table
-from bench.servers import backend_env, start_dynalite
+from bench.servers import start_dynalite, use_local_credentials
 from bench.workloads import (
     LIST_SIZES,
     SEED_ITEMS,
@@ -58,9 +57,7 @@ def main() -> None:
         "config": {"repetitions": reps, "seconds": seconds},
         "machine_before": machine_state(),
     }
-    # This process's own AWS clients (seeding) talk to the local backend only.
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-        os.environ[name] = backend_env("", "")[name]
+    use_local_credentials()
     dynalite, dynalite_port = start_dynalite()
     try:
         with LatencyProxy(dynalite_port).running() as proxy, tempfile.TemporaryDirectory() as tmp:

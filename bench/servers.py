@@ -78,6 +78,12 @@ def backend_env(endpoint: str, table: str) -> dict[str, str]:
     }
 
 
+def use_local_credentials() -> None:
+    """This process's own AWS clients (seeding, checks) talk to the local backend only."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        os.environ[name] = backend_env("", "")[name]
+
+
 def start_ours(endpoint: str, table: str) -> Server:
     """Exactly the container's command: python -m service, its flags from the settings."""
     port = free_port()

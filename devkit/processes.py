@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,10 @@ from typing import Any
 import httpx
 
 from devkit import ROOT
+
+# The local origin picks its embedded DynamoDB's port the same way; one definition for both.
+from local.embedded import free_port as free_port
 from picus.contract import HEALTH_PATH
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_until(condition: Callable[[], bool], failure: str, timeout_s: float = 15) -> None:

@@ -17,7 +17,8 @@ from picus.contract import PARTITION_KEY
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free right now (another process may still take it first)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -33,7 +34,7 @@ class EmbeddedDynamoDB:
     """
 
     def __init__(self, table: tuple[str, str] | None = None) -> None:
-        self._port = _free_port()
+        self._port = free_port()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "local.moto_process", str(self._port), *(table or ())],
             cwd=ROOT,

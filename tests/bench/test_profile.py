@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 
 from bench.profile import OTHER, breakdown, bucket_of
 from bench.report import profile_table
 from devkit import ROOT
+from tests.python import python_output
 
 ROOTS = [
     "Runner.run (asyncio/runners.py:118)",
@@ -80,13 +79,7 @@ def test_the_committed_profile_renders_from_its_json_and_its_stacks() -> None:
         ).decode()
         assert breakdown(stacks) == {k: results[op][k] for k in ("samples", "shares")}
         assert results[op]["load"]["errors"] == 0
-    printed = subprocess.run(
-        [sys.executable, "-m", "bench.report", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    printed = python_output("-m", "bench.report", str(path))
     assert printed == profile_table(results)
     rows = {line.split(" | ")[0] for line in printed.splitlines() if line.startswith("| ")}
     assert "| total" in rows and "| botocore: signing (SigV4)" in rows

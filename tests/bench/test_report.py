@@ -4,13 +4,11 @@ section replaced with it, checked without running a benchmark."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from bench.report import END, START, report, with_table
-from devkit import ROOT
+from tests.python import python_output
 
 
 def load_result(rps: float, cpu: float) -> dict[str, float]:
@@ -98,11 +96,5 @@ def test_the_readme_section_is_replaced_and_nothing_else() -> None:
 def test_a_reader_regenerates_the_table_from_the_json(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
     results.write_text(json.dumps(RESULTS))
-    printed = subprocess.run(
-        [sys.executable, "-m", "bench.report", str(results)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    printed = python_output("-m", "bench.report", str(results))
     assert printed == report(RESULTS, RESULTS["command"])

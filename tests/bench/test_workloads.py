@@ -3,7 +3,6 @@ answers the API the same way, and wrk's load is measured."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +12,12 @@ import pytest
 
 from bench.load import run_load
 from bench.servers import (
-    backend_env,
     start_bare,
     start_dynalite,
     start_fastapi,
     start_flask,
     start_ours,
+    use_local_credentials,
 )
 from bench.workloads import seed, traverse
 from devkit.latency_proxy import LatencyProxy
@@ -28,8 +27,7 @@ pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str], Path]]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-        os.environ[name] = backend_env("", "")[name]
+    use_local_credentials()
     process, port = start_dynalite()
     try:
         with LatencyProxy(port, delay_ms=1).running() as proxy:

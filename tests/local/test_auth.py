@@ -23,6 +23,7 @@ from picus import alb
 from picus.auth import DEFAULT_SCOPE_NAMES, Scope, ScopePolicy
 from service.settings import Settings
 from tests.auth_origin import auth_origin
+from tests.python import loads_module
 
 ISSUER = "https://issuer.test"
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
@@ -200,15 +201,4 @@ def test_an_extra_claim_is_equal_or_among_an_array_never_a_substring(
 
 def test_a_plain_serve_never_loads_the_jwt_library() -> None:
     # Without --auth the local origin starts without joserfc (about 170 ms of imports).
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import local.__main__, local.router, sys; print('joserfc' in sys.modules)",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.strip() == "False"
+    assert not loads_module("local.__main__, local.router", "joserfc")
