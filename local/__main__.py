@@ -57,8 +57,6 @@ def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
     """The DynamoDB to use, with the table; the process's environment gets the region and,
     for a local one, credentials of the form it checks (the function reads its environment,
     as on Lambda)."""
-    import anyio.to_thread
-
     from local.embedded import EmbeddedDynamoDB, ensure_table
 
     os.environ.setdefault("AWS_DEFAULT_REGION", settings.region)
@@ -81,16 +79,11 @@ def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
         embedded = EmbeddedDynamoDB(table=(settings.table_name, settings.region))
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = embedded.url
 
-        async def until_ready() -> bool:
-            if not embedded.ready.is_set():
-                await anyio.to_thread.run_sync(embedded.ready.wait)
-            return not embedded.failed
-
         try:
             yield Backend(
                 f"embedded DynamoDB at {embedded.url}, in memory: gone when this stops",
                 embedded.url,
-                until_ready,
+                embedded.until_ready,
             )
         finally:
             embedded.stop()

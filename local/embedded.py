@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio.to_thread
 from botocore.exceptions import ClientError
 
 from picus.contract import PARTITION_KEY
@@ -58,6 +59,12 @@ class EmbeddedDynamoDB:
             line = ""
         self.failed = self._stopped or line.strip() != str(self._port)
         self.ready.set()
+
+    async def until_ready(self) -> bool:
+        """Waits, off the event loop, until it serves the table; False if it never will."""
+        if not self.ready.is_set():
+            await anyio.to_thread.run_sync(self.ready.wait)
+        return not self.failed
 
     def endpoint(self) -> str:
         self.ready.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import boto3
 import pytest
 
@@ -20,8 +21,8 @@ def test_once_ready_it_serves_the_table_it_created() -> None:
     try:
         # The endpoint is known before the server is up; endpoint() waits for the table.
         assert embedded.url.startswith("http://127.0.0.1:")
+        assert anyio.run(embedded.until_ready)
         endpoint = embedded.endpoint()
-        assert embedded.ready.is_set() and not embedded.failed
         client = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=endpoint)
         table = client.describe_table(TableName="embedded_probe")["Table"]
         assert table["TableStatus"] == "ACTIVE"
@@ -34,5 +35,6 @@ def test_stopped_before_it_is_ready_it_reports_a_failure_not_a_hang() -> None:
     embedded = EmbeddedDynamoDB(table=("embedded_probe", "eu-west-1"))
     embedded.stop()
     assert embedded.ready.wait(10)
+    assert not anyio.run(embedded.until_ready)
     with pytest.raises(RuntimeError, match="did not start"):
         embedded.endpoint()
