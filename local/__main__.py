@@ -1,8 +1,9 @@
 """``python -m local``: the whole API on one local origin, http://127.0.0.1:8000 by default.
 
-With ``AWS_ENDPOINT_URL_DYNAMODB`` set it uses that DynamoDB (and creates the table if it is
-missing); with AWS credentials configured it uses the real table; otherwise it starts an
-embedded DynamoDB. Ctrl-C stops everything.
+It starts an embedded DynamoDB, or with ``AWS_ENDPOINT_URL_DYNAMODB`` set uses that one (and
+creates the table if it is missing). AWS is used only when asked by name, ``--aws-table NAME``:
+an existing table, in the region and account of the usual AWS settings; AWS credentials in the
+environment alone change nothing. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -26,6 +28,8 @@ from service.logs import configure_logging
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from local.auth import LocalIssuer
 
 log = logging.getLogger("picus.local")
@@ -34,31 +38,106 @@ log = logging.getLogger("picus.local")
 _LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
-def _has_aws_credentials() -> bool:
+class AwsTableError(Exception):
+    """Why ``serve`` will not use AWS; the message is the user's whole answer."""
+
+
+@dataclass(frozen=True)
+class AwsTable:
+    """An existing table in AWS, and whose it is."""
+
+    name: str
+    region: str
+    account: str
+
+
+#: Host suffixes of AWS's own endpoints (regional, FIPS, VPC endpoints, China, dual-stack).
+_AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
+
+def aws_table(name: str | None, settings: Settings) -> AwsTable | None:
+    """The AWS table ``--aws-table`` names, checked to exist (never created), with the region
+    and account of the usual AWS settings; None without the flag, which never contacts AWS."""
+    if name is None:
+        # The local path creates the table where AWS_ENDPOINT_URL_DYNAMODB points: never in AWS.
+        host = urlsplit(settings.endpoint_url or "").hostname or ""
+        if host.endswith(_AWS_HOSTS):
+            raise AwsTableError(
+                f"AWS_ENDPOINT_URL_DYNAMODB is AWS's own ({settings.endpoint_url}): "
+                "name an existing table with --aws-table to use AWS"
+            )
+        return None
     # botocore alone: the service imports it anyway, boto3 would be start-up time for nothing.
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
     from botocore.session import get_session
 
-    # Never wait on the instance metadata service of a laptop that has none.
-    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    return get_session().get_credentials() is not None
+    session = get_session()
+    try:
+        # The order Settings reads them in, then the profile's (botocore knows no AWS_REGION).
+        region = os.environ.get("AWS_REGION") or session.get_config_variable("region")
+        if not region:
+            raise AwsTableError("no AWS region: set AWS_REGION, or a region in the AWS profile")
+        if session.get_credentials() is None:
+            raise AwsTableError(
+                "no AWS credentials: configure a profile (AWS_PROFILE, `aws sso login`) "
+                "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            )
+        config = Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 2})
+        # No STS stubs in the lock: the one call's answer is read as the documented dict.
+        sts: Any = session.create_client("sts", region, config=config)
+        account: str = sts.get_caller_identity()["Account"]
+        ddb = cast("DynamoDBClient", session.create_client("dynamodb", region, config=config))
+        try:
+            keys = ddb.describe_table(TableName=name)["Table"].get("KeySchema")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            raise AwsTableError(
+                f"no table {name} in {region}, account {account} "
+                "(serve never creates one in AWS: deploy a stack, or name an existing table)"
+            ) from None
+    except (BotoCoreError, ClientError) as exc:
+        raise AwsTableError(f"AWS refused or did not answer: {exc}") from None
+    if keys != [{"AttributeName": contract.PARTITION_KEY, "KeyType": "HASH"}]:
+        raise AwsTableError(
+            f"table {name} is not the API's: its key is not {contract.PARTITION_KEY}"
+        )
+    return AwsTable(name, region, account)
 
 
 @dataclass(frozen=True)
 class Backend:
     description: str
-    #: Where DynamoDB answers, None for AWS's own endpoint.
+    #: Where DynamoDB answers, None for the endpoint botocore resolves (AWS's own).
     endpoint_url: str | None
+    table_name: str
+    region: str
     #: Waits until the backend serves the table; False if it never will.
     until_ready: Callable[[], Awaitable[bool]] | None = None
+    #: The AWS account, for a table in AWS.
+    account: str | None = None
 
 
 @contextlib.contextmanager
-def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
-    """The DynamoDB to use, with the table; the process's environment gets the region and,
-    for a local one, credentials of the form it checks (the function reads its environment,
-    as on Lambda)."""
+def dynamodb_backend(settings: Settings, aws: AwsTable | None = None) -> Iterator[Backend]:
+    """The DynamoDB to use, with the table: ``aws``'s if given, else a local one. The process's
+    environment gets the table, the region and, for a local one, credentials of the form it
+    checks (the function reads its environment, as on Lambda)."""
     from local.embedded import EmbeddedDynamoDB, ensure_table
 
+    if aws is not None:
+        os.environ.update(PICUS_TABLE_NAME=aws.name, AWS_DEFAULT_REGION=aws.region)
+        # AWS_ENDPOINT_URL_DYNAMODB, if set, is where "AWS" answers (botocore resolves it).
+        where = f" at {settings.endpoint_url}" if settings.endpoint_url else ""
+        yield Backend(
+            f"AWS table {aws.name} in {aws.region}, account {aws.account}{where}: real data",
+            settings.endpoint_url,
+            aws.name,
+            aws.region,
+            account=aws.account,
+        )
+        return
     os.environ.setdefault("AWS_DEFAULT_REGION", settings.region)
     if settings.endpoint_url:
         for name, value in _LOCAL_CREDENTIALS.items():
@@ -69,9 +148,9 @@ def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
         yield Backend(
             f"DynamoDB at {settings.endpoint_url}, table {settings.table_name}",
             settings.endpoint_url,
+            settings.table_name,
+            settings.region,
         )
-    elif _has_aws_credentials():
-        yield Backend(f"AWS DynamoDB, table {settings.table_name} in {settings.region}", None)
     else:
         # The API answers while the embedded DynamoDB boots on the other core and creates
         # the table; the router holds data requests until it serves.
@@ -83,6 +162,8 @@ def dynamodb_backend(settings: Settings) -> Iterator[Backend]:
             yield Backend(
                 f"embedded DynamoDB at {embedded.url}, in memory: gone when this stops",
                 embedded.url,
+                settings.table_name,
+                settings.region,
                 embedded.until_ready,
             )
         finally:
@@ -140,6 +221,12 @@ def main(argv: list[str] | None = None) -> None:
         help="verify bearer tokens as the load balancer does, from a local issuer whose "
         "tokens `python3 dev.py token --scope ...` prints",
     )
+    parser.add_argument(
+        "--aws-table",
+        metavar="NAME",
+        help="serve this existing table in AWS (real data), in the region and account of the "
+        "usual AWS settings; without it AWS is never contacted, whatever credentials are set",
+    )
     args = parser.parse_args(argv)
     text = args.log_format == "text"
     base = f"http://{args.host}:{args.port}"
@@ -155,6 +242,10 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.update(policy.to_environment())
 
     settings = Settings.from_env()
+    try:
+        aws = aws_table(args.aws_table, settings)
+    except AwsTableError as exc:
+        sys.exit(f"serve: {exc}")
     configure_logging(
         settings.log_level, text=text, colour=text and terminal and "NO_COLOR" not in os.environ
     )
@@ -162,11 +253,13 @@ def main(argv: list[str] | None = None) -> None:
         # The banner says what uvicorn's start-up lines would.
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     exit_cleanly_on_sigterm()
-    with dynamodb_backend(settings) as backend:
+    with dynamodb_backend(settings, aws) as backend:
         # The service's settings, once: where the table is, and the scopes with auth on.
         settings = replace(
             settings,
             endpoint_url=backend.endpoint_url,
+            table_name=backend.table_name,
+            region=backend.region,
             auth_scopes=policy.to_env() if policy is not None else settings.auth_scopes,
         )
         from local.router import LocalAlb
@@ -192,7 +285,10 @@ def main(argv: list[str] | None = None) -> None:
         if text:
             server.banner = _banner(base, backend.description, colour=terminal, auth=args.auth)
         else:
-            log.info("serving on %s with %s", base, backend.description)
+            where = {"table": backend.table_name, "region": backend.region}
+            if backend.account is not None:
+                where["account"] = backend.account
+            log.info("serving on %s with %s", base, backend.description, extra=where)
         # uvicorn drains in-flight requests, then re-raises Ctrl-C: that is a clean stop.
         with contextlib.suppress(KeyboardInterrupt):
             server.run()
