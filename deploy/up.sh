@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `pulumi up` of one stack with a prebuilt image, then deploy/check.py against it: fails unless
+# `pulumi up --refresh` of one stack with a prebuilt image, then deploy/check.py against it: fails unless
 # ECS completed the rollout on the new task definition, the alias points at the new version
 # and the walkthrough passes on the stack's apiUrl.
 #
@@ -26,6 +26,9 @@ if [[ -n "${PULUMI_SECRETS_PROVIDER:-}" ]]; then
 fi
 pulumi stack select --create "$stack" "${secrets[@]}"
 pulumi config set imageUri "$image_uri" --stack "$stack"
-pulumi up --yes --skip-preview --stack "$stack"
+# --refresh: read what runs before planning. After ECS's circuit breaker rolls a deploy back, the
+# state still names the new task definition; without a refresh a rerun of the same commit plans
+# nothing and the check fails forever, with one it plans the rollout again.
+pulumi up --yes --skip-preview --refresh --stack "$stack"
 pulumi stack output --json --stack "$stack" > "outputs-$stack_name.json"
 .venv/bin/python -m deploy.check "outputs-$stack_name.json"

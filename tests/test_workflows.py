@@ -1,19 +1,30 @@
-"""The GitHub workflows: valid against GitHub's schema, previews per stack, OIDC only."""
+"""The GitHub workflows: valid against GitHub's schema, previews per stack, OIDC only; and the
+scripts they run, run here against stand-ins for `pulumi`, `gh`, `pip-audit` and `npm`."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from components import outputs
 from devkit import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
+SCRIPTS = ROOT / ".github" / "scripts"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+LOCKS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "lock").glob("*.txt"))
+#: The composite action that installs .venv and the Pulumi CLI at the locked SDK's version.
+PULUMI_SETUP = "$/.github/actions/pulumi"
 
 
 def load(name: str) -> dict[Any, Any]:
@@ -25,14 +36,60 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if s.get("uses", "").startswith(action)]
 
 
-def test_workflows_validate_against_the_github_schema() -> None:
-    checker = Path(sys.executable).parent / "check-jsonschema"
+def step_running(job: dict[str, Any], command: str) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = [s for s in job["steps"] if command in s.get("run", "")]
+    (step,) = steps
+    return step
+
+
+def all_jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path.name, name, job)
+        for path in WORKFLOWS
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items()
+    ]
+
+
+def fake(bin_dir: Path, name: str, body: str = "") -> None:
+    """A stand-in command that logs its arguments to $FAKE_LOG, then runs `body`."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    path = bin_dir / name
+    path.write_text(f'#!/usr/bin/env bash\necho "{name} $*" >> "$FAKE_LOG"\n{body}\nexit 0\n')
+    path.chmod(0o755)
+
+
+def run_script(
+    script: Path, *args: str, tmp_path: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Runs a script with tmp_path/bin first on PATH; returns its result and the fakes' calls."""
+    log = tmp_path / "calls.log"
+    log.touch()
+    environment = {
+        **os.environ,
+        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+        "FAKE_LOG": str(log),
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        **(env or {}),
+    }
+    environment.pop("PULUMI_BACKEND_URL", None)
     result = subprocess.run(
-        [str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
-        capture_output=True,
-        text=True,
+        [str(script), *args], cwd=tmp_path, env=environment, capture_output=True, text=True
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    return result, log.read_text().splitlines()
+
+
+def test_workflows_validate_against_the_github_schema() -> None:
+    checker = str(Path(sys.executable).parent / "check-jsonschema")
+    for schema, files in (
+        ("vendor.github-workflows", WORKFLOWS),
+        ("vendor.github-actions", ACTIONS),
+        ("vendor.dependabot", [ROOT / ".github" / "dependabot.yml"]),
+    ):
+        result = subprocess.run(
+            [checker, "--builtin-schema", schema, *map(str, files)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 #: The first major of each action that runs on Node 24 (GitHub's runners dropped Node 20).
@@ -45,11 +102,13 @@ NODE24_MAJORS = {
     "pulumi/actions": 7,
 }
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # v(?P<major>\d+)[.\d]*$")
+#: This repository's own actions, at the workflow's own commit (GitHub's `$/` reference).
+LOCAL = re.compile(r"^\$/(?P<path>\.github/actions/[\w-]+)$")
 
 
 def all_uses() -> list[str]:
     uses = []
-    for path in WORKFLOWS:
+    for path in [*WORKFLOWS, *ACTIONS]:
         for line in path.read_text().splitlines():
             stripped = line.strip().removeprefix("- ")
             if stripped.startswith("uses:"):
@@ -82,6 +141,9 @@ def test_every_action_is_pinned_by_commit_to_a_node24_version() -> None:
     uses = all_uses()
     assert len(uses) >= 10
     for use in uses:
+        if local := LOCAL.match(use):
+            assert (ROOT / local["path"] / "action.yml").is_file(), use
+            continue
         pinned = PINNED.match(use)
         assert pinned, f"not pinned by commit with its version in a comment: {use}"
         action, major = pinned["action"], int(pinned["major"])
@@ -106,6 +168,19 @@ def test_workflows_grant_nothing_by_default_and_jobs_only_what_they_use() -> Non
                 assert steps_using(job, "aws-actions/configure-aws-credentials"), name
 
 
+def test_only_the_drift_job_writes_issues_and_only_previews_write_pull_requests() -> None:
+    writers = {
+        (workflow, name, scope)
+        for workflow, name, job in all_jobs()
+        for scope, level in job["permissions"].items()
+        if level == "write" and scope != "id-token"
+    }
+    assert writers == {
+        ("drift.yml", "drift", "issues"),
+        ("pull-request.yml", "preview", "pull-requests"),
+    }
+
+
 def test_pull_requests_run_the_tests_and_preview_every_stack() -> None:
     workflow = load("pull-request.yml")
     assert "pull_request" in workflow[True]  # yaml reads the key `on` as True
@@ -115,19 +190,92 @@ def test_pull_requests_run_the_tests_and_preview_every_stack() -> None:
     assert sorted(preview["strategy"]["matrix"]["stack"]) == STACKS
     (pulumi,) = steps_using(preview, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview"
+    # Posted on the pull request, one comment per stack, edited on each push: no more rights.
     assert pulumi["with"]["comment-on-pr"] is True
-    assert pulumi["with"]["upsert"] is True, "a stack that does not exist yet is created"
+    assert pulumi["with"]["edit-pr-comment"] is True
+    assert preview["permissions"] == {
+        "contents": "read",
+        "id-token": "write",
+        "pull-requests": "write",
+    }
     # Preview builds no image: no emulation or builder is set up for it.
     assert not steps_using(preview, "docker/")
 
 
-def test_fork_pull_requests_skip_preview_with_a_notice() -> None:
+def test_the_preview_runs_with_the_image_the_stack_runs_now() -> None:
+    preview = load("pull-request.yml")["jobs"]["preview"]
+    steps = preview["steps"]
+    running = step_running(preview, ".github/scripts/running-image.sh")
+    (pulumi,) = steps_using(preview, "pulumi/actions")
+    assert steps.index(running) < steps.index(pulumi), "the output is read before the preview"
+    assert running["run"] == '.github/scripts/running-image.sh "$STACK"'
+    assert pulumi["with"]["stack-name"] == "${{ env.STACK }}"
+    assert "matrix.stack" in preview["env"]["STACK"]
+    assert pulumi["with"]["config-map"] == f"${{{{ steps.{running['id']}.outputs.config-map }}}}"
+    # The script reads the state with the same credentials the preview uses.
+    assert running["env"]["PULUMI_ACCESS_TOKEN"] == pulumi["env"]["PULUMI_ACCESS_TOKEN"]
+
+
+RUNNING = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("stack_outputs", "config_map"),
+    [
+        (
+            {outputs.IMAGE_URI: RUNNING, outputs.API_URL: "https://api.example.com"},
+            {outputs.IMAGE_URI: {"value": RUNNING, "secret": False}},
+        ),
+        ({}, None),  # never deployed: the preview plans the first deploy's image build
+    ],
+)
+def test_the_running_image_becomes_the_previews_config_and_nothing_is_written(
+    tmp_path: Path, stack_outputs: dict[str, str], config_map: dict[str, Any] | None
+) -> None:
+    fake(tmp_path / "bin", "pulumi", f"[[ $1 == stack ]] && echo '{json.dumps(stack_outputs)}'")
+    result, calls = run_script(SCRIPTS / "running-image.sh", "org/dev", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (line,) = (tmp_path / "github_output").read_text().splitlines()
+    name, _, value = line.partition("=")
+    assert name == "config-map"
+    assert (json.loads(value) if value else None) == config_map
+    assert calls == ["pulumi login", "pulumi stack output --json --stack org/dev"]
+
+
+def test_a_stack_the_deploy_never_created_fails_the_preview(tmp_path: Path) -> None:
+    fake(
+        tmp_path / "bin",
+        "pulumi",
+        "[[ $1 == stack ]] && { echo 'no stack named dev' >&2; exit 255; }",
+    )
+    result, calls = run_script(SCRIPTS / "running-image.sh", "dev", tmp_path=tmp_path)
+    assert result.returncode != 0 and "no stack named dev" in result.stderr
+    assert not any("init" in c or "--create" in c for c in calls)
+
+
+def test_only_the_deploy_workflow_creates_stacks() -> None:
+    for workflow, name, job in all_jobs():
+        for step in steps_using(job, "pulumi/actions"):
+            if "command" in step.get("with", {}):
+                assert step["with"]["upsert"] is False, f"{workflow}:{name}"
+    for script in SCRIPTS.glob("*.sh"):
+        text = script.read_text()
+        assert "--create" not in text and "stack init" not in text, script.name
+    assert "pulumi stack select --create" in (ROOT / "deploy" / "up.sh").read_text()
+
+
+def test_fork_and_dependabot_pull_requests_skip_preview_with_a_notice() -> None:
     jobs = load("pull-request.yml")["jobs"]
     same_repository = "github.event.pull_request.head.repo.full_name == github.repository"
-    assert jobs["preview"]["if"] == same_repository
-    notice = jobs["fork-notice"]
-    assert notice["if"] == same_repository.replace("==", "!=")
-    assert "::notice" in notice["steps"][0]["run"]
+    not_dependabot = "github.event.pull_request.user.login != 'dependabot[bot]'"
+    assert jobs["preview"]["if"] == f"{same_repository} && {not_dependabot}"
+    notice = jobs["no-preview-notice"]
+    assert notice["if"] == (
+        f"{same_repository.replace('==', '!=')} || {not_dependabot.replace('!=', '==')}"
+    )
+    assert notice["permissions"] == {}
+    (step,) = notice["steps"]
+    assert "::notice" in step["run"] and "Dependabot" in step["run"]
 
 
 def test_main_builds_once_and_deploys_that_digest_to_dev_then_prod() -> None:
@@ -145,13 +293,251 @@ def test_main_builds_once_and_deploys_that_digest_to_dev_then_prod() -> None:
         assert job["environment"] == stack, "one role per environment, its reviewers first"
         (credentials,) = steps_using(job, "aws-actions/configure-aws-credentials")
         assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-        (up,) = [s for s in job["steps"] if "deploy/up.sh" in s.get("run", "")]
+        up = step_running(job, "deploy/up.sh")
         assert up["run"] == f'deploy/up.sh {stack} "$IMAGE_URI"'
         assert up["env"]["IMAGE_URI"] == "${{ needs.image.outputs.uri }}"
-    script = (ROOT / "deploy" / "up.sh").read_text()
-    assert "pulumi stack select --create" in script
-    assert "pulumi config set imageUri" in script
-    assert "python -m deploy.check" in script
+        assert steps_using(job, PULUMI_SETUP), "the CLI at the locked version"
+
+
+def test_deploys_queue_per_environment_so_an_approval_wait_holds_only_its_own() -> None:
+    workflow = load("deploy.yml")
+    assert "concurrency" not in workflow, "a workflow-wide group holds dev behind prod's approval"
+    groups = {}
+    for name, job in workflow["jobs"].items():
+        if name in STACKS:
+            assert job["concurrency"]["cancel-in-progress"] is False, "a deploy is never cut off"
+            groups[job["environment"]] = job["concurrency"]["group"]
+    assert sorted(groups) == STACKS
+    assert len(set(groups.values())) == len(groups)
+    assert all(env in group for env, group in groups.items())
+
+
+def up_in_a_copy(tmp_path: Path, *, check_fails: bool = False) -> tuple[int, list[str]]:
+    """deploy/up.sh run from a copy of the repository's layout, against a fake CLI and check."""
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(ROOT / "deploy" / "up.sh", tmp_path / "deploy" / "up.sh")
+    fake(tmp_path / "bin", "pulumi", "[[ $1 == stack && $2 == output ]] && echo '{}'")
+    fake(tmp_path / ".venv" / "bin", "python", "exit 1" if check_fails else "")
+    result, calls = run_script(
+        tmp_path / "deploy" / "up.sh", "dev", RUNNING, tmp_path=tmp_path, env={"PULUMI_ORG": "org"}
+    )
+    return result.returncode, calls
+
+
+def test_every_deploy_refreshes_before_it_plans(tmp_path: Path) -> None:
+    returncode, calls = up_in_a_copy(tmp_path)
+    assert returncode == 0
+    assert calls == [
+        "pulumi login",
+        "pulumi stack select --create org/dev",
+        f"pulumi config set imageUri {RUNNING} --stack org/dev",
+        # After a circuit-breaker rollback the state names the task definition that did not
+        # stay: the refresh reads what runs, so the rerun plans the rollout again.
+        "pulumi up --yes --skip-preview --refresh --stack org/dev",
+        "pulumi stack output --json --stack org/dev",
+        "python -m deploy.check outputs-dev.json",
+    ]
+    for workflow, name, job in all_jobs():
+        for step in steps_using(job, "pulumi/actions"):
+            if step.get("with", {}).get("command") == "up":
+                assert step["with"]["refresh"] is True, f"{workflow}:{name}"
+
+
+def test_a_failed_check_fails_the_deploy(tmp_path: Path) -> None:
+    returncode, _ = up_in_a_copy(tmp_path, check_fails=True)
+    assert returncode != 0
+
+
+def locked_pulumi_version() -> str:
+    pinned = re.search(r"^pulumi==([\d.]+) ", (ROOT / "lock" / "dev.txt").read_text(), re.M)
+    assert pinned, "lock/dev.txt pins pulumi"
+    return pinned[1]
+
+
+def test_the_pulumi_cli_is_the_locked_sdks_version_everywhere(tmp_path: Path) -> None:
+    setup = yaml.safe_load((ROOT / ".github" / "actions" / "pulumi" / "action.yml").read_text())
+    steps = setup["runs"]["steps"]
+    (install,) = [s for s in steps if s.get("uses", "").startswith("pulumi/actions")]
+    (version,) = [s for s in steps if s.get("id") == "version"]
+    assert install["with"]["pulumi-version"] == "${{ steps.version.outputs.version }}"
+    assert any("--require-hashes -r lock/dev.txt" in s.get("run", "") for s in steps)
+    # The step's own command, run in this checkout's .venv (installed from the same lock).
+    output = tmp_path / "output"
+    subprocess.run(
+        ["bash", "-c", version["run"]],
+        cwd=ROOT,
+        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+        check=True,
+    )
+    assert output.read_text() == f"version={locked_pulumi_version()}\n"
+    # Every other pulumi/actions step is given the version the setup installed.
+    for workflow, name, job in all_jobs():
+        setups = {s["id"] for s in steps_using(job, PULUMI_SETUP) if "id" in s}
+        for step in steps_using(job, "pulumi/actions"):
+            (ref,) = re.findall(
+                r"^\$\{\{ steps\.([\w-]+)\.outputs\.pulumi-version \}\}$",
+                step["with"]["pulumi-version"],
+            )
+            assert ref in setups, f"{workflow}:{name}"
+
+
+def dependabot() -> dict[str, Any]:
+    updates = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())["updates"]
+    return {u["package-ecosystem"]: u for u in updates}
+
+
+def test_dependabot_moves_every_pin_the_project_holds() -> None:
+    ecosystems = dependabot()
+    assert set(ecosystems) == {"github-actions", "pip", "npm", "docker"}
+    # pip: pyproject.toml, the hashed locks (and with them the Pulumi CLI), pip-audit's lock.
+    assert {"/", "/lock", "/.github/audit"} <= set(ecosystems["pip"]["directories"])
+    assert "/.github/actions/*" in ecosystems["github-actions"]["directories"]
+    for update in ecosystems.values():
+        assert update["cooldown"]["default-days"] >= 7, update["package-ecosystem"]
+
+
+def test_drift_is_checked_daily_per_stack_read_only_with_one_issue_each() -> None:
+    workflow = load("drift.yml")
+    assert workflow[True]["schedule"] and "workflow_dispatch" in workflow[True]
+    (job,) = workflow["jobs"].values()
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert job["strategy"]["fail-fast"] is False, "one drifting stack hides no other"
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}
+    (credentials,) = steps_using(job, "aws-actions/configure-aws-credentials")
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DRIFT_ROLE_ARN }}"
+    assert job["environment"] == "drift"
+    assert steps_using(job, PULUMI_SETUP)
+    preview = step_running(job, ".github/scripts/drift.sh")
+    issue = step_running(job, ".github/scripts/drift-issue.sh")
+    assert "GH_TOKEN" in issue["env"] and "GH_TOKEN" not in preview.get("env", {})
+    assert issue["env"]["OUTCOME"] == f"${{{{ steps.{preview['id']}.outcome }}}}"
+    assert "!cancelled()" in issue["if"], "a failed preview still reaches its issue"
+
+
+DIFF = "~ aws:ecs/service:Service: (update)\n    ~ desiredCount: 2 => 5\n"
+
+
+@pytest.mark.parametrize(("status", "heading"), [(0, "No drift in `dev`"), (255, "Drift in `dev`")])
+def test_drift_is_a_preview_with_refresh_that_saves_nothing(
+    tmp_path: Path, status: int, heading: str
+) -> None:
+    fake(
+        tmp_path / "bin",
+        "pulumi",
+        f"[[ $1 == preview ]] && {{ printf '{DIFF}'; exit {status}; }}",
+    )
+    result, calls = run_script(SCRIPTS / "drift.sh", "dev", "drift.txt", tmp_path=tmp_path)
+    assert result.returncode == status
+    assert calls == [
+        "pulumi login",
+        "pulumi preview --refresh --expect-no-changes --diff --color never --stack dev",
+    ]
+    summary = (tmp_path / "summary.md").read_text()
+    assert heading in summary and "desiredCount: 2 => 5" in summary
+    assert (tmp_path / "drift.txt").read_text() == DIFF
+
+
+@pytest.mark.parametrize(
+    ("outcome", "open_issue", "expected"),
+    [
+        ("failure", None, ["gh label create drift", "gh issue create --title Drift in stack dev"]),
+        ("failure", 7, ["gh issue comment 7"]),
+        ("success", 7, ["gh issue close 7"]),
+        ("success", None, []),
+    ],
+)
+def test_each_stack_has_one_drift_issue_opened_updated_and_closed(
+    tmp_path: Path, outcome: str, open_issue: int | None, expected: list[str]
+) -> None:
+    number = "" if open_issue is None else str(open_issue)
+    keep_body = (
+        'for a in "$@"; do [[ ${prev:-} == --body-file ]] && cat "$a" >> body.md; prev=$a; done'
+    )
+    fake(tmp_path / "bin", "gh", f'[[ $1 == issue && $2 == list ]] && echo "{number}"\n{keep_body}')
+    (tmp_path / "drift.txt").write_text(DIFF)
+    result, calls = run_script(
+        SCRIPTS / "drift-issue.sh",
+        "dev",
+        outcome,
+        "drift.txt",
+        tmp_path=tmp_path,
+        env={"GH_REPO": "example-org/picus", "GITHUB_RUN_ID": "42"},
+    )
+    assert result.returncode == 0, result.stderr
+    (listing, *changes) = calls
+    # Found by label and exact title through the list endpoint, never by (lagging) search.
+    assert listing.startswith("gh issue list --state open --label drift")
+    assert '.title == "Drift in stack dev"' in listing
+    assert len(changes) == len(expected)
+    assert all(call.startswith(e) for call, e in zip(changes, expected, strict=True))
+    if outcome == "failure":
+        body = (tmp_path / "body.md").read_text()
+        assert "actions/runs/42" in body and "desiredCount: 2 => 5" in body
+
+
+def test_the_audit_runs_on_lock_changes_and_weekly_with_read_access_only() -> None:
+    workflow = load("audit.yml")
+    paths = workflow[True]["pull_request"]["paths"]
+    assert {"lock/**", "package-lock.json"} <= set(paths)
+    assert workflow[True]["schedule"]
+    for name, job in workflow["jobs"].items():
+        assert job["permissions"] == {"contents": "read"}, name
+    python, node = workflow["jobs"]["python"], workflow["jobs"]["node"]
+    assert "--require-hashes -r .github/audit/requirements.txt" in "".join(
+        s.get("run", "") for s in python["steps"]
+    ), "pip-audit itself comes from a hashed lock"
+    assert step_running(python, ".github/scripts/audit.sh")["run"].endswith("audit.sh python")
+    assert step_running(node, ".github/scripts/audit.sh")["run"].endswith("audit.sh node")
+
+
+def pip_audit_report(fix_versions: list[str]) -> str:
+    vuln = {"id": "GHSA-xxxx", "fix_versions": fix_versions, "aliases": [], "description": ""}
+    deps = [
+        {"name": "jinja2", "version": "3.1.0", "vulns": [vuln]},
+        {"name": "x", "version": "1", "vulns": []},
+    ]
+    return json.dumps({"dependencies": deps, "fixes": []})
+
+
+@pytest.mark.parametrize(
+    ("report", "status", "message"),
+    [
+        (pip_audit_report(["3.1.5"]), 1, "lock/dev.txt: jinja2 3.1.0 GHSA-xxxx, fixed in 3.1.5"),
+        (pip_audit_report([]), 0, "::warning::lock/dev.txt: jinja2 3.1.0 GHSA-xxxx (no fix yet)"),
+        ("ERROR: connection refused", 2, "could not audit lock/"),
+    ],
+)
+def test_pip_audit_fails_on_a_known_vulnerability_with_a_fix_in_any_lock(
+    tmp_path: Path, report: str, status: int, message: str
+) -> None:
+    (tmp_path / "report.json").write_text(report)
+    fake(tmp_path / "bin", "pip-audit", f"cat {tmp_path / 'report.json'}; exit 1")
+    result, calls = run_script(SCRIPTS / "audit.sh", "python", tmp_path=tmp_path)
+    assert result.returncode == status
+    assert message in result.stdout + result.stderr
+    if status != 2:
+        audited = [c.split()[2] for c in calls]
+        assert audited == [*LOCKS, ".github/audit/requirements.txt"]
+        assert all("--require-hashes --disable-pip" in c for c in calls)
+
+
+@pytest.mark.parametrize(
+    ("fix", "status"),
+    [(True, 1), ({"name": "dynalite", "version": "4.0.1", "isSemVerMajor": False}, 1), (False, 0)],
+)
+def test_npm_audit_fails_on_a_known_vulnerability_with_a_fix(
+    tmp_path: Path, fix: object, status: int
+) -> None:
+    report = {
+        "auditReportVersion": 2,
+        "vulnerabilities": {"tar": {"severity": "high", "fixAvailable": fix}},
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    fake(tmp_path / "bin", "npm", f"cat {tmp_path / 'report.json'}; exit 1")
+    result, calls = run_script(SCRIPTS / "audit.sh", "node", tmp_path=tmp_path)
+    assert result.returncode == status
+    assert "package-lock.json: tar (high)" in result.stdout
+    assert calls == ["npm audit --package-lock-only --json"]
 
 
 def test_aws_access_is_oidc_only() -> None:
