@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from delete_fn.alb import AlbRequest, alb_response
 from picus import contract
 from picus.access_log import MESSAGE, access_fields
-from picus.auth import Scope, ScopePolicy, bearer_claims, has_scope, subject
+from picus.auth import SCOPES_ENV, Scope, ScopePolicy, bearer_claims, has_scope, subject
 from picus.errors import (
     ApiError,
     BadRequest,
@@ -31,11 +31,29 @@ from picus.errors import (
 from picus.request_id import pick_request_id
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# Nothing at import may raise. With SnapStart this code runs while Lambda snapshots a newly
+# published version; an exception there leaves that version Failed, pulumi-aws waiting for it
+# until its timeout, and the next `up` publishing nothing new while it moves the alias to the
+# failed version, which Lambda refuses (terraform-provider-aws #49904, #42693). What cannot be
+# set up here is kept as a reason, and every invocation answers the API's 500 with it logged.
+
 TABLE_NAME = os.environ.get("PICUS_TABLE_NAME", contract.TABLE_NAME)
+
+
+def _scope_policy(env: Mapping[str, str]) -> tuple[ScopePolicy | None, str | None]:
+    try:
+        return ScopePolicy.from_environment(env), None
+    except ValueError as exc:
+        # Closed, not open: an unreadable setting never turns the scope check off.
+        return ScopePolicy(), f"{SCOPES_ENV} is invalid: {exc}"
+
+
 #: With auth on, the delete scope is checked in the token the load balancer verified.
-SCOPES = ScopePolicy.from_environment(os.environ)
+SCOPES, _scopes_unusable = _scope_policy(os.environ)
 log = logging.getLogger("picus.delete_fn")
 
 #: Bounded so a dead table gives a fast 503 well inside the function's timeout instead of a
@@ -50,16 +68,25 @@ def make_client(endpoint_url: str | None = None) -> DynamoDBClient:
     return boto3.client("dynamodb", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
 
 
+def _client_or_reason() -> tuple[DynamoDBClient | None, str | None]:
+    # Creating a client reads the region and the AWS config files, not credentials and not
+    # the network; it still raises without a region or with an unreadable config file.
+    try:
+        return make_client(), None
+    except Exception as exc:
+        return None, f"no DynamoDB client: {type(exc).__name__}: {exc}"
+
+
 # Created once per execution environment, or once per snapshot with SnapStart.
-_client = make_client()
+_client, _client_unusable = _client_or_reason()
 
 
 def _after_restore() -> None:
     """Every environment restored from one snapshot gets its own client: no connection pool
     or resolved credential from the snapshot is shared between them. The snapshot keeps what
     is slow (imports, the service model: about 120 ms here); a new client costs about 8 ms."""
-    global _client
-    _client = make_client()
+    global _client, _client_unusable
+    _client, _client_unusable = _client_or_reason()
 
 
 try:
@@ -161,4 +188,22 @@ def _log(
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    reason = _scopes_unusable or _client_unusable
+    if reason is not None or _client is None:
+        return _cannot_serve(event, context, reason or "no DynamoDB client")
     return handle(event, context, _client)
+
+
+def _cannot_serve(event: dict[str, Any], context: Any, reason: str) -> dict[str, Any]:
+    """What an environment that failed its init answers: the API's 500, the reason logged."""
+    request = AlbRequest(event)
+    request_id = pick_request_id(
+        request.header(contract.REQUEST_ID_HEADER),
+        request.header(contract.TRACE_ID_HEADER),
+        lambda: context.aws_request_id,
+    )
+    log.error("the function cannot serve: %s", reason)
+    message = "the DELETE function is misconfigured: its log names the setting"
+    body = error_body(ErrorCode.INTERNAL, message, request_id)
+    headers = {contract.REQUEST_ID_HEADER: request_id}
+    return alb_response(request, ErrorCode.INTERNAL.status, body, headers)
