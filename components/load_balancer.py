@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from components.listener_rules import EdgeAuth, listener_rules
 from components.security_groups import ANYWHERE, tcp_rule
 from components.traffic_logs import ALB_PREFIX
+from picus.alb import NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE, NO_ROUTE_STATUS
 from picus.contract import ALB_IDLE_TIMEOUT_SECONDS, CONTAINER_PORT, HEALTH_PATH
 from picus.routing import Target
 
@@ -47,8 +48,8 @@ class LoadBalancer(pulumi.ComponentResource):
     dns_name: pulumi.Output[str]
     #: The listeners that forward traffic (not the HTTP -> HTTPS redirect).
     serving_listener_arns: list[pulumi.Output[str]]
-    #: The service's target group, known only once a listener forwards to it: ECS refuses to
-    #: create a service on a target group no load balancer uses.
+    #: The service's target group, known only once a listener rule forwards to it: ECS refuses
+    #: to create a service on a target group no load balancer uses.
     target_group_arn: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
     #: The service's target group as the ALBRequestCountPerTarget metric names it.
@@ -72,6 +73,17 @@ class LoadBalancer(pulumi.ComponentResource):
                 aws.vpc.SecurityGroupIngressRule,
                 security_group.id,
                 port,
+                self,
+                cidr_ipv4=ANYWHERE,
+            )
+        if args.auth is not None:
+            # pulumi-aws drops AWS's default allow-all egress, so the group reaches only what a
+            # rule names: with auth on, the verifier fetches the issuer's JWKS over HTTPS.
+            tcp_rule(
+                f"{name}-alb-jwks-out",
+                aws.vpc.SecurityGroupEgressRule,
+                security_group.id,
+                443,
                 self,
                 cidr_ipv4=ANYWHERE,
             )
@@ -114,47 +126,59 @@ class LoadBalancer(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        forward = [
-            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
-        ]
-        if https:
-            serving = aws.lb.Listener(
-                f"{name}-https",
-                load_balancer_arn=alb.arn,
-                port=443,
-                protocol="HTTPS",
-                certificate_arn=args.certificate_arn,
-                ssl_policy=args.ssl_policy,
-                default_actions=forward,
-                opts=child,
+        # Deny by default: a request no rule names gets a fixed 404 and reaches no target, in
+        # whatever spelling its path arrives (picus/routing.py, picus/targets.py).
+        no_route = [
+            aws.lb.ListenerDefaultActionArgs(
+                type="fixed-response",
+                fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                    status_code=str(NO_ROUTE_STATUS),
+                    content_type=NO_ROUTE_CONTENT_TYPE,
+                    message_body=NO_ROUTE_BODY.decode(),
+                ),
             )
-            aws.lb.Listener(
-                f"{name}-http-redirect",
-                load_balancer_arn=alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_actions=[
+        ]
+        # Port 80 keeps one logical name whether it serves or redirects: a name that changed
+        # with the certificate would make Pulumi create the new listener before deleting the
+        # old one, on the same port, which ELB refuses (DuplicateListener).
+        http = aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=(
+                [
                     aws.lb.ListenerDefaultActionArgs(
                         type="redirect",
                         redirect=aws.lb.ListenerDefaultActionRedirectArgs(
                             protocol="HTTPS", port="443", status_code="HTTP_301"
                         ),
                     )
-                ],
-                opts=child,
-            )
-        else:
-            serving = aws.lb.Listener(
-                f"{name}-http",
+                ]
+                if https
+                else no_route
+            ),
+            opts=child,
+        )
+        serving = (
+            aws.lb.Listener(
+                f"{name}-https",
                 load_balancer_arn=alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_actions=forward,
+                port=443,
+                protocol="HTTPS",
+                certificate_arn=args.certificate_arn,
+                ssl_policy=args.ssl_policy,
+                default_actions=no_route,
                 opts=child,
             )
+            if https
+            else http
+        )
 
-        # With auth on, the service's routes get rules that verify the token and its scope.
-        listener_rules(name, Target.SERVICE, target_group.arn, [serving.arn], args.auth, self)
+        # Each of the service's routes gets its own rule, verifying the token with auth on.
+        rules = listener_rules(
+            name, Target.SERVICE, target_group.arn, [serving.arn], args.auth, self
+        )
 
         if args.waf_web_acl_arn is not None:
             aws.wafv2.WebAclAssociation(
@@ -184,9 +208,9 @@ class LoadBalancer(pulumi.ComponentResource):
         self.arn_suffix = alb.arn_suffix
         self.dns_name = alb.dns_name
         self.serving_listener_arns = [serving.arn]
-        self.target_group_arn = pulumi.Output.all(target_group.arn, serving.arn).apply(
-            lambda arns: arns[0]
-        )
+        self.target_group_arn = pulumi.Output.all(
+            target_group.arn, *(rule.arn for rule in rules)
+        ).apply(lambda arns: arns[0])
         self.target_group_arn_suffix = target_group.arn_suffix
         self.request_count_label = pulumi.Output.concat(
             alb.arn_suffix, "/", target_group.arn_suffix

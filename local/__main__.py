@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
             table_name=backend.table_name,
             region=backend.region,
             auth_scopes=policy.to_env() if policy is not None else settings.auth_scopes,
+            auth_issuer=issuer.issuer if issuer is not None else settings.auth_issuer,
         )
         from local.router import LocalAlb
         from service.app import create_app
@@ -275,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
             _delete_handler,
             verifier=verifier,
             jwks=issuer.jwks if issuer is not None else None,
+            issuer=issuer.issuer if issuer is not None else None,
             until_ready=backend.until_ready,
         )
         config = uvicorn_config(settings)

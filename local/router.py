@@ -1,4 +1,5 @@
-"""One local origin that routes exactly as the ALB's listener: the same rules, in order."""
+"""One local origin that routes exactly as the ALB's listener: the same rules, in order, and the
+listener's fixed 404 for a request no rule names."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
-from local.token_check import JWKS_PATH, TokenCheck, Unauthorized
-from picus.alb import error_headers, error_page
+from local.token_check import DISCOVERY_PATH, JWKS_PATH, TokenCheck, Unauthorized
+from picus.alb import (
+    NO_ROUTE_BODY,
+    NO_ROUTE_CONTENT_TYPE,
+    NO_ROUTE_STATUS,
+    error_headers,
+    error_page,
+)
 from picus.contract import ALB_LAMBDA_MAX_BYTES, HEALTH_PATH, SEED_HEALTH_PATH
 from picus.errors import ErrorCode
-from picus.routing import DEFAULT_TARGET, LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
+from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
 from service.responses import send_error
 
 if TYPE_CHECKING:
@@ -41,6 +48,7 @@ class LocalAlb:
         multi_value: bool = LAMBDA_MULTI_VALUE_HEADERS,
         verifier: TokenCheck | None = None,
         jwks: Callable[[], Mapping[str, Any]] | None = None,
+        issuer: str | None = None,
         until_ready: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.service = service
@@ -50,6 +58,8 @@ class LocalAlb:
         self.verifier = verifier
         #: The local issuer's key set, published on this origin.
         self.jwks = jwks
+        #: The local issuer, whose OpenID Connect discovery document this origin publishes.
+        self.issuer = issuer
         #: A backend still starting: requests other than health checks wait for it.
         self.until_ready = until_ready
 
@@ -62,6 +72,10 @@ class LocalAlb:
             body = json.dumps(self.jwks()).encode()
             await send_bytes(send, 200, body, "application/json")
             return
+        if self.issuer is not None and raw_path == DISCOVERY_PATH and scope["method"] == "GET":
+            body = json.dumps(_discovery(self.issuer)).encode()
+            await send_bytes(send, 200, body, "application/json")
+            return
         if (
             self.until_ready is not None
             and raw_path not in (HEALTH_PATH, SEED_HEALTH_PATH)
@@ -71,7 +85,11 @@ class LocalAlb:
             await send_error(send, ErrorCode.BACKEND_UNAVAILABLE, message, "")
             return
         rule = rule_for(scope["method"], raw_path)
-        if self.verifier is not None and rule is not None and rule.authenticated:
+        if rule is None:
+            # The listener's default action: a fixed response, no target.
+            await send_bytes(send, NO_ROUTE_STATUS, NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE)
+            return
+        if self.verifier is not None and rule.authenticated:
             authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
             try:
                 self.verifier.verify(authorization or None, rule.scope)
@@ -79,7 +97,7 @@ class LocalAlb:
                 log.info("401 from the token check: %s", why)
                 await _alb_error(send, 401)
                 return
-        if (rule.target if rule is not None else DEFAULT_TARGET) is Target.SERVICE:
+        if rule.target is Target.SERVICE:
             await self.service(scope, receive, send)
         else:
             await self._invoke(scope, raw_path, receive, send)
@@ -122,6 +140,17 @@ class LocalAlb:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
+
+
+def _discovery(issuer: str) -> dict[str, Any]:
+    """The parts of an OpenID Connect discovery document that name the issuer's keys."""
+    return {
+        "issuer": issuer,
+        "jwks_uri": issuer.rstrip("/") + JWKS_PATH,
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+    }
 
 
 async def send_bytes(send: Send, status: int, body: bytes, content_type: str) -> None:

@@ -9,6 +9,8 @@ from typing import Any, Final, Protocol
 from picus.auth import Scope
 
 JWKS_PATH: Final = "/.well-known/jwks.json"
+#: Where the API document's OpenID Connect scheme points (service/openapi.py).
+DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 
 
 class Unauthorized(Exception):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from picus.errors import ErrorCode, error_json
+
 #: The statuses the ALB (or the WAF in front of it) answers for this API, with its phrases.
 PHRASES: Final = {
     401: "Authorization Required",  # no token, or one the jwt-validation action refuses
@@ -31,3 +33,12 @@ def error_headers(status: int) -> list[tuple[bytes, bytes]]:
         (b"content-type", CONTENT_TYPE.encode()),
         (b"content-length", str(len(error_page(status))).encode()),
     ]
+
+
+#: The listener's default action, for a request no rule names: a fixed response, the API's own
+#: error shape (a fixed response cannot carry the request id, so it is empty).
+NO_ROUTE_STATUS: Final = 404
+NO_ROUTE_CONTENT_TYPE: Final = "application/json"
+NO_ROUTE_BODY: Final = error_json(ErrorCode.NOT_FOUND, "no such route", "")
+#: What a fixed response may carry (Elastic Load Balancing's FixedResponseActionConfig).
+FIXED_RESPONSE_MAX_BYTES: Final = 1024

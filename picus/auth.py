@@ -23,6 +23,8 @@ DEFAULT_SCOPE_CLAIM: Final = "scope"
 #: How a stack hands its policy to both runtimes: their environment.
 SCOPES_ENV: Final = "PICUS_AUTH_SCOPES"
 SCOPE_CLAIM_ENV: Final = "PICUS_AUTH_SCOPE_CLAIM"
+#: The issuer whose tokens the edge verifies: the service names it in its API document.
+ISSUER_ENV: Final = "PICUS_AUTH_ISSUER"
 
 
 class Scope(Enum):

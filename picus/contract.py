@@ -59,6 +59,10 @@ def alb_path_pattern(path: str) -> str:
 
 #: The seed design's consumers ask for health here; same handler, same answer.
 SEED_HEALTH_PATH: Final = ITEM_PATH_PREFIX + "health"
+#: The API's own document, and Swagger UI over it with the files it loads.
+OPENAPI_PATH: Final = "/openapi.json"
+DOCS_PATH: Final = "/docs"
+DOCS_ASSETS_PATH: Final = DOCS_PATH + "/assets"
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 TRACE_ID_HEADER: Final = "x-amzn-trace-id"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,13 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from picus.errors import ApiError, ErrorCode, code_for_status
+from service.access import undeclared
 from service.dynamodb import dynamodb_client
 from service.heap import settled_heap
 from service.middleware import (
+    CanonicalTargetMiddleware,
     RequestContextMiddleware,
     RequestLimitsMiddleware,
-    ScopeMiddleware,
 )
+from service.openapi import StackAuth, document
 from service.responses import error_response
 from service.routes import routes
 from service.settings import Settings
@@ -57,6 +60,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    if missing := undeclared(routes):
+        # Deny by default: a route nobody said who may call is a bug, not an open door.
+        raise RuntimeError(f"routes without a declared access policy: {', '.join(missing)}")
+    policy = settings.scope_policy
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -69,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(RequestLimitsMiddleware),
-            Middleware(ScopeMiddleware, policy=settings.scope_policy),
+            Middleware(CanonicalTargetMiddleware),
         ],
         exception_handlers={
             ApiError: _api_error,
@@ -78,5 +85,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         },
         lifespan=lifespan,
     )
+    # A non-canonical path is refused before routing; a redirect would name the client's Host.
+    app.router.redirect_slashes = False
     app.state.settings = settings
+    app.state.scope_policy = policy
+    stack_auth = StackAuth(settings.auth_issuer, policy) if policy is not None else None
+    app.state.openapi_json = json.dumps(document(stack_auth)).encode()
     return app

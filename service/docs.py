@@ -17,10 +17,13 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
-from service.openapi import OPENAPI
+from picus import contract
+from picus.errors import NotFound
+from service.access import public
+from service.openapi import document
 
-DOCS_PATH: Final = "/docs"
-ASSETS_PATH: Final = "/docs/assets"
+DOCS_PATH: Final = contract.DOCS_PATH
+ASSETS_PATH: Final = contract.DOCS_ASSETS_PATH
 #: The files of Swagger UI's distribution the page loads; nothing else is served.
 ASSETS: Final = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 INIT_SCRIPT: Final = "init.js"
@@ -38,7 +41,7 @@ ASSETS_DIR: Final = _assets_dir()
 
 _INIT_JS: Final = (
     "window.ui = SwaggerUIBundle({"
-    "url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true,"
+    f"url: '{contract.OPENAPI_PATH}', dom_id: '#swagger-ui', deepLinking: true,"
     # The public validator is a third-party service: never called.
     " validatorUrl: null, displayRequestDuration: true,"
     " presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout'});\n"
@@ -75,7 +78,7 @@ def _page(spec: dict[str, Any]) -> str:
         "<style>body{margin:0}noscript{font-family:sans-serif}noscript table td{"
         "border-top:1px solid #ccc;padding:.4em;vertical-align:top}</style></head><body>"
         f"<div id='swagger-ui'></div><noscript><h1>{title}</h1>"
-        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
+        f"<p>Machine-readable: <a href='{contract.OPENAPI_PATH}'>{contract.OPENAPI_PATH}</a></p>"
         f"{_operations_table(spec)}</noscript>"
         f"<script src='{ASSETS_PATH}/swagger-ui-bundle.js'></script>"
         f"<script src='{ASSETS_PATH}/{INIT_SCRIPT}'></script>"
@@ -83,18 +86,22 @@ def _page(spec: dict[str, Any]) -> str:
     )
 
 
-_PAGE: Final = _page(OPENAPI)
+#: The operations and their answers, which are the same in every stack (only their security
+#: differs, and Swagger UI reads that from the stack's own document).
+_PAGE: Final = _page(document())
 
 
+@public
 async def docs(request: Request) -> Response:
     return HTMLResponse(_PAGE)
 
 
+@public
 async def asset(request: Request) -> Response:
     name = request.path_params["name"]
     if name == INIT_SCRIPT:
         return Response(_INIT_JS, media_type="text/javascript")
     if name not in ASSETS:
-        return Response(status_code=404)
+        raise NotFound("no such file of the documentation")
     # Versioned by the lock: a day in the browser's cache is safe and saves 1.5 MB a visit.
     return FileResponse(ASSETS_DIR / name, headers={"cache-control": "public, max-age=86400"})

@@ -12,21 +12,23 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from picus.access_log import MAX_METHOD, MAX_TRACE_ID, printable
+
 # Attributes every LogRecord has; anything else was passed through ``extra=``.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 #: The request being served (request_id, trace_id), stamped on every line logged meanwhile.
 _request_fields: ContextVar[dict[str, str] | None] = ContextVar("picus_request", default=None)
-#: An X-Amzn-Trace-Id is a few dozen characters; a client may send more, the log keeps this.
-MAX_TRACE_ID = 256
+#: The most of a message a terminal line shows.
+MAX_TEXT_MESSAGE = 4096
 
 
 @contextmanager
 def request_fields(request_id: str, trace_id: str | None) -> Iterator[None]:
     fields = {"request_id": request_id}
     if trace_id:
-        fields["trace_id"] = trace_id[:MAX_TRACE_ID]
+        fields["trace_id"] = printable(trace_id, MAX_TRACE_ID)
     token = _request_fields.set(fields)
     try:
         yield
@@ -64,7 +66,8 @@ _LEVEL_COLOURS = {"WARNING": "33", "ERROR": "31", "CRITICAL": "31"}
 
 class TextFormatter(logging.Formatter):
     """``14:24:28 POST /picus/put 201 37 ms`` for an access line, ``14:24:28 WARNING ...``
-    for anything else; coloured when ``colour``."""
+    for anything else; coloured when ``colour``. What a line prints of a request or a message is
+    escaped: a control character a client sent shows as ``\\xNN``, never acts on the terminal."""
 
     def __init__(self, colour: bool) -> None:
         super().__init__()
@@ -79,13 +82,14 @@ class TextFormatter(logging.Formatter):
         if {"method", "path", "status", "duration_ms"} <= fields.keys():
             status = int(fields["status"])
             line = (
-                f"{clock} {fields['method']:<6} {fields['path']} "
+                f"{clock} {printable(str(fields['method']), MAX_METHOD):<6} "
+                f"{printable(str(fields['path']), MAX_TEXT_MESSAGE)} "
                 f"{self._paint(_STATUS_COLOURS.get(status // 100), str(status))} "
                 f"{fields['duration_ms']:.0f} ms"
             )
         else:
             level = self._paint(_LEVEL_COLOURS.get(record.levelname), f"{record.levelname:<7}")
-            line = f"{clock} {level} {record.getMessage()}"
+            line = f"{clock} {level} {printable(record.getMessage(), MAX_TEXT_MESSAGE)}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

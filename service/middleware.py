@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: the request id and the access log."""
+"""Pure ASGI middleware: the request id and the access log, the request's size limits, and the
+refusal of a request target with more than one spelling."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import time
 from typing import TYPE_CHECKING
 
 from picus.access_log import MESSAGE, access_fields
-from picus.auth import ScopePolicy, bearer_claims, has_scope, subject
 from picus.contract import MAX_HEADER_BYTES, MAX_URL_BYTES, REQUEST_ID_HEADER, TRACE_ID_HEADER
 from picus.errors import ErrorCode
 from picus.request_id import pick_request_id
-from picus.routing import rule_for
+from picus.targets import is_canonical
 from service.logs import request_fields
 from service.responses import send_error
 
@@ -24,7 +24,9 @@ header_name = REQUEST_ID_HEADER.encode()
 
 class RequestContextMiddleware:
     """Gives each request an id (``request.state.request_id``), returns it in ``X-Request-Id``
-    and writes one access-log line when the response is done. Never logs bodies."""
+    and writes one access-log line when the response is done: the path as the client sent it,
+    the route that served it, and the subject only where the route's access check read a
+    verified token (service/access.py). Never logs bodies."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,7 +40,8 @@ class RequestContextMiddleware:
         trace_id = _header(headers, TRACE_ID_HEADER)
         # The caller's X-Request-Id, else the ALB's trace id, else a new one.
         request_id = pick_request_id(_header(headers, REQUEST_ID_HEADER), trace_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -60,13 +63,26 @@ class RequestContextMiddleware:
                     extra=access_fields(
                         request_id=request_id,
                         trace_id=trace_id,
-                        subject=subject(bearer_claims(_header(headers, "authorization"))),
+                        subject=state.get("subject"),
                         method=scope["method"],
-                        path=scope["path"],
+                        path=_raw_path(scope),
+                        route=_route(scope),
                         status=status,
                         started=started,
                     ),
                 )
+
+
+def _raw_path(scope: Scope) -> str:
+    raw: bytes | None = scope.get("raw_path")
+    return raw.decode("latin-1") if raw is not None else str(scope["path"])
+
+
+def _route(scope: Scope) -> str | None:
+    # Starlette's router records the route it handed the request to.
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
 
 
 def _header(headers: dict[bytes, bytes], name: str) -> str | None:
@@ -100,26 +116,18 @@ def _request_id(scope: Scope) -> str:
     return request_id
 
 
-class ScopeMiddleware:
-    """With auth on, refuses (403 ``insufficient_scope``) a request whose token lacks the
-    scope its route needs. The load balancer has verified the token; this re-checks only the
-    scope, whose matching AWS does not document (picus/auth.py)."""
+class CanonicalTargetMiddleware:
+    """Answers the contract's 404 to a path with more than one spelling (a percent-escape, a dot
+    or empty segment, a trailing slash, a ``;`` parameter: picus/targets.py), before routing:
+    the load balancer's rules and Starlette's routes then read one and the same path, and
+    Starlette never answers a trailing slash with a redirect built from the client's Host."""
 
-    def __init__(self, app: ASGIApp, policy: ScopePolicy | None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.policy is not None:
-            raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-            rule = rule_for(scope["method"], raw_path)
-            if rule is not None and rule.scope is not None:
-                claims = bearer_claims(_header(dict(scope["headers"]), "authorization"))
-                if not has_scope(claims, self.policy, rule.scope):
-                    needed = self.policy.names[rule.scope]
-                    message = f"this operation needs the {needed} scope"
-                    await send_error(
-                        send, ErrorCode.INSUFFICIENT_SCOPE, message, _request_id(scope)
-                    )
-                    return
+        if scope["type"] == "http" and not is_canonical(_raw_path(scope)):
+            message = "no such route: a path of this API has no escapes, dot or empty segments"
+            await send_error(send, ErrorCode.NOT_FOUND, message, _request_id(scope))
+            return
         await self.app(scope, receive, send)

@@ -1,12 +1,18 @@
-"""The OpenAPI document of the whole public API (the Lambda's DELETE included), and /docs."""
+"""The OpenAPI document of the whole public API (the Lambda's DELETE included), as one stack
+serves it: with auth on, every data operation requires a token with its scope (and the open
+ones say ``security: []``); a public stack's document has no security at all."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 from picus import alb, contract
-from picus.auth import DEFAULT_SCOPE_NAMES, Scope
+from picus.auth import Scope, ScopePolicy
 from picus.errors import ErrorCode
+
+OIDC_SCHEME: Final = "openId"
+BEARER_SCHEME: Final = "bearer"
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -58,9 +64,37 @@ def _both_403(*load_balancer: int) -> dict[str, Any]:
     return responses
 
 
-def _needs(scope: Scope) -> list[dict[str, list[str]]]:
-    """A bearer token with this scope where the stack has auth on; none where it is public."""
-    return [{"bearer": [DEFAULT_SCOPE_NAMES[scope]]}, {}]
+@dataclass(frozen=True)
+class StackAuth:
+    """What the document says of a stack with auth on: whose tokens, and each operation's scope."""
+
+    issuer: str
+    policy: ScopePolicy
+
+    @property
+    def discovery_url(self) -> str:
+        # OpenID Connect Discovery 1.0, section 4: the issuer, without a trailing slash, and
+        # the well-known suffix.
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+def _security_schemes(auth: StackAuth) -> dict[str, Any]:
+    schemes: dict[str, Any] = {
+        BEARER_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A token of the stack's issuer, pasted: each operation needs its scope.",
+        },
+    }
+    if auth.issuer:
+        schemes[OIDC_SCHEME] = {
+            "type": "openIdConnect",
+            "openIdConnectUrl": auth.discovery_url,
+            "description": f"A token of {auth.issuer}, verified by the load balancer; each "
+            "operation needs its scope. Clients get one by the client-credentials flow.",
+        }
+    return schemes
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -81,6 +115,7 @@ def _health(operation_id: str, used_by: str) -> dict[str, Any]:
     return {
         "get": {
             "operationId": operation_id,
+            "security": [],
             "summary": f"Liveness of the service process ({used_by}); does not call DynamoDB",
             "responses": {
                 "200": _json(
@@ -96,184 +131,190 @@ def _health(operation_id: str, used_by: str) -> dict[str, Any]:
     }
 
 
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "picus",
-        "version": "1.0.0",
-        "description": (
-            "A JSON object store. Every error has the Error shape and carries the request id, "
-            "also returned in the X-Request-Id header."
-        ),
-    },
-    "paths": {
-        contract.PUT_PATH: {
-            "post": {
-                "operationId": "putItem",
-                "security": _needs(Scope.WRITE),
-                "summary": "Store a JSON object under a new key",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                "responses": {
-                    "201": {
-                        **_json({"$ref": "#/components/schemas/Created"}, "stored"),
-                        "headers": {"Location": {"schema": {"type": "string"}}},
+def document(auth: StackAuth | None = None) -> dict[str, Any]:
+    """The document a stack serves; ``auth``: None for a public stack."""
+
+    def needs(scope: Scope) -> list[dict[str, list[str]]]:
+        if auth is None:
+            return []
+        name = auth.policy.names[scope]
+        schemes = [OIDC_SCHEME, BEARER_SCHEME] if auth.issuer else [BEARER_SCHEME]
+        return [{scheme: [name]} for scheme in schemes]
+
+    def edge(*statuses: int) -> dict[str, Any]:
+        # The load balancer's 401 and the API's insufficient_scope exist only with auth on.
+        return _both_403(401, *statuses) if auth is not None else _load_balancer(*statuses, 403)
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "picus",
+            "version": "1.0.0",
+            "description": (
+                "A JSON object store. Every error has the Error shape and carries the request id, "
+                "also returned in the X-Request-Id header."
+            ),
+        },
+        "paths": {
+            contract.PUT_PATH: {
+                "post": {
+                    "operationId": "putItem",
+                    "security": needs(Scope.WRITE),
+                    "summary": "Store a JSON object under a new key",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
                     },
-                    **_errors(
-                        ErrorCode.INVALID_JSON,
-                        ErrorCode.NOT_AN_OBJECT,
-                        ErrorCode.INVALID_VALUE,
-                        ErrorCode.METHOD_NOT_ALLOWED,
-                        ErrorCode.PAYLOAD_TOO_LARGE,
-                        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                        *_UNAVAILABLE,
-                    ),
-                    **_both_403(401),
-                },
-            }
-        },
-        contract.GET_PATH: {
-            "get": {
-                "operationId": "getItem",
-                "security": _needs(Scope.READ),
-                "summary": "Read one stored item (strongly consistent)",
-                "parameters": [_KEY_PARAM],
-                "responses": {
-                    "200": _json({"$ref": "#/components/schemas/Item"}, "the item"),
-                    **_errors(
-                        ErrorCode.INVALID_KEY,
-                        ErrorCode.NOT_FOUND,
-                        ErrorCode.METHOD_NOT_ALLOWED,
-                        *_UNAVAILABLE,
-                    ),
-                    **_both_403(401),
-                },
-            }
-        },
-        contract.LIST_PATH: {
-            "get": {
-                "operationId": "listItems",
-                "security": _needs(Scope.READ),
-                "summary": "One page of items; follow next_cursor until it is null",
-                "parameters": [
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "required": False,
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": contract.LIST_MAX_LIMIT,
-                            "default": contract.LIST_DEFAULT_LIMIT,
+                    "responses": {
+                        "201": {
+                            **_json({"$ref": "#/components/schemas/Created"}, "stored"),
+                            "headers": {"Location": {"schema": {"type": "string"}}},
                         },
+                        **_errors(
+                            ErrorCode.INVALID_JSON,
+                            ErrorCode.NOT_AN_OBJECT,
+                            ErrorCode.INVALID_VALUE,
+                            ErrorCode.METHOD_NOT_ALLOWED,
+                            ErrorCode.PAYLOAD_TOO_LARGE,
+                            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                            *_UNAVAILABLE,
+                        ),
+                        **edge(),
                     },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "required": False,
-                        "description": "next_cursor from the previous page, opaque",
-                        "schema": {"type": "string"},
+                }
+            },
+            contract.GET_PATH: {
+                "get": {
+                    "operationId": "getItem",
+                    "security": needs(Scope.READ),
+                    "summary": "Read one stored item (strongly consistent)",
+                    "parameters": [_KEY_PARAM],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Item"}, "the item"),
+                        **_errors(
+                            ErrorCode.INVALID_KEY,
+                            ErrorCode.NOT_FOUND,
+                            ErrorCode.METHOD_NOT_ALLOWED,
+                            *_UNAVAILABLE,
+                        ),
+                        **edge(),
                     },
-                ],
-                "responses": {
-                    "200": _json({"$ref": "#/components/schemas/Page"}, "a page of items"),
-                    **_errors(
-                        ErrorCode.INVALID_LIMIT,
-                        ErrorCode.INVALID_CURSOR,
-                        ErrorCode.METHOD_NOT_ALLOWED,
-                        *_UNAVAILABLE,
-                    ),
-                    **_both_403(401),
-                },
-            }
-        },
-        contract.DELETE_PATH: {
-            "delete": {
-                "operationId": "deleteItem",
-                "security": _needs(Scope.DELETE),
-                "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
-                "parameters": [_KEY_PARAM],
-                "responses": {
-                    "200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted"),
-                    **_errors(
-                        ErrorCode.INVALID_KEY,
-                        ErrorCode.NOT_FOUND,
-                        ErrorCode.METHOD_NOT_ALLOWED,
-                        *_UNAVAILABLE,
-                    ),
-                    **_both_403(401, 413, 502),
-                },
-            }
-        },
-        contract.HEALTH_PATH: _health("health", "the load balancer's health check"),
-        contract.SEED_HEALTH_PATH: _health("seedHealth", "the seed design's path, same answer"),
-    },
-    "components": {
-        "securitySchemes": {
-            "bearer": {
-                "type": "http",
-                "scheme": "bearer",
-                "bearerFormat": "JWT",
-                "description": "A token of the stack's issuer, verified by the load balancer; "
-                "each operation needs its scope (names configurable per stack).",
-            }
-        },
-        "schemas": {
-            "Error": {
-                "type": "object",
-                "required": ["error"],
-                "additionalProperties": False,
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message", "request_id"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "code": {"type": "string", "enum": [c.code for c in ErrorCode]},
-                            "message": {"type": "string"},
-                            "request_id": {"type": "string"},
-                            contract.PARTITION_KEY: {
-                                "type": "string",
-                                "description": (
-                                    "on a 503 from put: the key the object may have been "
-                                    "stored under; GET it to know"
-                                ),
+                }
+            },
+            contract.LIST_PATH: {
+                "get": {
+                    "operationId": "listItems",
+                    "security": needs(Scope.READ),
+                    "summary": "One page of items; follow next_cursor until it is null",
+                    "parameters": [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": contract.LIST_MAX_LIMIT,
+                                "default": contract.LIST_DEFAULT_LIMIT,
                             },
                         },
-                    }
-                },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "next_cursor from the previous page, opaque",
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Page"}, "a page of items"),
+                        **_errors(
+                            ErrorCode.INVALID_LIMIT,
+                            ErrorCode.INVALID_CURSOR,
+                            ErrorCode.METHOD_NOT_ALLOWED,
+                            *_UNAVAILABLE,
+                        ),
+                        **edge(),
+                    },
+                }
             },
-            "Created": {
-                "type": "object",
-                "required": [contract.PARTITION_KEY],
-                "properties": {
-                    contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN}
-                },
+            contract.DELETE_PATH: {
+                "delete": {
+                    "operationId": "deleteItem",
+                    "security": needs(Scope.DELETE),
+                    "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
+                    "parameters": [_KEY_PARAM],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted"),
+                        **_errors(
+                            ErrorCode.INVALID_KEY,
+                            ErrorCode.NOT_FOUND,
+                            ErrorCode.METHOD_NOT_ALLOWED,
+                            *_UNAVAILABLE,
+                        ),
+                        **edge(413, 502),
+                    },
+                }
             },
-            "Item": {
-                "type": "object",
-                "required": list(contract.ITEM_FIELDS),
-                "properties": {
-                    contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN},
-                    contract.CREATED_AT: {"type": "string", "format": "date-time"},
-                    contract.PAYLOAD: {"type": "object"},
+            contract.HEALTH_PATH: _health("health", "the load balancer's health check"),
+            contract.SEED_HEALTH_PATH: _health("seedHealth", "the seed design's path, same answer"),
+        },
+        "components": {
+            **({"securitySchemes": _security_schemes(auth)} if auth is not None else {}),
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "request_id"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "code": {"type": "string", "enum": [c.code for c in ErrorCode]},
+                                "message": {"type": "string"},
+                                "request_id": {"type": "string"},
+                                contract.PARTITION_KEY: {
+                                    "type": "string",
+                                    "description": (
+                                        "on a 503 from put: the key the object may have been "
+                                        "stored under; GET it to know"
+                                    ),
+                                },
+                            },
+                        }
+                    },
                 },
-            },
-            "Page": {
-                "type": "object",
-                "required": ["items", "next_cursor"],
-                "properties": {
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
-                    "next_cursor": {"type": ["string", "null"]},
+                "Created": {
+                    "type": "object",
+                    "required": [contract.PARTITION_KEY],
+                    "properties": {
+                        contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN}
+                    },
                 },
-            },
-            "Deleted": {
-                "type": "object",
-                "required": ["deleted"],
-                "properties": {"deleted": {"type": "string", "pattern": contract.KEY_PATTERN}},
+                "Item": {
+                    "type": "object",
+                    "required": list(contract.ITEM_FIELDS),
+                    "properties": {
+                        contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN},
+                        contract.CREATED_AT: {"type": "string", "format": "date-time"},
+                        contract.PAYLOAD: {"type": "object"},
+                    },
+                },
+                "Page": {
+                    "type": "object",
+                    "required": ["items", "next_cursor"],
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                },
+                "Deleted": {
+                    "type": "object",
+                    "required": ["deleted"],
+                    "properties": {"deleted": {"type": "string", "pattern": contract.KEY_PATTERN}},
+                },
             },
         },
-    },
-}
+    }

@@ -1,8 +1,8 @@
-"""The service's endpoints. DELETE is the Lambda's (``delete_fn``), never mounted here."""
+"""The service's endpoints, each declaring who may call it. DELETE is the Lambda's
+(``delete_fn``), never mounted here."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import orjson
@@ -10,11 +10,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from picus import contract
+from picus.auth import Scope
 from picus.errors import BadRequest, ErrorCode, PayloadTooLarge, UnsupportedMediaType
 from service import docs
+from service.access import public, requires
 from service.codec import parse_object, to_payload
 from service.cursor import decode_cursor, encode_cursor
-from service.openapi import OPENAPI
 from service.responses import json_text
 
 if TYPE_CHECKING:
@@ -22,14 +23,13 @@ if TYPE_CHECKING:
 
     from service.store import Store
 
-_OPENAPI_JSON = json.dumps(OPENAPI).encode()
-
 
 def _store(request: Request) -> Store:
     store: Store = request.state.store
     return store
 
 
+@public
 async def health(request: Request) -> Response:
     # Answers while the process can serve; deliberately no DynamoDB call, so a table outage
     # never makes the load balancer drain healthy tasks.
@@ -63,6 +63,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+@requires(Scope.WRITE)
 async def put(request: Request) -> Response:
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("the body must be application/json in UTF-8")
@@ -77,6 +78,7 @@ async def put(request: Request) -> Response:
     )
 
 
+@requires(Scope.READ)
 async def get(request: Request) -> Response:
     key: str = request.path_params["key"]
     if not contract.is_valid_key(key):
@@ -99,6 +101,7 @@ def _limit(raw: str | None) -> int:
     )
 
 
+@requires(Scope.READ)
 async def list_items(request: Request) -> Response:
     limit = _limit(request.query_params.get("limit"))
     cursor = request.query_params.get("cursor")
@@ -108,18 +111,20 @@ async def list_items(request: Request) -> Response:
     return json_text(orjson.dumps({"items": page.items, "next_cursor": next_cursor}))
 
 
+@public
 async def openapi(request: Request) -> Response:
-    return Response(_OPENAPI_JSON, media_type="application/json")
+    # The stack's own document, built once by create_app.
+    return Response(request.app.state.openapi_json, media_type="application/json")
 
 
 routes = [
     Route(contract.HEALTH_PATH, health, methods=["GET"]),
     Route(contract.SEED_HEALTH_PATH, health, methods=["GET"]),
     Route(contract.PUT_PATH, put, methods=["POST"]),
-    # ``path``: a key with an encoded slash still reaches the handler, which refuses it.
+    # ``path``: a key with a slash in it still reaches the handler, which refuses it (400).
     Route(contract.GET_PATH.replace("{key}", "{key:path}"), get, methods=["GET"], name="get"),
     Route(contract.LIST_PATH, list_items, methods=["GET"]),
-    Route("/openapi.json", openapi, methods=["GET"]),
+    Route(contract.OPENAPI_PATH, openapi, methods=["GET"]),
     Route(docs.DOCS_PATH, docs.docs, methods=["GET"]),
     Route(docs.ASSETS_PATH + "/{name}", docs.asset, methods=["GET"]),
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from picus import contract
-from picus.auth import DEFAULT_SCOPE_CLAIM, SCOPE_CLAIM_ENV, SCOPES_ENV, ScopePolicy
+from picus.auth import DEFAULT_SCOPE_CLAIM, ISSUER_ENV, SCOPE_CLAIM_ENV, SCOPES_ENV, ScopePolicy
 
 LOG_LEVELS: Final = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
@@ -162,6 +162,15 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         DEFAULT_SCOPE_CLAIM,
         "the token claim that holds the scopes",
     ),
+    Setting(
+        "auth_issuer",
+        (ISSUER_ENV,),
+        str,
+        "",
+        "with auth on, the token issuer, named in `/openapi.json` as its OpenID Connect "
+        "security scheme (the stack sets it)",
+        shown_default="(empty)",
+    ),
 )
 _BY_NAME: Final = {s.name: s for s in SETTINGS}
 
@@ -193,6 +202,7 @@ class Settings:
     max_body_bytes: int = _default("max_body_bytes")
     auth_scopes: str = _default("auth_scopes")
     auth_scope_claim: str = _default("auth_scope_claim")
+    auth_issuer: str = _default("auth_issuer")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from picus.auth import ScopePolicy
-from picus.routing import DEFAULT_TARGET, RULES, Target
+from picus.routing import RULES, Target
 from tests.components.conftest import Stack, service_target_group
 
 
@@ -14,7 +14,7 @@ def serving_listeners(stack: Stack) -> list[dict[str, Any]]:
     return [
         r
         for r in stack.all("aws:lb/listener:Listener")
-        if r["state"]["defaultActions"][0]["type"] == "forward"
+        if r["state"]["defaultActions"][0]["type"] != "redirect"
     ]
 
 
@@ -28,7 +28,8 @@ def test_every_rule_of_the_table_on_every_serving_listener(stack: Stack) -> None
             if t["state"]["targetType"] == "lambda"
         ),
     }
-    expected = [r for r in RULES if auth or r.target is not DEFAULT_TARGET]
+    # Every rule, with auth or without: the default action forwards nowhere.
+    expected = list(RULES)
     rules = stack.all("aws:lb/listenerRule:ListenerRule")
     listeners = serving_listeners(stack)
     assert len(rules) == len(expected) * len(listeners)
@@ -92,5 +93,8 @@ def test_both_runtimes_are_told_the_scopes_to_check(stack: Stack) -> None:
         if auth:
             assert env["PICUS_AUTH_SCOPES"] == stack.setting("authScopes")
             assert env["PICUS_AUTH_SCOPE_CLAIM"] == stack.setting("authScopeClaim")
+            # The service names the issuer in the API document it serves.
+            assert env["PICUS_AUTH_ISSUER"] == stack.setting("authIssuer")
         else:
             assert "PICUS_AUTH_SCOPES" not in env
+            assert "PICUS_AUTH_ISSUER" not in env

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 from devkit import ROOT
 from devkit.processes import wait_healthy
+from picus.alb import FIXED_RESPONSE_MAX_BYTES, NO_ROUTE_BODY, NO_ROUTE_STATUS
 from picus.contract import (
     ALB_IDLE_TIMEOUT_SECONDS,
     CONTAINER_PORT,
     HEALTH_PATH,
     SERVICE_KEEP_ALIVE_SECONDS,
 )
-from tests.components.conftest import Stack, service_target_group
+from tests.components.conftest import Stack, input_shape, service_target_group
 
 
 def test_the_load_balancer(stack: Stack) -> None:
@@ -37,18 +39,64 @@ def test_listeners(stack: Stack) -> None:
     listeners = {
         r["name"].rsplit("-", 1)[-1]: r["state"] for r in stack.all("aws:lb/listener:Listener")
     }
+    # Port 80 is the same resource (the same logical name) whether it serves or redirects.
+    assert (listeners["http"]["port"], listeners["http"]["protocol"]) == (80, "HTTP")
     if stack.setting("certificateArn"):
-        assert set(listeners) == {"https", "redirect"}
+        assert set(listeners) == {"https", "http"}
         https = listeners["https"]
         assert (https["port"], https["protocol"]) == (443, "HTTPS")
         assert https["certificateArn"] == stack.setting("certificateArn")
         assert "TLS13" in https["sslPolicy"]
-        (redirect,) = listeners["redirect"]["defaultActions"]
+        (redirect,) = listeners["http"]["defaultActions"]
         assert redirect["redirect"]["statusCode"] == "HTTP_301"
         assert redirect["redirect"]["protocol"] == "HTTPS"
     else:
         assert set(listeners) == {"http"}
-        assert (listeners["http"]["port"], listeners["http"]["protocol"]) == (80, "HTTP")
+
+
+def test_a_path_no_rule_names_reaches_no_target(stack: Stack) -> None:
+    # Deny by default, whether or not auth is on and however the ALB reads an escaped path:
+    # the serving listener's default action answers the contract's 404 itself.
+    config = input_shape("elbv2", "CreateListener").members["DefaultActions"].member
+    fixed_shape = config.members["FixedResponseConfig"]
+    for listener in stack.all("aws:lb/listener:Listener"):
+        (action,) = listener["state"]["defaultActions"]
+        if action["type"] == "redirect":
+            continue
+        assert action["type"] == "fixed-response", listener["name"]
+        fixed = action["fixedResponse"]
+        assert fixed["statusCode"] == str(NO_ROUTE_STATUS)
+        assert fixed["messageBody"].encode() == NO_ROUTE_BODY
+        assert len(NO_ROUTE_BODY) <= FIXED_RESPONSE_MAX_BYTES
+        assert len(fixed["messageBody"]) <= fixed_shape.members["MessageBody"].metadata["max"]
+        assert re.fullmatch(fixed_shape.members["StatusCode"].metadata["pattern"], "404")
+        # The model lists the content types only in its documentation: "Valid Values: a | b".
+        documented = fixed_shape.members["ContentType"].documentation
+        valid = re.search(r"Valid Values: ([^<]+)", documented)
+        assert valid is not None
+        assert fixed["contentType"] in {v.strip() for v in valid.group(1).split("|")}
+
+
+def test_the_load_balancer_reaches_only_the_tasks_and_with_auth_the_issuer(
+    stack: Stack,
+) -> None:
+    alb_group = stack.one("aws:ec2/securityGroup:SecurityGroup", "-alb-sg")["id"]
+    egress = [
+        r["state"]
+        for r in stack.all("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        if r["state"]["securityGroupId"] == alb_group
+    ]
+    task_group = stack.one("aws:ec2/securityGroup:SecurityGroup", "-task-sg")["id"]
+    to_tasks = [e for e in egress if e.get("referencedSecurityGroupId") == task_group]
+    assert [(e["fromPort"], e["toPort"]) for e in to_tasks] == [(CONTAINER_PORT, CONTAINER_PORT)]
+    to_internet = [e for e in egress if e not in to_tasks]
+    if stack.setting("authIssuer"):
+        # The jwt-validation action fetches the issuer's JWKS over HTTPS, from the ALB's nodes.
+        assert [
+            (e["ipProtocol"], e["fromPort"], e["toPort"], e["cidrIpv4"]) for e in to_internet
+        ] == [("tcp", 443, 443, "0.0.0.0/0")]
+    else:
+        assert to_internet == []
 
 
 def test_the_custom_domain(stack: Stack) -> None:
@@ -107,10 +155,11 @@ def test_the_service_is_created_only_once_a_listener_forwards_to_its_target_grou
 ) -> None:
     # ECS refuses a service whose target group no load balancer uses yet.
     service = stack.one("aws:ecs/service:Service")
-    serving = [
+    group = service_target_group(stack)["state"]["arn"]
+    forwarding = [
         r["urn"]
-        for r in stack.all("aws:lb/listener:Listener")
-        if r["state"]["defaultActions"][0]["type"] == "forward"
+        for r in stack.all("aws:lb/listenerRule:ListenerRule")
+        if any(a.get("targetGroupArn") == group for a in r["state"]["actions"])
     ]
-    assert len(serving) == 1
-    assert serving[0] in service["dependencies"]
+    assert forwarding
+    assert set(forwarding) <= set(service["dependencies"])

@@ -13,6 +13,7 @@ import pytest
 
 from devkit.processes import free_port
 from picus.access_log import FIELDS as ACCESS_FIELDS
+from picus.access_log import MAX_PATH, MAX_TRACE_ID
 from picus.contract import PARTITION_KEY, TABLE_NAME
 from tests.backends import REGION
 from tests.events import load_event
@@ -91,11 +92,15 @@ def test_multi_value_headers_in_and_out(stored_key: Callable[[], str]) -> None:
     assert response["multiValueHeaders"]["x-request-id"] == ["client-req-42"]
 
 
-def test_a_url_encoded_key_is_decoded(stored_key: Callable[[], str]) -> None:
+def test_a_percent_encoded_key_names_no_route_and_deletes_nothing(
+    stored_key: Callable[[], str],
+) -> None:
+    # The ALB passes the path as sent; a second spelling of a key is no key (picus/targets.py).
     key = stored_key()
     response = invoke(load_event("alb_delete_url_encoded.json", key))
-    assert_well_formed(response, 200)
-    assert body(response) == {"deleted": key}
+    assert_well_formed(response, 404)
+    assert body(response)["error"]["code"] == "not_found"
+    assert invoke(load_event("alb_delete.json", key))["statusCode"] == 200
 
 
 def test_a_base64_body_is_ignored(stored_key: Callable[[], str]) -> None:
@@ -115,17 +120,27 @@ def test_a_wrong_method_is_405(stored_key: Callable[[], str]) -> None:
     assert invoke(load_event("alb_delete.json", key))["statusCode"] == 200
 
 
-@pytest.mark.parametrize("key", ["nope", NEW_KEY.upper(), "", "%ZZ", "%FF%FE"])
+@pytest.mark.parametrize("key", ["nope", NEW_KEY.upper()])
 def test_a_key_that_can_never_exist_is_400(ddb_endpoint: str, key: str) -> None:
     response = invoke(load_event("alb_delete.json", key))
     assert_well_formed(response, 400)
     assert body(response)["error"]["code"] == "invalid_key"
 
 
+@pytest.mark.parametrize(
+    "key", ["", "%ZZ", "%FF%FE", f"{NEW_KEY}/", f"{NEW_KEY};x", f"./{NEW_KEY}"]
+)
+def test_a_path_with_a_second_spelling_is_404(ddb_endpoint: str, key: str) -> None:
+    response = invoke(load_event("alb_delete.json", key))
+    assert_well_formed(response, 404)
+    assert body(response)["error"]["code"] == "not_found"
+
+
 def test_an_encoded_slash_is_not_a_key(stored_key: Callable[[], str]) -> None:
     key = stored_key()
     response = invoke(load_event("alb_delete_encoded_slash.json", key))
-    assert_well_formed(response, 400)
+    assert_well_formed(response, 404)
+    assert invoke(load_event("alb_delete.json", key))["statusCode"] == 200
 
 
 def test_the_request_id_is_the_trace_id_and_logged(
@@ -142,6 +157,41 @@ def test_the_request_id_is_the_trace_id_and_logged(
     assert fields["trace_id"] == fields["request_id"] == trace
     assert (fields["method"], fields["status"]) == ("DELETE", 200)
     assert fields["path"] == f"/picus/{key}" and fields["duration_ms"] >= 0
+    assert fields["route"] == "/picus/{key}"
+    # A public stack: nobody verified a token, so no subject is logged.
+    assert fields["subject"] is None
+
+
+def test_without_auth_an_unverified_subject_is_never_logged(
+    stored_key: Callable[[], str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from local.auth import LocalIssuer
+
+    issuer = LocalIssuer("https://issuer.test")
+    issuer.rotate(path=None)
+    event = load_event("alb_delete.json", stored_key())
+    event["headers"]["authorization"] = "Bearer " + issuer.mint([], subject="mallory")
+    with caplog.at_level("INFO", logger="picus.delete_fn"):
+        assert invoke(event)["statusCode"] == 200
+    (record,) = [r for r in caplog.records if r.name == "picus.delete_fn"]
+    assert record.subject is None  # type: ignore[attr-defined]
+    assert "mallory" not in caplog.text
+
+
+def test_a_path_full_of_control_characters_is_logged_bounded_and_escaped(
+    ddb_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = load_event("alb_delete.json", NEW_KEY)
+    event["path"] = "/picus/\x1b[2J\r\n" + "x" * 10_000
+    event["headers"]["x-amzn-trace-id"] = "Root=" + "y" * 9000
+    with caplog.at_level("INFO", logger="picus.delete_fn"):
+        assert invoke(event)["statusCode"] == 404
+    (record,) = [r for r in caplog.records if r.name == "picus.delete_fn"]
+    assert record.path.startswith("/picus/\\x1b[2J\\x0d\\x0a")  # type: ignore[attr-defined]
+    # At most so many characters of what the client sent, each escaped to at most four.
+    assert len(record.path) <= 4 * MAX_PATH + 1  # type: ignore[attr-defined]
+    assert len(record.trace_id) <= MAX_TRACE_ID + 1  # type: ignore[attr-defined]
+    assert record.route is None  # type: ignore[attr-defined]
 
 
 def test_a_dead_table_gives_a_fast_503_not_an_exception(ddb_endpoint: str) -> None:

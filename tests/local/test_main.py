@@ -94,7 +94,7 @@ def test_text_logs_show_a_banner_and_short_access_lines(tmp_path: Path) -> None:
 #: A region that is not the settings' default, so a banner naming it read it from the settings.
 AWS_REGION = "eu-west-1"
 #: Credentials a laptop may well have exported; only their presence matters here.
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE00", "AWS_SECRET_ACCESS_KEY": "fake/secret"}
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "fake-access-key-id", "AWS_SECRET_ACCESS_KEY": "fake/secret"}
 #: The deployed table in the stand-in for AWS, named as a stack would name it.
 DEPLOYED = "picus_data-dev"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from picus.auth import Scope
-from picus.routing import DEFAULT_TARGET, RULES, RoutingRule, Target, rule_for, target_for
+from picus.routing import RULES, RoutingRule, Target, rule_for
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 
@@ -15,17 +15,27 @@ KEY = "2f897e49-a179-4160-8056-d96c51aab199"
         ("DELETE", "/picus/anything/at/all", Target.DELETE_FN),
         ("DELETE", "/picus/", Target.DELETE_FN),
         ("DELETE", "/picus/%2F..%2F", Target.DELETE_FN),
-        ("DELETE", "/picus", Target.SERVICE),
-        ("DELETE", "/PICUS/x", Target.SERVICE),
         ("delete", "/picus/x", Target.SERVICE),
         ("GET", f"/picus/get/{KEY}", Target.SERVICE),
         ("POST", "/picus/put", Target.SERVICE),
         ("GET", "/health", Target.SERVICE),
-        ("DELETE", "/health", Target.SERVICE),
+        ("HEAD", "/docs", Target.SERVICE),
+        ("GET", "/docs/assets/init.js", Target.SERVICE),
+        ("GET", "/openapi.json", Target.SERVICE),
+        # Matched as sent: the escape hides the prefix from every rule.
+        ("GET", "/%70icus/list", None),
+        ("DELETE", "/picus", None),
+        ("DELETE", "/PICUS/x", None),
+        ("DELETE", "/health", None),
+        ("GET", "/", None),
+        ("POST", "/openapi.json", None),
     ],
 )
-def test_requests_go_where_the_alb_sends_them(method: str, path: str, target: Target) -> None:
-    assert target_for(method, path) is target
+def test_requests_go_where_the_alb_sends_them(
+    method: str, path: str, target: Target | None
+) -> None:
+    rule = rule_for(method, path)
+    assert (rule.target if rule is not None else None) is target
 
 
 def test_alb_wildcards() -> None:
@@ -46,8 +56,8 @@ def test_rules_fit_alb_limits() -> None:
         assert 1 <= rule.priority <= 50_000
         assert len(rule.path_pattern) <= 128
         assert all(m.isupper() for m in rule.methods)
-    # What the default action takes is open: the health check and the docs.
-    assert DEFAULT_TARGET is Target.SERVICE
+        # ALB: at most five condition values per rule, the path included.
+        assert len(rule.methods) + 1 <= 5
 
 
 @pytest.mark.parametrize(
@@ -71,6 +81,20 @@ def test_each_operation_needs_its_scope(
     assert (rule.scope, rule.authenticated) == (scope, authenticated)
 
 
-@pytest.mark.parametrize("path", ["/health", "/docs", "/openapi.json", "/docs/assets/init.js"])
-def test_health_and_docs_take_the_open_default(path: str) -> None:
-    assert rule_for("GET", path) is None
+@pytest.mark.parametrize(
+    "path", ["/health", "/picus/health", "/docs", "/openapi.json", "/docs/assets/init.js"]
+)
+def test_each_open_path_is_named_by_a_rule_of_its_own(path: str) -> None:
+    rule = rule_for("GET", path)
+    assert rule is not None and not rule.authenticated
+    assert "*" not in rule.path_pattern or rule.path_pattern.startswith("/docs/assets/")
+
+
+def test_nothing_else_is_open() -> None:
+    # Every open rule is for reading, and none under the data prefix but health.
+    for rule in RULES:
+        if not rule.authenticated:
+            assert rule.methods == ("GET", "HEAD"), rule
+            assert not rule.path_pattern.startswith("/picus/") or rule.path_pattern.endswith(
+                "/health"
+            )

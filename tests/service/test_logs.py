@@ -43,7 +43,9 @@ def test_lines_logged_while_serving_carry_the_request(captured: io.StringIO) -> 
     logger.info("outside")
     inside, outside = (json.loads(line) for line in captured.getvalue().splitlines())
     assert inside["request_id"] == "req-1"
-    assert inside["trace_id"].startswith(TRACE) and len(inside["trace_id"]) == 256
+    # Bounded, and marked as cut.
+    assert inside["trace_id"].startswith(TRACE) and len(inside["trace_id"]) == 256 + 1
+    assert inside["trace_id"].endswith("…")
     assert "request_id" not in outside and "trace_id" not in outside
 
 
