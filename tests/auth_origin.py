@@ -28,10 +28,11 @@ def auth_origin(settings: Settings, issuer: LocalIssuer, *, edge: bool = True) -
     saved = delete_fn.handler.SCOPES
     delete_fn.handler.SCOPES = policy
     app = LocalAlb(
-        create_app(replace(settings, auth_scopes=policy.to_env())),
+        create_app(replace(settings, auth_scopes=policy.to_env(), auth_issuer=issuer.issuer)),
         delete_fn.handler.handler,
         verifier=TokenVerifier(issuer.issuer, issuer.jwks, policy) if edge else None,
         jwks=issuer.jwks,
+        issuer=issuer.issuer,
     )
     try:
         with serving(app) as url:

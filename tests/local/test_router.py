@@ -21,6 +21,7 @@ from local.router import LocalAlb
 from picus import alb
 from picus.contract import ALB_LAMBDA_MAX_BYTES
 from picus.errors import ErrorCode
+from service.settings import Settings
 from tests.http import JSON, assert_error
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
@@ -164,3 +165,26 @@ def test_a_backend_that_never_starts_is_a_503_and_health_still_answers() -> None
         assert httpx.get(f"{url}/health").status_code == 200
         assert_error(httpx.get(f"{url}/picus/list"), ErrorCode.BACKEND_UNAVAILABLE)
         assert_error(httpx.delete(f"{url}/picus/{KEY}"), ErrorCode.BACKEND_UNAVAILABLE)
+
+
+def test_with_auth_the_document_names_the_local_issuer_and_its_keys(
+    http: httpx.Client, settings: Settings
+) -> None:
+    from local.auth import LocalIssuer
+    from tests.auth_origin import auth_origin
+
+    issuer = LocalIssuer("http://issuer.local")
+    issuer.rotate(path=None)
+    with auth_origin(settings, issuer) as url:
+        document = http.get(f"{url}/openapi.json").json()
+        discovery = http.get(f"{url}/.well-known/openid-configuration").json()
+        keys = http.get(f"{url}/.well-known/jwks.json").json()
+    scheme = document["components"]["securitySchemes"]["openId"]
+    assert scheme["openIdConnectUrl"] == "http://issuer.local/.well-known/openid-configuration"
+    assert discovery["issuer"] == "http://issuer.local"
+    assert discovery["jwks_uri"] == "http://issuer.local/.well-known/jwks.json"
+    assert [k["kid"] for k in keys["keys"]] == [issuer.keys[-1].kid]
+    # Every data operation requires a token; none says anonymous calls are welcome.
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert {} not in operation["security"], f"{method} {path}"

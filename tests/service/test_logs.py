@@ -90,3 +90,27 @@ def test_the_text_format_is_short_and_coloured_by_status() -> None:
     assert "\033[31m503\033[0m" in TextFormatter(colour=True).format(access)
     other = logging.makeLogRecord({"msg": "table %s", "args": ("down",), "levelname": "WARNING"})
     assert TextFormatter(colour=False).format(other).endswith("WARNING table down")
+
+
+def test_the_text_format_never_hands_a_terminal_a_control_character() -> None:
+    from service.logs import TextFormatter
+
+    # A path that would clear the screen and forge a second line, and a message carrying one.
+    access = logging.makeLogRecord(
+        {
+            "msg": "request",
+            "method": "GET\x1b",
+            "path": "/picus/\x1b[2J\r\n14:00:00 POST   /picus/put 201 1 ms",
+            "status": 404,
+            "duration_ms": 1.0,
+            "levelname": "INFO",
+        }
+    )
+    other = logging.makeLogRecord({"msg": "bad %s", "args": ("\x9b\x07",), "levelname": "INFO"})
+    for record in (access, other):
+        for colour in (False, True):
+            line = TextFormatter(colour=colour).format(record)
+            # Only the formatter's own colour codes are escape sequences.
+            assert not re.search(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]", re.sub(r"\033\[\d+m", "", line))
+            assert "\n" not in line and "\r" not in line
+    assert "\\x1b[2J\\x0d\\x0a" in TextFormatter(colour=False).format(access)
