@@ -8,28 +8,14 @@ every rule does: each verifies the token (signature from the issuer's JWKS, ``is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from picus.auth import ScopePolicy
+# Re-exported: the components that take an EdgeAuth import it from here.
+from components.jwt_validation import EdgeAuth as EdgeAuth
 from picus.routing import DEFAULT_TARGET, RULES, RoutingRule, Target
-
-#: The load balancer validates at most this many additional claims per action.
-MAX_ADDITIONAL_CLAIMS = 10
-#: Claims it always validates itself, which it refuses as additional claims.
-RESERVED_CLAIMS = frozenset({"exp", "iss", "nbf", "iat"})
-
-
-@dataclass(frozen=True)
-class EdgeAuth:
-    issuer: str
-    jwks_url: str
-    policy: ScopePolicy
-    #: Further claims each token must carry with exactly this value (``aud``, for instance).
-    claims: Mapping[str, str] = field(default_factory=dict)
 
 
 def _conditions(rule: RoutingRule) -> list[aws.lb.ListenerRuleConditionArgs]:
@@ -52,18 +38,10 @@ def _conditions(rule: RoutingRule) -> list[aws.lb.ListenerRuleConditionArgs]:
 def _jwt_validation(rule: RoutingRule, auth: EdgeAuth) -> aws.lb.ListenerRuleActionArgs:
     claims = [
         aws.lb.ListenerRuleActionJwtValidationAdditionalClaimArgs(
-            format="single-string", name=name, values=[value]
+            format=claim.format.value, name=claim.name, values=list(claim.values)
         )
-        for name, value in sorted(auth.claims.items())
+        for claim in auth.additional_claims(rule.scope)
     ]
-    if rule.scope is not None:
-        claims.append(
-            aws.lb.ListenerRuleActionJwtValidationAdditionalClaimArgs(
-                format="space-separated-values",
-                name=auth.policy.claim,
-                values=[auth.policy.names[rule.scope]],
-            )
-        )
     return aws.lb.ListenerRuleActionArgs(
         type="jwt-validation",
         order=1,

@@ -14,7 +14,8 @@ from typing import Final, Protocol, TypeVar
 from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
 from components.firewall import RATE_LIMIT_RANGE
 from components.image import CpuArchitecture
-from components.listener_rules import MAX_ADDITIONAL_CLAIMS, RESERVED_CLAIMS, EdgeAuth
+from components.jwt_validation import Claim, ClaimFormat, EdgeAuth
+from components.jwt_validation import problems as auth_problems
 from components.naming import stack_name_problems, table_name
 from components.network import NatStrategy, SubnetLayout
 from picus.auth import ScopePolicy
@@ -204,6 +205,8 @@ def problems_of(c: StackConfig) -> list[str]:
         )
     if c.hosted_zone_id and not c.domain_name:
         problems.append("picus:hostedZoneId needs picus:domainName, the record to create in it")
+    if c.auth is not None:
+        problems += auth_problems(c.auth)
     if c.auth is not None and not c.https:
         problems.append(
             "picus:authIssuer needs picus:certificateArn: the load balancer verifies tokens on "
@@ -278,23 +281,17 @@ class _Reader:
         if not (issuer and jwks):
             self.problems.append("picus:authIssuer and picus:authJwksUrl go together")
             return None
-        if not jwks.startswith("https://"):
-            self.problems.append(f"picus:authJwksUrl {jwks!r} must be an https:// URL")
-        claims: dict[str, str] = {}
+        # The load balancer matches a claim only in the JSON type the token writes it in
+        # (components/jwt_validation.py, ClaimFormat): the deployer names those in arrays.
+        arrays = {n.strip() for n in (self.text("authArrayClaims") or "").split(",") if n.strip()}
+        claims: list[Claim] = []
         for pair in filter(None, (self.text("authClaims") or "").split(",")):
-            name, _, value = pair.partition("=")
-            if not name.strip() or not value.strip() or name.strip() in RESERVED_CLAIMS:
-                self.problems.append(
-                    f"picus:authClaims {pair!r} is not name=value of a claim other than "
-                    f"{', '.join(sorted(RESERVED_CLAIMS))}"
-                )
+            name, _, value = (part.strip() for part in pair.partition("="))
+            if not name or not value:
+                self.problems.append(f"picus:authClaims {pair.strip()!r} is not name=value")
                 continue
-            claims[name.strip()] = value.strip()
-        if len(claims) + 1 > MAX_ADDITIONAL_CLAIMS:
-            self.problems.append(
-                f"picus:authClaims: the load balancer checks at most {MAX_ADDITIONAL_CLAIMS} "
-                "claims, the scope included"
-            )
+            form = ClaimFormat.STRING_ARRAY if name in arrays else ClaimFormat.SINGLE_STRING
+            claims.append(Claim(name, form, (value,)))
         try:
             policy = ScopePolicy.from_env(
                 self.required("authScopes"), self.required("authScopeClaim")
@@ -302,7 +299,15 @@ class _Reader:
         except ValueError as error:
             self.problems.append(f"picus:authScopes: {error}")
             policy = ScopePolicy()
-        return EdgeAuth(issuer=issuer, jwks_url=jwks, policy=policy, claims=claims)
+        for name in sorted(arrays - {c.name for c in claims} - {policy.claim}):
+            self.problems.append(
+                f"picus:authArrayClaims {name!r} is neither a claim of picus:authClaims nor "
+                "picus:authScopeClaim"
+            )
+        scope_format = (
+            ClaimFormat.STRING_ARRAY if policy.claim in arrays else ClaimFormat.SPACE_SEPARATED
+        )
+        return EdgeAuth(issuer, jwks, policy, tuple(claims), scope_format)
 
     def choice(self, key: str, enum: type[_Choice]) -> _Choice:
         value = self.required(key)

@@ -12,7 +12,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -21,16 +21,21 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
+from components.jwt_validation import (
+    ALGORITHM,
+    MAX_JWKS_BYTES,
+    MAX_JWKS_KEYS,
+    Claim,
+    ClaimFormat,
+)
 from local.token_check import Unauthorized
-from picus.auth import BEARER, Scope, ScopePolicy, b64url_decode, granted
+from picus.auth import BEARER, Scope, ScopePolicy, b64url_decode
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where ``serve --auth`` keeps its issuer; ignored by git.
 ISSUER_FILE: Final = Path(os.environ.get("PICUS_LOCAL_ISSUER_FILE") or ROOT / ".local-issuer.json")
-#: The only algorithm the load balancer accepts.
-ALGORITHM: Final = "RS256"
-#: The most keys the load balancer reads from a JWKS document.
-MAX_KEYS: Final = 10
+#: The most keys the load balancer reads from a JWKS document: a rotation drops the oldest.
+MAX_KEYS: Final = MAX_JWKS_KEYS
 
 
 @dataclass
@@ -102,21 +107,30 @@ class LocalIssuer:
 
 @dataclass
 class TokenVerifier:
-    """The load balancer's ``jwt-validation`` action: signature from the issuer's JWKS,
-    ``iss`` and ``exp`` required, ``nbf`` and ``iat`` checked when present, extra claims equal
-    to their configured values, and the route's scope among the token's scopes."""
+    """The load balancer's ``jwt-validation`` action: an RS256 signature from the issuer's
+    JWKS (within its size and key-count limits), ``iss`` and ``exp`` required, ``nbf`` and
+    ``iat`` checked when present, each extra claim and the route's scope matched as its
+    format says (components/jwt_validation.py, ``Claim.matches``)."""
 
     issuer: str
     jwks: Callable[[], Mapping[str, Any]]
     policy: ScopePolicy = field(default_factory=ScopePolicy)
-    #: Extra claims that must equal these values (``aud``, for instance).
-    required_claims: Mapping[str, str] = field(default_factory=dict)
+    #: Extra claims each token must carry (``aud``, for instance), as the stack configures them.
+    claims: Sequence[Claim] = ()
+    #: How the issuer writes the scope claim (``authArrayClaims`` naming it makes it an array).
+    scope_format: ClaimFormat = ClaimFormat.SPACE_SEPARATED
     _keys: KeySet | None = None
 
     def _key_set(self, kid: str | None) -> KeySet:
         known = self._keys is not None and any(k.kid == kid for k in self._keys.keys)
         if not known:  # a new kid: fetch the key set again, as after a rotation
-            self._keys = KeySet.import_key_set(dict(self.jwks()))  # type: ignore[arg-type]
+            document = dict(self.jwks())
+            # Past either limit the load balancer forwards nothing, whatever the token.
+            if len(json.dumps(document).encode()) > MAX_JWKS_BYTES:
+                raise Unauthorized(f"the JWKS document is over {MAX_JWKS_BYTES} bytes")
+            if len(document.get("keys") or ()) > MAX_JWKS_KEYS:
+                raise Unauthorized(f"the JWKS has more than {MAX_JWKS_KEYS} keys")
+            self._keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
         assert self._keys is not None
         return self._keys
 
@@ -139,11 +153,11 @@ class TokenVerifier:
             raise Unauthorized("not yet valid")
         if isinstance(claims.get("iat"), int | float) and claims["iat"] > now + 60:
             raise Unauthorized("issued in the future")
-        for name, value in self.required_claims.items():
-            # Equal, or among an array's values (an ``aud`` may be either); never a substring.
-            held = claims.get(name)
-            if held != value and not (isinstance(held, list) and value in held):
-                raise Unauthorized(f"claim {name}")
-        if scope is not None and self.policy.names[scope] not in granted(claims, self.policy.claim):
-            raise Unauthorized(f"no {self.policy.names[scope]} scope")
+        for claim in self.claims:
+            if not claim.matches(claims.get(claim.name)):
+                raise Unauthorized(f"claim {claim.name}")
+        if scope is not None:
+            needed = Claim(self.policy.claim, self.scope_format, (self.policy.names[scope],))
+            if not needed.matches(claims.get(self.policy.claim)):
+                raise Unauthorized(f"no {self.policy.names[scope]} scope")
         return claims

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.jwt_validation import Claim, ClaimFormat
 from components.naming import MAX_STACK_NAME, table_name
 from components.stack_config import ConfigError, StackConfig, load
 from picus.contract import TABLE_NAME
@@ -121,9 +122,51 @@ def test_auth_settings_that_cannot_work_are_refused() -> None:
     https = {**issuer, "certificateArn": PRODUCTION_REQUIRED["certificateArn"]}
     https |= {"domainName": "dev.example.com"}
     assert "must be an https:// URL" in refusal("dev", **https, authJwksUrl="http://x/jwks")
-    assert "picus:authClaims 'exp=1'" in refusal("dev", **https, **jwks, authClaims="exp=1")
+    assert "picus:authClaims: the load balancer checks exp itself" in refusal(
+        "dev", **https, **jwks, authClaims="exp=1"
+    )
+    assert "picus:authClaims 'aud' is not name=value" in refusal(
+        "dev", **https, **jwks, authClaims="aud"
+    )
     assert "every operation needs a scope" in refusal(
         "dev", **https, **jwks, authScopes="read=r,write=w"
     )
     auth = load(Source("dev", **https, **jwks, authClaims="aud=api, tenant=t1"), "dev").auth
-    assert auth is not None and dict(auth.claims) == {"aud": "api", "tenant": "t1"}
+    assert auth is not None and auth.claims == (
+        Claim("aud", ClaimFormat.SINGLE_STRING, ("api",)),
+        Claim("tenant", ClaimFormat.SINGLE_STRING, ("t1",)),
+    )
+    assert auth.scope_format is ClaimFormat.SPACE_SEPARATED
+
+
+def test_claims_the_issuer_writes_as_arrays_are_matched_as_arrays() -> None:
+    # The load balancer matches a claim only in the JSON type the token carries it in.
+    auth_on = {
+        **{k: PRODUCTION_REQUIRED[k] for k in ("certificateArn", "domainName")},
+        "authIssuer": "https://login.example.com/",
+        "authJwksUrl": "https://login.example.com/jwks",
+        "authClaims": "aud=api,tenant=t1",
+    }
+    auth = load(Source("dev", **auth_on, authArrayClaims="aud, scp", authScopeClaim="scp"), "dev")
+    assert auth.auth is not None
+    assert {c.name: c.format for c in auth.auth.claims} == {
+        "aud": ClaimFormat.STRING_ARRAY,
+        "tenant": ClaimFormat.SINGLE_STRING,
+    }
+    assert auth.auth.scope_format is ClaimFormat.STRING_ARRAY
+    message = refusal("dev", **auth_on, authArrayClaims="groups")
+    assert "picus:authArrayClaims 'groups' is neither a claim of picus:authClaims" in message
+
+
+def test_what_the_load_balancers_verifier_refuses_is_refused_at_preview() -> None:
+    # Every limit is tested in test_jwt_validation.py; here, that load() applies them all.
+    message = refusal(
+        "dev",
+        **{k: PRODUCTION_REQUIRED[k] for k in ("certificateArn", "domainName")},
+        authIssuer="https://login.example.com/" + "i" * 300,
+        authJwksUrl="https://localhost/jwks",
+        authClaims=",".join(f"c{i}=v" for i in range(10)),
+    )
+    assert "picus:authIssuer is 326 characters" in message
+    assert "picus:authJwksUrl 'https://localhost/jwks'" in message
+    assert "picus:authClaims: 10 claims and the scope" in message

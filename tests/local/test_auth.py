@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from components.jwt_validation import ALGORITHM, MAX_JWKS_BYTES, MAX_JWKS_KEYS, Claim, ClaimFormat
 from devkit import ROOT
 from devkit.processes import local_origin, without_aws
 from local.auth import LocalIssuer, TokenVerifier
@@ -28,6 +30,7 @@ from tests.python import loads_module
 ISSUER = "https://issuer.test"
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 READ, WRITE, DELETE = (DEFAULT_SCOPE_NAMES[s] for s in (Scope.READ, Scope.WRITE, Scope.DELETE))
+SINGLE, ARRAY = ClaimFormat.SINGLE_STRING, ClaimFormat.STRING_ARRAY
 #: (method, path, body, the scope the route needs).
 ROUTES = [
     ("POST", "/picus/put", b'{"a": 1}', WRITE),
@@ -188,15 +191,72 @@ def test_scope_policies_travel_as_text() -> None:
             ScopePolicy.from_env(bad)
 
 
-def test_an_extra_claim_is_equal_or_among_an_array_never_a_substring(
+def _passes(verifier: TokenVerifier, token: str, scope: Scope | None = None) -> bool:
+    try:
+        verifier.verify("Bearer " + token, scope)
+    except Unauthorized:
+        return False
+    return True
+
+
+def test_an_extra_claim_passes_only_in_the_json_type_its_format_names(
     issuer: LocalIssuer,
 ) -> None:
-    verifier = TokenVerifier(ISSUER, issuer.jwks, required_claims={"aud": "api"})
-    for aud in ("api", ["other", "api"]):
-        verifier.verify("Bearer " + issuer.mint([READ], claims={"aud": aud}), None)
-    for wrong in ("myapi", "ap", ["myapi"], None):
-        with pytest.raises(Unauthorized):
-            verifier.verify("Bearer " + issuer.mint([READ], claims={"aud": wrong}), None)
+    # As the load balancer: a single-string aud refuses an array aud and the reverse, so a
+    # stack names the claims its issuer writes as arrays (authArrayClaims).
+    single = TokenVerifier(ISSUER, issuer.jwks, claims=[Claim("aud", SINGLE, ("api",))])
+    array = TokenVerifier(ISSUER, issuer.jwks, claims=[Claim("aud", ARRAY, ("api",))])
+    for aud, by_single, by_array in [
+        ("api", True, False),
+        (["api"], False, True),
+        (["other", "api"], False, True),
+        ("api other", False, False),
+        ("myapi", False, False),
+        (["myapi"], False, False),
+        (None, False, False),
+    ]:
+        token = issuer.mint([READ], claims={"aud": aud})
+        assert _passes(single, token) is by_single, aud
+        assert _passes(array, token) is by_array, aud
+
+
+def test_the_scope_claim_is_matched_in_its_format(issuer: LocalIssuer) -> None:
+    words = TokenVerifier(ISSUER, issuer.jwks)
+    array = TokenVerifier(ISSUER, issuer.jwks, scope_format=ARRAY)
+    as_words = issuer.mint([READ, "profile"])
+    as_array = issuer.mint([], claims={"scope": ["profile", READ]})
+    assert _passes(words, as_words, Scope.READ) and not _passes(words, as_array, Scope.READ)
+    assert _passes(array, as_array, Scope.READ) and not _passes(array, as_words, Scope.READ)
+    assert not _passes(words, as_words, Scope.WRITE)
+
+
+def test_a_jwks_past_the_load_balancers_limits_lets_nothing_through(issuer: LocalIssuer) -> None:
+    full = LocalIssuer(ISSUER)
+    for _ in range(MAX_JWKS_KEYS):
+        full.rotate(path=None)
+    assert _passes(TokenVerifier(ISSUER, full.jwks), full.mint([READ]), Scope.READ)
+    one_more = {"keys": [*full.jwks()["keys"], issuer.jwks()["keys"][0]]}
+    too_many = TokenVerifier(ISSUER, lambda: one_more)
+    assert not _passes(too_many, full.mint([READ]), Scope.READ)
+    padded = {"keys": full.jwks()["keys"], "padding": "x" * MAX_JWKS_BYTES}
+    too_big = TokenVerifier(ISSUER, lambda: padded)
+    assert not _passes(too_big, full.mint([READ]), Scope.READ)
+
+
+def test_only_rs256_is_accepted() -> None:
+    # A key that names no algorithm, so only the verifier's own list decides.
+    key = RSAKey.generate_key(2048, parameters={"kid": "any-alg"}, private=True)
+    jwks = {"keys": [key.as_dict(private=False)]}
+    verifier = TokenVerifier(ISSUER, lambda: jwks)
+    body = {"iss": ISSUER, "exp": int(time.time()) + 60, "scope": READ}
+    assert ALGORITHM == "RS256"
+    signed = {
+        alg: jwt.encode({"alg": alg, "kid": "any-alg"}, body, key, algorithms=[alg])
+        for alg in ("RS256", "RS384", "RS512", "PS256")
+    }
+    assert [alg for alg, token in signed.items() if _passes(verifier, token, Scope.READ)] == [
+        "RS256"
+    ]
 
 
 def test_a_plain_serve_never_loads_the_jwt_library() -> None:
