@@ -15,7 +15,13 @@ service is steady, on the old revision), so this reads what actually runs:
    ``PICUS_CHECK_TOKEN_URL``, ``PICUS_CHECK_CLIENT_ID``, ``PICUS_CHECK_CLIENT_SECRET`` and
    optionally ``PICUS_CHECK_SCOPES`` (default: read, write and delete).
 
-Exits 0 when all hold, 1 with one line per failure otherwise.
+It opens https URLs only: the stack's ``apiUrl`` may be plain http only for a stack without
+a certificate, the token endpoint (which receives the client secret) never; it follows no
+redirect. Every item the walkthrough writes carries a ``deploy_check`` field naming this run,
+and is deleted whichever step fails.
+
+Exits 0 when all hold, 1 with one line per failure otherwise; a network error or timeout is
+such a line too, never a traceback.
 """
 
 from __future__ import annotations
@@ -23,21 +29,25 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
+import http.client
 import json
 import os
+import socket
+import ssl
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from components import outputs
 from components.delete_function import ALIAS
 from picus.auth import ScopePolicy
-from picus.contract import ITEM_PATH_PREFIX
+from picus.contract import HEALTH_PATH, ITEM_PATH_PREFIX, PARTITION_KEY, PAYLOAD
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -47,10 +57,19 @@ if TYPE_CHECKING:
 ROLLOUT_PATIENCE_S = 600.0
 #: A new load balancer's DNS name takes a little while to resolve everywhere.
 HTTP_PATIENCE_S = 120.0
+#: One HTTP call, connection included.
+CALL_TIMEOUT_S = 15.0
+#: The payload field of every item the walkthrough writes: which check wrote it, in which run.
+#: An item a failed clean-up leaves behind, in a production table too, is found by it.
+MARKER = "deploy_check"
 
 
 class CheckFailed(Exception):
     """What runs is not what was deployed, or the API does not work."""
+
+
+class Unreachable(CheckFailed):
+    """A call got no answer: DNS, connection, TLS, a dropped connection or a timeout."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,13 @@ class Deployed:
     function_arn: str
     function_version: str
     auth_issuer: str | None = None
+
+    @property
+    def plain_http(self) -> bool:
+        """Whether this stack may serve plain http: only without a certificate. The program
+        serves https exactly when it has one (its apiUrl says which) and refuses auth without
+        one, so an http apiUrl beside an issuer would be outputs that contradict themselves."""
+        return self.auth_issuer is None
 
     @classmethod
     def from_outputs(cls, values: dict[str, Any]) -> Deployed:
@@ -129,54 +155,112 @@ def check_alias(functions: LambdaClient, deployed: Deployed) -> str:
     return f"Lambda: alias {ALIAS} -> version {deployed.function_version}"
 
 
+def require_url(url: str, what: str, *, plain_http: bool = False) -> str:
+    """``url``, if the check may open it: https, or http where ``plain_http`` allows it;
+    never ``file:``, ``ftp:``, ``data:`` or anything else urllib would open."""
+    schemes = ("https", "http") if plain_http else ("https",)
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise CheckFailed(f"{what} must be an {' or '.join(schemes)} URL, not {url!r}")
+    return url
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    # Only http(s), and no redirect handler: a 3xx is an answer the check judges, never a URL
+    # opened unchecked (urllib would send it the Authorization header, even on plain http).
+    # No HTTPError either: every status is an answer.
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+        urllib.request.UnknownHandler(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _open(request: urllib.request.Request) -> tuple[int, bytes]:
+    try:
+        with _opener().open(request, timeout=CALL_TIMEOUT_S) as response:
+            return int(response.status), response.read()
+    except (OSError, http.client.HTTPException) as error:
+        why = str(error) or type(error).__name__
+        raise Unreachable(f"{request.get_method()} {request.full_url}: {why}") from None
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
     body: Any
 
 
-def _call(
-    method: str, url: str, body: Any = None, timeout_s: float = 15.0, token: str | None = None
-) -> Answer:
+def _call(method: str, url: str, body: Any = None, token: str | None = None) -> Answer:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
+    status, raw = _open(request)
     try:
         return Answer(status, json.loads(raw) if raw else None)
     except ValueError:
         return Answer(status, raw[:200].decode(errors="replace"))
 
 
-def _expect(answer: Answer, status: int, what: str) -> Any:
+def _expect(answer: Answer, status: int, what: str) -> dict[str, Any]:
     if answer.status != status:
         raise CheckFailed(f"{what}: expected {status}, got {answer.status} {answer.body}")
+    if not isinstance(answer.body, dict):
+        raise CheckFailed(f"{what}: expected a JSON object, got {answer.body!r}")
     return answer.body
 
 
 def client_credentials_token(token_url: str, client_id: str, secret: str, scopes: str) -> str:
     """An access token by OAuth 2.0's client-credentials grant (RFC 6749, 4.4)."""
+    require_url(token_url, "PICUS_CHECK_TOKEN_URL")  # it receives the client secret
     form = urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scopes})
     request = urllib.request.Request(token_url, data=form.encode(), method="POST")
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     request.add_header("Authorization", f"Basic {basic}")
     request.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            answer = json.loads(response.read())
-    except (OSError, ValueError) as error:
+        status, raw = _open(request)
+        answer = json.loads(raw) if status == 200 else None
+    except (CheckFailed, ValueError) as error:
         raise CheckFailed(f"no token from {token_url}: {error}") from None
+    if answer is None:
+        raise CheckFailed(f"no token from {token_url}: it answered {status}")
     token = answer.get("access_token") if isinstance(answer, dict) else None
     if not isinstance(token, str):
         raise CheckFailed(f"{token_url} answered no access_token")
     return token
+
+
+def this_run(env: Mapping[str, str] = os.environ) -> str:
+    """The run that writes the walkthrough's items: its GitHub Actions URL, or host and pid."""
+    if env.get("GITHUB_RUN_ID"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        return (
+            f"{server}/{env.get('GITHUB_REPOSITORY', '')}/actions/runs/{env['GITHUB_RUN_ID']}"
+            f"/attempts/{env.get('GITHUB_RUN_ATTEMPT', '1')}"
+        )
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+def _clean_up(call: Callable[..., Answer], url: str, key: str, run: str) -> str:
+    """Deletes the walkthrough's item; says what became of it, and never raises."""
+    try:
+        answer = call("DELETE", url)
+    except CheckFailed as error:
+        answer = Answer(0, str(error))
+    if answer.status in (200, 404):
+        return f"item {key} deleted"
+    return (
+        f"item {key} left in the table ({answer.status} {answer.body}): "
+        f"its {PAYLOAD}.{MARKER}.run is {run!r}"
+    )
 
 
 def check_walkthrough(
@@ -184,40 +268,56 @@ def check_walkthrough(
     patience_s: float = HTTP_PATIENCE_S,
     sleep: Callable[[float], None] = time.sleep,
     token: str | None = None,
+    *,
+    plain_http: bool = False,
+    run: str | None = None,
 ) -> str:
+    """The README's walkthrough; ``plain_http`` for a stack without a certificate (never with
+    a token: a bearer token does not travel in clear)."""
+    require_url(api_url, "the stack's apiUrl", plain_http=plain_http and token is None)
+    run = run or this_run()
     items = f"{api_url}{ITEM_PATH_PREFIX}"
     call = functools.partial(_call, token=token)
     deadline = time.monotonic() + patience_s
     while True:
         try:
-            health = _call("GET", f"{api_url}/health")
+            health = _call("GET", f"{api_url}{HEALTH_PATH}")
             if health.status == 200:
                 break
-        except OSError as error:  # DNS not there yet, connection refused, TLS not ready
+        except Unreachable as error:  # DNS not there yet, connection refused, TLS not ready
             health = Answer(0, str(error))
         if time.monotonic() > deadline:
-            raise CheckFailed(f"{api_url}/health never answered 200: {health}")
+            raise CheckFailed(f"{api_url}{HEALTH_PATH} never answered 200: {health}")
         sleep(5)
 
     if token is not None:
         refused = _call("GET", f"{items}list?limit=1")
         if refused.status != 401:
             raise CheckFailed(f"a call without a token got {refused.status}, not the ALB's 401")
-    sent = {"check": "deploy", "at": time.time_ns(), "nested": {"n": 0.1, "ok": True}}
-    created = _expect(call("POST", f"{items}put", sent), 201, "put")
-    key = created["object_id"]
+    sent = {MARKER: {"run": run, "at": time.time_ns()}, "nested": {"n": 0.1, "ok": True}}
+    try:
+        created = _expect(call("POST", f"{items}put", sent), 201, "put")
+    except Unreachable as error:
+        # The item may have been written before the connection failed: its key is unknown.
+        written = f"an item it wrote has {PAYLOAD}.{MARKER}.run {run!r}"
+        raise CheckFailed(f"put: {error} ({written})") from None
+    key = created.get(PARTITION_KEY)
+    if not isinstance(key, str) or not key:
+        raise CheckFailed(f"put answered no {PARTITION_KEY}: {created}")
     try:
         got = _expect(call("GET", f"{items}get/{key}"), 200, "get")
-        if got.get("payload") != sent:
-            raise CheckFailed(f"get returned {got.get('payload')}, not what was put: {sent}")
+        if got.get(PAYLOAD) != sent:
+            raise CheckFailed(f"get returned {got.get(PAYLOAD)}, not what was put: {sent}")
         listed = _expect(call("GET", f"{items}list?limit=1"), 200, "list")
         if not isinstance(listed.get("items"), list) or "next_cursor" not in listed:
             raise CheckFailed(f"list answered an unexpected shape: {listed}")
         deleted = _expect(call("DELETE", f"{items}{key}"), 200, "delete")
         if deleted != {"deleted": key}:
             raise CheckFailed(f"delete answered {deleted}")
-    except CheckFailed:
-        call("DELETE", f"{items}{key}")  # leave nothing behind, whatever failed
+    except CheckFailed as failure:  # leave nothing behind, whatever failed
+        raise CheckFailed(f"{failure}; {_clean_up(call, f'{items}{key}', key, run)}") from None
+    except Exception:
+        _clean_up(call, f"{items}{key}", key, run)
         raise
     _expect(call("GET", f"{items}get/{key}"), 404, "get after delete")
     _expect(call("DELETE", f"{items}{key}"), 404, "delete after delete")
@@ -246,7 +346,12 @@ def stack_token(deployed: Deployed, env: Mapping[str, str] = os.environ) -> str 
 
 
 def _walkthrough(deployed: Deployed) -> str:
-    return check_walkthrough(deployed.api_url, HTTP_PATIENCE_S, token=stack_token(deployed))
+    # The stack's URL first: a secret goes to the token endpoint only for a stack it may call.
+    require_url(deployed.api_url, "the stack's apiUrl", plain_http=deployed.plain_http)
+    token = stack_token(deployed)
+    return check_walkthrough(
+        deployed.api_url, HTTP_PATIENCE_S, token=token, plain_http=deployed.plain_http
+    )
 
 
 def run(deployed: Deployed, ecs: ECSClient, functions: LambdaClient) -> list[str]:
@@ -262,6 +367,8 @@ def run(deployed: Deployed, ecs: ECSClient, functions: LambdaClient) -> list[str
             report.append(f"ok    {check()}")
         except CheckFailed as failure:
             failures.append(f"FAIL  {failure}")
+        except (BotoCoreError, ClientError) as failure:  # AWS unreachable, no credentials, ...
+            failures.append(f"FAIL  {type(failure).__name__}: {failure}")
     return report + failures
 
 

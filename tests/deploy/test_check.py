@@ -4,11 +4,20 @@ real HTTP against the local origin."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
+import datetime
+import http.server
+import ipaddress
 import json
+import socket
+import ssl
+import threading
 import urllib.parse
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -140,7 +149,8 @@ def test_the_alias_must_point_at_the_version_just_published() -> None:
 @pytest.mark.ddb
 def test_the_walkthrough_passes_on_the_local_origin(api_url: str) -> None:
     # The local origin routes exactly as the ALB does: the service and the DELETE function.
-    assert "put, get, list, delete" in check.check_walkthrough(api_url, patience_s=0)
+    report = check.check_walkthrough(api_url, patience_s=0, plain_http=True)
+    assert "put, get, list, delete" in report
 
 
 @pytest.mark.ddb
@@ -149,12 +159,12 @@ def test_the_walkthrough_fails_where_delete_is_not_routed_to_the_function(
 ) -> None:
     # The service alone does not serve DELETE: a listener without the rule looks like this.
     with pytest.raises(CheckFailed, match="delete: expected 200, got 404"):
-        check.check_walkthrough(service_url, patience_s=0)
+        check.check_walkthrough(service_url, patience_s=0, plain_http=True)
 
 
 def test_the_walkthrough_fails_fast_when_nothing_answers() -> None:
     with pytest.raises(CheckFailed, match="never answered"):
-        check.check_walkthrough("http://127.0.0.1:9", patience_s=0)
+        check.check_walkthrough("http://127.0.0.1:9", patience_s=0, plain_http=True)
 
 
 def test_the_command_reports_every_check_and_fails_on_any(
@@ -214,7 +224,7 @@ class TokenEndpoint:
 
 
 def test_with_auth_on_the_walkthrough_takes_a_client_credentials_token(
-    settings: Settings,
+    settings: Settings, tls: Tls
 ) -> None:
     from devkit.asgi import serving
     from local.auth import LocalIssuer
@@ -223,8 +233,10 @@ def test_with_auth_on_the_walkthrough_takes_a_client_credentials_token(
     issuer = LocalIssuer("https://issuer.test")
     issuer.rotate(path=None)
     with (
-        auth_origin(settings, issuer) as api,
-        serving(TokenEndpoint(issuer, "checker", "s3cret")) as idp,
+        auth_origin(settings, issuer) as origin,
+        tls_front(origin, tls) as api,
+        serving(TokenEndpoint(issuer, "checker", "s3cret")) as token_endpoint,
+        tls_front(token_endpoint, tls) as idp,
     ):
         stack = replace(deployed(api), auth_issuer=issuer.issuer)
         env = {
@@ -249,3 +261,357 @@ def test_with_auth_on_the_walkthrough_takes_a_client_credentials_token(
 
 def test_a_public_stack_needs_no_token() -> None:
     assert check.stack_token(deployed("http://x"), {}) is None
+
+
+# --- The check's edges, against real local servers ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tls:
+    """A CA of the test's own, trusted by the check through SSL_CERT_FILE (as a corporate CA
+    would be), and a server context with a certificate it signed for 127.0.0.1."""
+
+    ca_file: Path
+    server: ssl.SSLContext
+
+
+@pytest.fixture(scope="session")
+def tls_material(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder = tmp_path_factory.mktemp("tls")
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None = None
+    ) -> x509.CertificateBuilder:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer or name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+        )
+
+    ca_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca = (
+        certificate("deploy check test CA", ca_key)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        certificate("127.0.0.1", leaf_key, ca.subject)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (folder / "leaf.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (folder / "leaf.key").write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(folder / "leaf.pem", folder / "leaf.key")
+    return Tls(folder / "ca.pem", server)
+
+
+@pytest.fixture
+def tls(tls_material: Tls, monkeypatch: pytest.MonkeyPatch) -> Tls:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_material.ca_file))
+    return tls_material
+
+
+@contextlib.contextmanager
+def tls_front(upstream: str, tls: Tls) -> Iterator[str]:
+    """An https URL in front of an http one, as the load balancer terminates TLS. asyncio's
+    TLS transport, in a loop of its own: an SSL socket may not be read and written from two
+    threads at once."""
+    target = urllib.parse.urlsplit(upstream)
+    loop = asyncio.new_event_loop()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        back_reader, back_writer = await asyncio.open_connection(target.hostname, target.port)
+        await asyncio.gather(pipe(reader, back_writer), pipe(back_reader, writer))
+
+    server = loop.run_until_complete(asyncio.start_server(connect, "127.0.0.1", 0, ssl=tls.server))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+
+        async def stop() -> None:
+            server.close()
+            await server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+#: What the fake load balancer does with one call: answer (status, JSON body), or drop the
+#: connection without a word (None).
+Behaviour = Callable[[str, str, dict[str, Any] | None], tuple[int, Any] | None]
+
+
+@dataclass
+class FakeApi:
+    """A stack's load balancer over real HTTP: /health answers 200, every other call is
+    recorded and answered as the test's behaviour says."""
+
+    behaviour: Behaviour
+    calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    hang: threading.Event = field(default_factory=threading.Event)
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[str]:
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                if self.path == "/health":
+                    outcome: tuple[int, Any] | None = (200, {"status": "ok"})
+                else:
+                    body = json.loads(raw) if raw.startswith(b"{") else None
+                    api.calls.append((self.command, self.path, body))
+                    outcome = api.behaviour(self.command, self.path, body)
+                if outcome is None:
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                status, reply = outcome
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("location", reply["location"])
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = answer
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+KEY = "2f897e49-a179-4160-8056-d96c51aab199"
+
+
+def api_until(failing: str, outcome: tuple[int, Any] | None) -> Behaviour:
+    """The API, working until the call whose method and path start with ``failing``."""
+    stored: dict[str, Any] = {}
+
+    def behave(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any] | None:
+        if f"{method} {path}".startswith(failing):
+            return outcome
+        if method == "POST":
+            stored[KEY] = body
+            return 201, {"object_id": KEY}
+        if path.startswith("/picus/get/"):
+            return (200, {"payload": stored[KEY]}) if KEY in stored else (404, {})
+        if path.startswith("/picus/list"):
+            return 200, {"items": [], "next_cursor": None}
+        if method == "DELETE":
+            return (200, {"deleted": KEY}) if stored.pop(KEY, None) else (404, {})
+        return 404, {}
+
+    return behave
+
+
+def test_a_connection_dropped_after_health_is_a_fail_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: a stack whose ECS and Lambda are fine, and whose API drops every call after /health
+    fake = FakeApi(api_until("", None))
+    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "example-org/picus")
+    ecs_client = boto3.client("ecs", region_name="eu-west-1")
+    with fake.serving() as url, Stubber(ecs_client) as ecs_stub:
+        answer(ecs_stub, deployment(REVISION, "PRIMARY", "COMPLETED"))
+        lambda_client, _ = alias_client("12")
+        clients = {"ecs": ecs_client, "lambda": lambda_client}
+        monkeypatch.setattr(boto3, "client", lambda name, **_: clients[name])
+        stack_outputs = tmp_path / "outputs.json"
+        stack_outputs.write_text(json.dumps({**outputs_of(deployed(url))}))
+        # when
+        code = check.main([str(stack_outputs)])
+    # then: one FAIL line naming the call, and where to find what it may have written
+    assert code == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in printed] == ["ok", "ok", "FAIL"]
+    assert printed[-1].startswith(f"FAIL  put: POST {url}/picus/put")
+    assert "https://github.com/example-org/picus/actions/runs/4242/attempts/1" in printed[-1]
+    assert [method for method, _, _ in fake.calls] == ["POST"]
+
+
+def outputs_of(stack: Deployed) -> dict[str, Any]:
+    return {
+        outputs.API_URL: stack.api_url,
+        outputs.CLUSTER_NAME: stack.cluster,
+        outputs.SERVICE_NAME: stack.service,
+        outputs.TASK_DEFINITION_ARN: stack.task_definition_arn,
+        outputs.FUNCTION_ARN: stack.function_arn,
+        outputs.FUNCTION_VERSION: stack.function_version,
+    }
+
+
+def test_a_timeout_after_health_is_a_check_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def hang(method: str, path: str, body: Any) -> tuple[int, Any]:
+        release.wait(10)
+        return 503, {}
+
+    monkeypatch.setattr(check, "CALL_TIMEOUT_S", 0.3)
+    with FakeApi(hang).serving() as url:
+        try:
+            with pytest.raises(CheckFailed, match=r"put: POST .* timed out"):
+                check.check_walkthrough(url, patience_s=0, plain_http=True)
+        finally:
+            release.set()
+
+
+@pytest.mark.parametrize(
+    ("failing", "outcome", "reported"),
+    [
+        ("GET /picus/get/", (200, {"payload": {"something": "else"}}), "not what was put"),
+        ("GET /picus/get/", None, "Remote end closed connection"),
+        ("GET /picus/list", (500, {"error": {}}), "list: expected 200, got 500"),
+        ("GET /picus/list", (200, ["not", "an", "object"]), "list: expected a JSON object"),
+    ],
+)
+def test_the_item_is_deleted_whichever_step_fails_and_carries_the_run(
+    failing: str, outcome: tuple[int, Any] | None, reported: str
+) -> None:
+    fake = FakeApi(api_until(failing, outcome))
+    with fake.serving() as url, pytest.raises(CheckFailed) as failure:
+        check.check_walkthrough(url, patience_s=0, plain_http=True, run="the run")
+    assert reported in str(failure.value)
+    assert f"item {KEY} deleted" in str(failure.value)
+    (put,) = [body for method, _, body in fake.calls if method == "POST"]
+    assert put is not None
+    assert put[check.MARKER]["run"] == "the run"
+    assert fake.calls[-1][:2] == ("DELETE", f"/picus/{KEY}")
+
+
+def test_an_item_the_clean_up_cannot_delete_is_named_with_its_marker() -> None:
+    def behave(method: str, path: str, body: Any) -> tuple[int, Any] | None:
+        if method == "DELETE":
+            return None
+        return api_until("GET /picus/get/", (500, {}))(method, path, body)
+
+    with FakeApi(behave).serving() as url, pytest.raises(CheckFailed) as failure:
+        check.check_walkthrough(url, patience_s=0, plain_http=True, run="the run")
+    assert f"item {KEY} left in the table" in str(failure.value)
+    assert f"payload.{check.MARKER}.run is 'the run'" in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/api",
+        "data:application/json,{}",
+        "https:///no-host",
+        "//127.0.0.1/no-scheme",
+    ],
+)
+def test_the_check_opens_no_other_scheme_than_https(url: str) -> None:
+    with pytest.raises(CheckFailed, match="must be an https or http URL"):
+        check.check_walkthrough(url, patience_s=0, plain_http=True)
+    with pytest.raises(CheckFailed, match="must be an https URL"):
+        check.client_credentials_token(url, "checker", "s3cret", "picus:read")
+
+
+def test_plain_http_only_for_a_stack_without_a_certificate() -> None:
+    fake = FakeApi(api_until("", (500, {})))
+    with fake.serving() as url:
+        # A stack with auth on has a certificate: its apiUrl is https, or the outputs lie.
+        with_auth = replace(deployed(url), auth_issuer="https://issuer.test")
+        lines = check.run(with_auth, boto3.client("ecs"), boto3.client("lambda"))
+        (walkthrough,) = [line for line in lines if "apiUrl" in line]
+        assert walkthrough.startswith("FAIL  the stack's apiUrl must be an https URL")
+        # And a token never travels in clear, whatever the caller says.
+        with pytest.raises(CheckFailed, match="must be an https URL"):
+            check.check_walkthrough(url, patience_s=0, plain_http=True, token="a.b.c")
+    assert fake.calls == []
+
+
+def test_the_token_endpoint_is_never_plain_http_and_never_redirects(tls: Tls) -> None:
+    # given: a token endpoint over http, and one over https that redirects to it
+    fake = FakeApi(lambda *_: (200, {"access_token": "stolen"}))
+
+    with fake.serving() as plain:
+        with pytest.raises(CheckFailed, match="PICUS_CHECK_TOKEN_URL must be an https URL"):
+            check.client_credentials_token(f"{plain}/token", "checker", "s3cret", "picus:read")
+
+        def to_plain(method: str, path: str, body: Any) -> tuple[int, Any]:
+            return 307, {"location": f"{plain}/token"}
+
+        redirect = FakeApi(to_plain)
+        with (
+            redirect.serving() as upstream,
+            tls_front(upstream, tls) as secure,
+            pytest.raises(CheckFailed, match=r"no token from .* it answered 307"),
+        ):
+            check.client_credentials_token(f"{secure}/token", "checker", "s3cret", "picus:read")
+    # then: the secret went only where it was meant to, over TLS, and nowhere else
+    assert fake.calls == []
+    assert [path for _, path, _ in redirect.calls] == ["/token"]
+
+
+def test_aws_errors_are_fail_lines(ecs: tuple[Any, Stubber]) -> None:
+    client, stubber = ecs
+    stubber.add_client_error("describe_services", "AccessDeniedException", "not allowed")
+    lambda_client, _ = alias_client("12")
+    lines = check.run(replace(deployed(), api_url="file:///etc/passwd"), client, lambda_client)
+    assert [line.split()[0] for line in lines] == ["ok", "FAIL", "FAIL"]
+    assert "AccessDeniedException" in lines[1]
