@@ -1,9 +1,10 @@
 """Listener rules from the one routing table (``picus.routing.RULES``), and, with auth on, the
 load balancer's ``jwt-validation`` action in front of each rule's forward.
 
-The rules that leave the listener's default target always become listener rules. With auth on,
-every rule does: each verifies the token (signature from the issuer's JWKS, ``iss``, ``exp``,
-``nbf``, ``iat``), the stack's extra claims, and the route's scope, then forwards.
+Every rule becomes a listener rule, in every stack: the listener's default action is a fixed 404,
+so a path reaches a target only through a rule that names it. With auth on, each rule that is
+not open verifies the token (signature from the issuer's JWKS, ``iss``, ``exp``, ``nbf``,
+``iat``), the stack's extra claims, and the route's scope, then forwards.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pulumi_aws as aws
 
 # Re-exported: the components that take an EdgeAuth import it from here.
 from components.jwt_validation import EdgeAuth as EdgeAuth
-from picus.routing import DEFAULT_TARGET, RULES, RoutingRule, Target
+from picus.auth import ISSUER_ENV
+from picus.routing import RULES, RoutingRule, Target
 
 
 def _conditions(rule: RoutingRule) -> list[aws.lb.ListenerRuleConditionArgs]:
@@ -62,7 +64,7 @@ def listener_rules(
     """The listener rules of the routing table's rules for ``target``, on every listener."""
     created = []
     for rule in RULES:
-        if rule.target is not target or (auth is None and target is DEFAULT_TARGET):
+        if rule.target is not target:
             continue
         forward = aws.lb.ListenerRuleActionArgs(
             type="forward", target_group_arn=target_group_arn, order=2
@@ -85,7 +87,8 @@ def listener_rules(
 
 
 def auth_environment(auth: EdgeAuth | None) -> dict[str, str]:
-    """What the service and the function need to check the scope themselves (picus/auth.py)."""
+    """What the service and the function need to check the scope themselves (picus/auth.py),
+    and the issuer the service's API document names."""
     if auth is None:
         return {}
-    return auth.policy.to_environment()
+    return {**auth.policy.to_environment(), ISSUER_ENV: auth.issuer}

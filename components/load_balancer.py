@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.listener_rules import EdgeAuth, listener_rules
+from components.jwt_validation import EdgeAuth
+from components.listener_rules import listener_rules
 from components.security_groups import ANYWHERE, tcp_rule
 from components.traffic_logs import ALB_PREFIX
 from picus.alb import NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE, NO_ROUTE_STATUS

@@ -6,7 +6,6 @@ import logging
 import os
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
@@ -29,6 +28,7 @@ from picus.errors import (
     retry_headers,
 )
 from picus.request_id import pick_request_id
+from picus.targets import is_canonical
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -99,22 +99,21 @@ else:
 
 
 def _key(request: AlbRequest) -> str:
+    # The same refusal as the service's: a path with a second spelling names nothing, so the
+    # listener rule that sent it here and this handler always read one and the same path.
+    if not is_canonical(request.raw_path):
+        raise NotFound("no such route: a path of this API has no escapes, dot or empty segments")
     if request.method != "DELETE":
         raise MethodNotAllowed("this route serves DELETE only")
-    raw = request.raw_path.removeprefix(contract.ITEM_PATH_PREFIX)
-    try:
-        key = unquote(raw, errors="strict")
-    except UnicodeDecodeError:
-        key = ""
-    if raw == request.raw_path or not contract.is_valid_key(key):
+    key = request.raw_path.removeprefix(contract.ITEM_PATH_PREFIX)
+    if key == request.raw_path or not contract.is_valid_key(key):
         raise BadRequest(
             "a key is the object_id the API returned: a lowercase uuid4", ErrorCode.INVALID_KEY
         )
     return key
 
 
-def delete(request: AlbRequest, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
-    key = _key(request)
+def delete(key: str, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
     try:
         # The condition makes concurrent deletes of one key answer 200 exactly once.
         answer = client.delete_item(
@@ -142,12 +141,17 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
     )
     headers = {contract.REQUEST_ID_HEADER: request_id}
     claims = bearer_claims(request.header("authorization"))
-    who = subject(claims)
+    # Only with auth on has the load balancer verified the token (its rule for DELETE): a
+    # public stack's unverified ``sub`` is nobody's word, and is never logged as a subject.
+    who = subject(claims) if SCOPES is not None else None
+    route: str | None = None
     try:
         if SCOPES is not None and not has_scope(claims, SCOPES, Scope.DELETE):
             needed = SCOPES.names[Scope.DELETE]
             raise InsufficientScope(f"deleting needs the {needed} scope")
-        status, body = delete(request, client)
+        key = _key(request)
+        route = contract.DELETE_PATH
+        status, body = delete(key, client)
     except ApiError as failure:
         status = failure.code.status
         body = error_body(failure.code, failure.message, request_id, failure.details)
@@ -159,9 +163,9 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
     except Exception as exc:  # an uncaught exception is an empty 502 from the ALB
         status = ErrorCode.INTERNAL.status
         body = error_body(ErrorCode.INTERNAL, "internal error", request_id)
-        _log(request, request_id, trace_id, who, status, started, error=repr(exc))
+        _log(request, request_id, trace_id, who, route, status, started, error=repr(exc))
         return alb_response(request, status, body, headers)
-    _log(request, request_id, trace_id, who, status, started)
+    _log(request, request_id, trace_id, who, route, status, started)
     return alb_response(request, status, body, headers)
 
 
@@ -170,6 +174,7 @@ def _log(
     request_id: str,
     trace_id: str | None,
     who: str | None,
+    route: str | None,
     status: int,
     started: float,
     **extra: str,
@@ -181,6 +186,7 @@ def _log(
         subject=who,
         method=request.method,
         path=request.raw_path,
+        route=route,
         status=status,
         started=started,
     )
