@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
-from botocore.model import NoShapeFoundError, Shape, StringShape, StructureShape
+from botocore.model import NoShapeFoundError, Shape, ShapeResolver, StringShape, StructureShape
 from botocore.validate import ParamValidator
 
 from components.jwt_validation import (
@@ -206,15 +207,20 @@ def test_a_stack_the_load_balancer_would_refuse_fails_before_anything_is_created
         assert f"picus:{key}" in refusal, key
 
 
+# AWS's own shapes for the action, copied verbatim from a botocore release that has them (the
+# file records which), for as long as the locked botocore predates the action.
+EXCERPT = Path(__file__).parent / "data" / "elbv2-jwt-shapes.json"
+
+
 def _elbv2_shape(name: str) -> Shape:
+    """The installed botocore's shape when it knows the action, else the committed excerpt's,
+    resolved by the same `ShapeResolver` a botocore service model uses."""
     model = botocore.session.get_session().get_service_model("elbv2")
     try:
         return model.shape_for(name)
     except NoShapeFoundError:
-        pytest.skip(
-            f"botocore {botocore.__version__} predates the jwt-validation action (1.41+): "
-            "update aioboto3/aiobotocore/botocore in lock/dev.txt"
-        )
+        excerpt = json.loads(EXCERPT.read_text(encoding="utf-8"))
+        return ShapeResolver(excerpt["shapes"]).get_shape_by_name(name)
 
 
 def _jwt_actions(overrides: dict[str, str]) -> list[dict[str, Any]]:
@@ -279,3 +285,24 @@ def test_the_limits_are_the_ones_botocores_model_documents() -> None:
     assert f"up to {MAX_CLAIM_VALUE_LENGTH} characters" in docs["ClaimValues"]
     for name in RESERVED_CLAIMS:
         assert f"<code>{name}</code>" in docs["ClaimName"], name
+
+
+def test_the_excerpt_is_a_whole_piece_of_a_named_botocore_release() -> None:
+    excerpt = json.loads(EXCERPT.read_text(encoding="utf-8"))
+    source = excerpt["source"]
+    assert source["package"] == "botocore" and source["version"]
+    assert source["path"].startswith("botocore/data/elbv2/2015-12-01/service-2.json")
+    shapes = excerpt["shapes"]
+    # Every shape the excerpt refers to is in it, so no member resolves to a missing name.
+    referred = {
+        ref["shape"]
+        for shape in shapes.values()
+        for ref in [*shape.get("members", {}).values(), *filter(None, [shape.get("member")])]
+    }
+    assert referred <= set(shapes), referred - set(shapes)
+    installed = botocore.session.get_session().get_service_data("elbv2")["shapes"]
+    for name, shape in shapes.items():
+        if name in installed:  # a botocore with the action: the excerpt must say what it says
+            assert installed[name]["type"] == shape["type"], name
+            assert installed[name].get("enum") == shape.get("enum"), name
+            assert set(installed[name].get("members", {})) == set(shape.get("members", {})), name
