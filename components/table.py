@@ -19,7 +19,7 @@ from picus.contract import PARTITION_KEY
 @dataclass(frozen=True)
 class TableArgs:
     table_name: str
-    #: Deletion protection in AWS and a protected resource in Pulumi.
+    #: Deletion protection in AWS, a protected resource in Pulumi, and retained on delete.
     protect: bool
     #: A customer managed KMS key; None for the AWS owned key.
     kms_key_arn: str | None
@@ -48,7 +48,12 @@ class Table(pulumi.ComponentResource):
                 else None
             ),
             deletion_protection_enabled=args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # A protected table outlives its place in the program: a refactor that drops or
+            # renames it without an alias, or a `destroy` after protect is lifted in Pulumi
+            # only, forgets it in the state and leaves it, with its data, in the account.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
         )
         self.arn = table.arn
         self.name = table.name

@@ -216,8 +216,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "custom": request.custom,
             "remote": request.remote,
             "inputs": rpc.deserialize_properties(request.object) if request.remote else {},
+            # What decides the order of a replacement and what the engine keeps on delete or
+            # rename: tests/components/test_transitions.py and test_identity.py read these.
+            "delete_before_replace": request.deleteBeforeReplace,
+            "retain_on_delete": request.retainOnDelete,
+            "aliases": [_alias(alias) for alias in request.aliases],
         }
         return response
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """An alias as the SDK sends it: a whole URN, or a spec whose empty fields default to the
+    resource's own name, type and parent."""
+    if alias.HasField("urn"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    return {
+        "name": spec.name,
+        "type": spec.type,
+        "parent": spec.parentUrn if spec.HasField("parentUrn") else None,
+        "no_parent": spec.HasField("noParent") and spec.noParent,
+    }
 
 
 def run(stack: str, overrides: dict[str, str], stack_file: str | None = None) -> dict[str, Any]:

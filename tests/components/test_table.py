@@ -40,3 +40,13 @@ def test_encryption_is_the_aws_owned_key_unless_a_key_is_configured(stack: Stack
         assert grant["Condition"]["StringEquals"]["kms:ViaService"] == (
             "dynamodb.eu-west-1.amazonaws.com"
         )
+
+
+def test_a_protected_table_is_kept_even_when_the_program_lets_it_go(stack: Stack) -> None:
+    # protect refuses a delete; retain_on_delete makes one that slips through (protect lifted
+    # for a destroy, a rename without an alias) leave the table and its data in the account.
+    table = stack.one("aws:dynamodb/table:Table")
+    protect = stack.setting("protect") == "true"
+    assert table["protect"] is protect
+    assert table["retain_on_delete"] is protect
+    assert table["state"]["deletionProtectionEnabled"] is protect
