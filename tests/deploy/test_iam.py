@@ -1,10 +1,11 @@
-"""The GitHub OIDC trust policies of the three CI roles (deploy/iam/), evaluated on the claims
+"""The GitHub OIDC trust policies of the four CI roles (deploy/iam/), evaluated on the claims
 GitHub puts in its tokens, with the repository's subject template of repo, context and ref."""
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -61,6 +62,8 @@ JOBS = {
     "prod job on a branch": subject("environment:prod", "refs/heads/feature"),
     "dev job on main": subject("environment:dev", MAIN),
     "dev job on a branch": subject("environment:dev", "refs/heads/feature"),
+    "drift job on main": subject("environment:drift", MAIN),
+    "drift job on a branch": subject("environment:drift", "refs/heads/feature"),
     "pull request": subject("pull_request", "refs/pull/42/merge"),
     "push to main without environment": f"repo:{REPOSITORY}:ref:{MAIN}",
     "another repository's prod job": f"repo:someone/picus:environment:prod:ref:{MAIN}",
@@ -69,6 +72,7 @@ ADMITTED = {
     "prod": {"prod job on main"},
     "dev": {"dev job on main"},
     "preview": {"pull request"},
+    "drift": {"drift job on main"},
 }
 
 
@@ -96,3 +100,11 @@ def test_the_readme_tells_how_to_put_ref_into_the_subject() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "actions/oidc/customization/sub" in readme
     assert Path("deploy/iam/github-prod-trust.json").as_posix() in readme
+
+
+def test_the_readmes_set_up_creates_every_role() -> None:
+    readme = (ROOT / "README.md").read_text()
+    (loop,) = re.findall(r"^for role in ([\w ]+); do$", readme, flags=re.MULTILINE)
+    assert set(loop.split()) == set(ADMITTED)
+    for role in ADMITTED:
+        assert f"github-{role}-trust.json`" in readme, f"the README says whom {role} admits"
