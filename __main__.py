@@ -153,5 +153,6 @@ pulumi.export(outputs.CLUSTER_NAME, api.cluster_name)
 pulumi.export(outputs.SERVICE_NAME, api.service_name)
 pulumi.export(outputs.TASK_DEFINITION_ARN, api.task_definition_arn)
 pulumi.export(outputs.DASHBOARD_URL, dashboard.url)
+pulumi.export(outputs.HTTPS, config.https)
 if config.auth is not None:
     pulumi.export(outputs.AUTH_ISSUER, config.auth.issuer)

@@ -19,3 +19,6 @@ TASK_DEFINITION_ARN: Final = "taskDefinitionArn"
 DASHBOARD_URL: Final = "dashboardUrl"
 #: The token issuer the load balancer trusts; exported only when the stack has auth on.
 AUTH_ISSUER: Final = "authIssuer"
+#: Whether the stack serves HTTPS (it has a certificate): the deploy check opens a plain http
+#: apiUrl only when this is false.
+HTTPS: Final = "https"

@@ -16,9 +16,9 @@ service is steady, on the old revision), so this reads what actually runs:
    optionally ``PICUS_CHECK_SCOPES`` (default: read, write and delete).
 
 It opens https URLs only: the stack's ``apiUrl`` may be plain http only for a stack without
-a certificate, the token endpoint (which receives the client secret) never; it follows no
-redirect. Every item the walkthrough writes carries a ``deploy_check`` field naming this run,
-and is deleted whichever step fails.
+a certificate (it exports ``https`` false), the token endpoint (which receives the client
+secret) never; it follows no redirect. Every item the walkthrough writes carries a
+``deploy_check`` field naming this run, and is deleted whichever step fails.
 
 Exits 0 when all hold, 1 with one line per failure otherwise; a network error or timeout is
 such a line too, never a traceback.
@@ -80,17 +80,38 @@ class Deployed:
     task_definition_arn: str
     function_arn: str
     function_version: str
+    https: bool
     auth_issuer: str | None = None
 
     @property
     def plain_http(self) -> bool:
-        """Whether this stack may serve plain http: only without a certificate. The program
-        serves https exactly when it has one (its apiUrl says which) and refuses auth without
-        one, so an http apiUrl beside an issuer would be outputs that contradict themselves."""
-        return self.auth_issuer is None
+        """Whether this stack may serve plain http: only without a certificate, as the stack
+        itself says. An https apiUrl is then still opened; an http one beside ``https`` true
+        is outputs that contradict themselves, and fails."""
+        return not self.https
 
     @classmethod
     def from_outputs(cls, values: dict[str, Any]) -> Deployed:
+        """The stack's outputs, or CheckFailed naming each one missing or of the wrong type."""
+        required = (
+            outputs.API_URL,
+            outputs.CLUSTER_NAME,
+            outputs.SERVICE_NAME,
+            outputs.TASK_DEFINITION_ARN,
+            outputs.FUNCTION_ARN,
+            outputs.FUNCTION_VERSION,
+            outputs.HTTPS,
+        )
+        missing = [name for name in required if values.get(name) in (None, "")]
+        if missing:
+            raise CheckFailed(
+                f"the stack's outputs lack {', '.join(missing)}: is this the output of "
+                "`pulumi stack output --json` after an `up` of this commit?"
+            )
+        https = values[outputs.HTTPS]
+        # Never guessed: a wrong guess either opens plain http or fails a stack that is fine.
+        if not isinstance(https, bool):
+            raise CheckFailed(f"the stack's output {outputs.HTTPS} is {https!r}, not true or false")
         return cls(
             api_url=str(values[outputs.API_URL]).rstrip("/"),
             cluster=str(values[outputs.CLUSTER_NAME]),
@@ -98,6 +119,7 @@ class Deployed:
             task_definition_arn=str(values[outputs.TASK_DEFINITION_ARN]),
             function_arn=str(values[outputs.FUNCTION_ARN]),
             function_version=str(values[outputs.FUNCTION_VERSION]),
+            https=https,
             auth_issuer=values.get(outputs.AUTH_ISSUER) or None,
         )
 
@@ -377,7 +399,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outputs", help="the JSON of `pulumi stack output --json`")
     args = parser.parse_args(argv)
     with open(args.outputs) as file:
-        deployed = Deployed.from_outputs(json.load(file))
+        values = json.load(file)
+    try:
+        deployed = Deployed.from_outputs(values if isinstance(values, dict) else {})
+    except CheckFailed as failure:
+        print(f"FAIL  {failure}")
+        return 1
 
     import boto3
 

@@ -31,7 +31,16 @@ def test_exports_are_all_resolved(stack: Stack) -> None:
     if auth:
         assert stack.exports[outputs.AUTH_ISSUER] == stack.setting("authIssuer")
     for name, value in stack.exports.items():
-        assert value, f"{stack.variant}: export {name} resolved to {value!r}"
+        if name != outputs.HTTPS:  # false is an answer
+            assert value, f"{stack.variant}: export {name} resolved to {value!r}"
+
+
+def test_the_stack_says_whether_it_serves_https(stack: Stack) -> None:
+    # The deploy check opens a plain http apiUrl only when this says false.
+    https = stack.exports[outputs.HTTPS]
+    assert https is bool(stack.setting("certificateArn")), stack.variant
+    scheme = stack.exports[outputs.API_URL].split(":", 1)[0]
+    assert scheme == ("https" if https else "http"), stack.variant
 
 
 def test_the_mocks_compute_only_for_types_the_program_creates(stacks: dict[str, Stack]) -> None:

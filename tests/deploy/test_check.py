@@ -37,17 +37,22 @@ PREVIOUS = "arn:aws:ecs:eu-west-1:123456789012:task-definition/picus-dev-api-ser
 FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:picus-dev-delete-fn-1a2b3c4"
 
 
+def stack_outputs(api_url: str = "http://127.0.0.1:9") -> dict[str, Any]:
+    """What `pulumi stack output --json` prints for a stack serving ``api_url`` (the program
+    serves https exactly when it has a certificate)."""
+    return {
+        outputs.API_URL: api_url,
+        outputs.CLUSTER_NAME: "picus-dev-api-cluster",
+        outputs.SERVICE_NAME: "picus-dev-api-service-1a2b3c4",
+        outputs.TASK_DEFINITION_ARN: REVISION,
+        outputs.FUNCTION_ARN: FUNCTION,
+        outputs.FUNCTION_VERSION: "12",
+        outputs.HTTPS: api_url.startswith("https:"),
+    }
+
+
 def deployed(api_url: str = "http://127.0.0.1:9") -> Deployed:
-    return Deployed.from_outputs(
-        {
-            outputs.API_URL: api_url,
-            outputs.CLUSTER_NAME: "picus-dev-api-cluster",
-            outputs.SERVICE_NAME: "picus-dev-api-service-1a2b3c4",
-            outputs.TASK_DEFINITION_ARN: REVISION,
-            outputs.FUNCTION_ARN: FUNCTION,
-            outputs.FUNCTION_VERSION: "12",
-        }
-    )
+    return Deployed.from_outputs(stack_outputs(api_url))
 
 
 def deployment(task: str, status: str, rollout: str, running: int = 2) -> dict[str, Any]:
@@ -177,21 +182,13 @@ def test_the_command_reports_every_check_and_fails_on_any(
         clients = {"ecs": ecs_client, "lambda": lambda_client}
         monkeypatch.setattr(boto3, "client", lambda name, **_: clients[name])
         monkeypatch.setattr(check, "HTTP_PATIENCE_S", 0)
-        stack_outputs = tmp_path / "outputs.json"
-        stack_outputs.write_text(
+        written = tmp_path / "outputs.json"
+        written.write_text(
             json.dumps(
-                {
-                    outputs.API_URL: "http://127.0.0.1:9",
-                    outputs.CLUSTER_NAME: "picus-dev-api-cluster",
-                    outputs.SERVICE_NAME: "picus-dev-api-service-1a2b3c4",
-                    outputs.TASK_DEFINITION_ARN: REVISION,
-                    outputs.FUNCTION_ARN: FUNCTION,
-                    outputs.FUNCTION_VERSION: "12",
-                    outputs.TABLE_NAME: "picus_data-dev",
-                }
+                {**stack_outputs("http://127.0.0.1:9"), outputs.TABLE_NAME: "picus_data-dev"}
             )
         )
-        assert check.main([str(stack_outputs)]) == 1
+        assert check.main([str(written)]) == 1
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("ok    Lambda")
     assert [line.split()[0] for line in printed] == ["ok", "FAIL", "FAIL"]
@@ -479,10 +476,10 @@ def test_a_connection_dropped_after_health_is_a_fail_line_not_a_traceback(
         lambda_client, _ = alias_client("12")
         clients = {"ecs": ecs_client, "lambda": lambda_client}
         monkeypatch.setattr(boto3, "client", lambda name, **_: clients[name])
-        stack_outputs = tmp_path / "outputs.json"
-        stack_outputs.write_text(json.dumps({**outputs_of(deployed(url))}))
+        written = tmp_path / "outputs.json"
+        written.write_text(json.dumps(stack_outputs(url)))
         # when
-        code = check.main([str(stack_outputs)])
+        code = check.main([str(written)])
     # then: one FAIL line naming the call, and where to find what it may have written
     assert code == 1
     printed = capsys.readouterr().out.splitlines()
@@ -490,17 +487,6 @@ def test_a_connection_dropped_after_health_is_a_fail_line_not_a_traceback(
     assert printed[-1].startswith(f"FAIL  put: POST {url}/picus/put")
     assert "https://github.com/example-org/picus/actions/runs/4242/attempts/1" in printed[-1]
     assert [method for method, _, _ in fake.calls] == ["POST"]
-
-
-def outputs_of(stack: Deployed) -> dict[str, Any]:
-    return {
-        outputs.API_URL: stack.api_url,
-        outputs.CLUSTER_NAME: stack.cluster,
-        outputs.SERVICE_NAME: stack.service,
-        outputs.TASK_DEFINITION_ARN: stack.task_definition_arn,
-        outputs.FUNCTION_ARN: stack.function_arn,
-        outputs.FUNCTION_VERSION: stack.function_version,
-    }
 
 
 def test_a_timeout_after_health_is_a_check_failure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -574,11 +560,13 @@ def test_the_check_opens_no_other_scheme_than_https(url: str) -> None:
 def test_plain_http_only_for_a_stack_without_a_certificate() -> None:
     fake = FakeApi(api_until("", (500, {})))
     with fake.serving() as url:
-        # A stack with auth on has a certificate: its apiUrl is https, or the outputs lie.
-        with_auth = replace(deployed(url), auth_issuer="https://issuer.test")
-        lines = check.run(with_auth, boto3.client("ecs"), boto3.client("lambda"))
-        (walkthrough,) = [line for line in lines if "apiUrl" in line]
-        assert walkthrough.startswith("FAIL  the stack's apiUrl must be an https URL")
+        # A stack that says it has a certificate, with auth on or off: its apiUrl is https, or
+        # the outputs lie.
+        for issuer in ("https://issuer.test", None):
+            with_tls = replace(deployed(url), https=True, auth_issuer=issuer)
+            lines = check.run(with_tls, boto3.client("ecs"), boto3.client("lambda"))
+            (walkthrough,) = [line for line in lines if "apiUrl" in line]
+            assert walkthrough.startswith("FAIL  the stack's apiUrl must be an https URL")
         # And a token never travels in clear, whatever the caller says.
         with pytest.raises(CheckFailed, match="must be an https URL"):
             check.check_walkthrough(url, patience_s=0, plain_http=True, token="a.b.c")
@@ -615,3 +603,43 @@ def test_aws_errors_are_fail_lines(ecs: tuple[Any, Stubber]) -> None:
     lines = check.run(replace(deployed(), api_url="file:///etc/passwd"), client, lambda_client)
     assert [line.split()[0] for line in lines] == ["ok", "FAIL", "FAIL"]
     assert "AccessDeniedException" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("https", "reported"),
+    [
+        (None, "the stack's outputs lack https"),
+        ("false", "the stack's output https is 'false', not true or false"),
+        (0, "the stack's output https is 0, not true or false"),
+    ],
+)
+def test_whether_the_stack_serves_https_is_read_never_guessed(
+    https: object,
+    reported: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given: outputs of a stack without auth that do not say whether it has a certificate
+    fake = FakeApi(api_until("", (500, {})))
+    monkeypatch.setattr(boto3, "client", lambda name, **_: pytest.fail(f"{name} client made"))
+    with fake.serving() as url:
+        values = {k: v for k, v in stack_outputs(url).items() if k != outputs.HTTPS}
+        written = tmp_path / "outputs.json"
+        written.write_text(
+            json.dumps(values if https is None else {**values, outputs.HTTPS: https})
+        )
+        # when
+        code = check.main([str(written)])
+    # then: one FAIL line naming the output, and nothing called
+    assert code == 1
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"FAIL  {reported}")
+    assert fake.calls == []
+
+
+def test_every_output_the_check_reads_is_named_when_missing() -> None:
+    with pytest.raises(CheckFailed) as failure:
+        Deployed.from_outputs({outputs.API_URL: "https://api.example.com"})
+    for name in (outputs.CLUSTER_NAME, outputs.FUNCTION_VERSION, outputs.HTTPS):
+        assert name in str(failure.value)
