@@ -130,7 +130,7 @@ class FargateService(pulumi.ComponentResource):
         execution = service_role(
             f"{name}-execution",
             ASSUME_ECS_TASKS,
-            pulumi.Output.all(image.repository_arn, log_group.arn).apply(
+            pulumi.Output.all(image.repository_arns, log_group.arn).apply(
                 lambda a: execution_policy(a[0], a[1])
             ),
             parent=self,

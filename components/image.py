@@ -70,39 +70,42 @@ class ServiceImageArgs:
 
 class ServiceImage(pulumi.ComponentResource):
     image_uri: pulumi.Output[str]
-    repository_arn: pulumi.Output[str]
+    #: Every repository the tasks pull from: the stack's own, and a prebuilt image's.
+    repository_arns: pulumi.Output[list[str]]
 
     def __init__(
         self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("picus:index:ServiceImage", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # The stack's own repository stays whether or not it builds: setting imageUri on a
+        # running stack must not delete the images its earlier task definitions run from.
+        repository = aws.ecr.Repository(
+            f"{name}-repo",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            image_tag_mutability="IMMUTABLE",
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
+            ],
+            force_delete=args.force_delete,
+            opts=child,
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=repository.name,
+            policy=lifecycle_policy(),
+            opts=child,
+        )
         if args.image_uri is not None:
             prebuilt = args.image_uri
             partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
             self.image_uri = pulumi.Output.from_input(prebuilt)
-            self.repository_arn = partition.partition.apply(
-                lambda p: repository_arn_from_image(prebuilt, p)
+            self.repository_arns = pulumi.Output.all(repository.arn, partition.partition).apply(
+                lambda a: sorted({a[0], repository_arn_from_image(prebuilt, a[1])})
             )
         else:
-            child = pulumi.ResourceOptions(parent=self)
-            repository = aws.ecr.Repository(
-                f"{name}-repo",
-                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-                    scan_on_push=True
-                ),
-                image_tag_mutability="IMMUTABLE",
-                encryption_configurations=[
-                    aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
-                ],
-                force_delete=args.force_delete,
-                opts=child,
-            )
-            aws.ecr.LifecyclePolicy(
-                f"{name}-lifecycle",
-                repository=repository.name,
-                policy=lifecycle_policy(),
-                opts=child,
-            )
             token = aws.ecr.get_authorization_token_output(
                 registry_id=repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
             )
@@ -131,5 +134,7 @@ class ServiceImage(pulumi.ComponentResource):
                 opts=child,
             )
             self.image_uri = pulumi.Output.concat(repository.repository_url, "@", image.digest)
-            self.repository_arn = repository.arn
-        self.register_outputs({"image_uri": self.image_uri, "repository_arn": self.repository_arn})
+            self.repository_arns = repository.arn.apply(lambda arn: [arn])
+        self.register_outputs(
+            {"image_uri": self.image_uri, "repository_arns": self.repository_arns}
+        )

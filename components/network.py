@@ -16,6 +16,8 @@ import pulumi_awsx as awsx
 
 #: AWS's bounds for a subnet's prefix length.
 SUBNET_MASKS: Final = range(16, 29)
+#: The fewest blocks the VPC is cut into, one per zone: room to grow to four zones in place.
+MIN_ZONE_BLOCKS: Final = 4
 #: An ALB needs 8 free addresses in each of its subnets to scale; AWS asks for at least a /27.
 MAX_PUBLIC_MASK: Final = 27
 
@@ -38,8 +40,11 @@ class NatStrategy(Enum):
 
 @dataclass(frozen=True)
 class SubnetLayout:
-    """Each zone takes an equal block of the VPC (awsx's "Auto" strategy): the private subnet at
-    its start, the public one right after."""
+    """Each zone takes one block of the VPC (awsx's "Auto" strategy): the private subnet at its
+    start, the public one right after. The VPC is cut into at least four blocks, however few
+    zones use them, so that adding a zone (2 -> 3 -> 4) takes a free block and moves no subnet:
+    a subnet whose range moved would be created before its old self is deleted, next to a new
+    zone's subnet claiming the old range, and EC2 refuses overlapping subnets."""
 
     vpc_cidr: str
     zones: int
@@ -48,7 +53,8 @@ class SubnetLayout:
 
     @property
     def zone_mask(self) -> int:
-        return ipaddress.ip_network(self.vpc_cidr).prefixlen + math.ceil(math.log2(self.zones))
+        blocks = max(self.zones, MIN_ZONE_BLOCKS)
+        return ipaddress.ip_network(self.vpc_cidr).prefixlen + math.ceil(math.log2(blocks))
 
     def subnets(self) -> list[tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]]:
         """(private, public) per zone, as awsx allocates them."""

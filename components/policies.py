@@ -95,7 +95,7 @@ def lambda_policy(
     )
 
 
-def execution_policy(repository_arn: str, log_group_arn: str) -> str:
+def execution_policy(repository_arns: list[str], log_group_arn: str) -> str:
     return _document(
         {
             # ecr:GetAuthorizationToken has no resource-level permissions: AWS accepts only "*".
@@ -112,7 +112,7 @@ def execution_policy(repository_arn: str, log_group_arn: str) -> str:
                 "ecr:BatchGetImage",
                 "ecr:GetDownloadUrlForLayer",
             ],
-            "Resource": repository_arn,
+            "Resource": repository_arns[0] if len(repository_arns) == 1 else repository_arns,
         },
         log_writing_statement(log_group_arn),
     )

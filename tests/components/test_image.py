@@ -14,7 +14,8 @@ def test_the_image_is_built_for_the_task_architecture_and_used_by_digest(stack: 
     assert architecture == stack.setting("cpuArchitecture")
     if stack.setting("imageUri"):
         assert not stack.all("docker-build:index:Image"), "a prebuilt image is not built again"
-        assert not stack.all("aws:ecr/repository:Repository")
+        # The stack's own repository stays: earlier revisions still pull from it.
+        assert stack.one("aws:ecr/repository:Repository")
         assert container["image"] == stack.setting("imageUri")
         return
     image = stack.one("docker-build:index:Image")
@@ -57,8 +58,7 @@ def test_preview_builds_nothing(stack: Stack) -> None:
 
 
 def test_the_repository(stack: Stack) -> None:
-    if stack.setting("imageUri"):
-        return
+    # In every stack, prebuilt image or not: setting imageUri never deletes it.
     repository = stack.one("aws:ecr/repository:Repository")["state"]
     assert repository["imageScanningConfiguration"]["scanOnPush"] is True
     assert repository["imageTagMutability"] == "IMMUTABLE"
@@ -79,4 +79,8 @@ def test_a_prebuilt_image_is_pulled_from_its_own_repository(stack: Stack) -> Non
         return
     execution = policy_of(stack.one("aws:iam/rolePolicy:RolePolicy", "-execution-policy"))
     pull = next(s for s in execution["Statement"] if s["Sid"] == "PullServiceImage")
-    assert pull["Resource"] == "arn:aws:ecr:eu-west-1:210987654321:repository/picus"
+    own = stack.one("aws:ecr/repository:Repository")["state"]["arn"]
+    # The prebuilt image's repository, and the stack's own for the revisions before it.
+    assert sorted(pull["Resource"]) == sorted(
+        ["arn:aws:ecr:eu-west-1:210987654321:repository/picus", own]
+    )

@@ -114,3 +114,13 @@ def test_the_largest_layout_that_fits_is_accepted() -> None:
     # Three zones in a /16: each zone takes a /18 (16,384 addresses), a /19 and a /19 fill it.
     assert SubnetLayout("10.0.0.0/16", 3, 19, 19).problems() == []
     assert SubnetLayout("10.0.0.0/16", 3, 18, 19).problems() != []
+
+
+@pytest.mark.parametrize("zones", [2, 3])
+def test_adding_a_zone_moves_no_subnet(zones: int) -> None:
+    # A moved subnet would be created before its old range is freed, beside the new zone's
+    # subnet claiming that range: EC2 refuses overlapping subnets (issue: 2 -> 3 zones).
+    before = SubnetLayout("10.0.0.0/16", zones, 20, 24)
+    after = SubnetLayout("10.0.0.0/16", zones + 1, 20, 24)
+    assert after.problems() == []
+    assert after.subnets()[:zones] == before.subnets()

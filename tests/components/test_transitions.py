@@ -135,25 +135,22 @@ TRANSITIONS: tuple[Transition, ...] = (
         {},
         {"availabilityZones": "3"},
         added=_names("Subnet vpc-private-3", "Subnet vpc-public-3"),
-        replaced=_names("Subnet vpc-private-2", "Subnet vpc-public-2"),
-        traffic="Not possible in place.",
-        conflicts=_names("Subnet vpc-private-3", "Subnet vpc-public-3"),
-        note="Each zone's block of the VPC shrinks from a half to a quarter: the second zone's "
-        "subnets move, and the third zone's would take their ranges while they still exist "
-        "(EC2 refuses an overlapping subnet). Deploy a new stack with the zones it needs; "
-        "3 → 4 zones keeps every block and is in place.",
+        traffic="No. The load balancer and the service take the new zone's subnets in place.",
+        note="The VPC is cut into four blocks whatever the zone count, so the third zone takes "
+        "a free block and no subnet moves (up to four zones; 4 → 5 would halve every block: "
+        "deploy a new stack instead).",
     ),
     Transition(
         "`imageUri` set (a prebuilt image)",
         "dev",
         {},
         {"imageUri": IMAGE},
-        removed=_names("Repository api-image-repo", "LifecyclePolicy *", "Image api-image-image"),
+        removed=_names("Image api-image-image"),
         replaced=_names("TaskDefinition api-task"),
         traffic="No interruption: a new task definition revision rolls out.",
-        note="The stack's own image repository is deleted with its images: the revision "
-        "before this one can no longer start. A protected stack's repository refuses to be "
-        "deleted while it holds images; empty it first (`aws ecr batch-delete-image`).",
+        note="The stack's own repository and its images stay, and the tasks may still pull "
+        "from it: a rollback to the revision before starts as before. Deleting the build "
+        "resource deletes no image.",
     ),
     Transition(
         "`snapStart` off → on",
