@@ -1,8 +1,13 @@
 # The service image: its locked dependencies in a virtual environment, its code, a non-root user.
-# Pinned by digest, so a rebuild of one commit starts from the same base. To move it:
+# The base is pinned by digest, so a rebuild of one commit starts from the same bytes, on a FROM
+# line of its own, where Dependabot reads and moves it (it cannot read an ARG's default). By hand:
 #   docker buildx imagetools inspect python:3.12-slim-bookworm --format '{{json .Manifest.Digest}}'
-# and replace the digest below (the tag stays for the reader).
-ARG PYTHON_IMAGE=python:3.12-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254
+# and replace the digest below (the tag stays for the reader). `--build-arg PYTHON_IMAGE=...`
+# builds on another base instead (the tests' debootstrapped Python); the pinned stage is then
+# never pulled.
+ARG PYTHON_IMAGE=python-base
+
+FROM python:3.12-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254 AS python-base
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \

@@ -113,10 +113,10 @@ def _exists(image: str) -> bool:
 
 
 def dockerfile_base() -> str:
-    """The Dockerfile's pinned ``PYTHON_IMAGE``."""
+    """The Dockerfile's pinned base: the image of its ``python-base`` stage."""
     text = (ROOT / "Dockerfile").read_text()
-    (line,) = [line for line in text.splitlines() if line.startswith("ARG PYTHON_IMAGE=")]
-    return line.split("=", 1)[1]
+    (line,) = [line for line in text.splitlines() if line.endswith(" AS python-base")]
+    return line.split()[1]
 
 
 def build_service_image(base: str | None) -> str:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from devkit import ROOT
+from devkit.container import dockerfile_base
 from picus.contract import CONTAINER_PORT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -38,13 +39,18 @@ def test_multi_stage_from_a_slim_python() -> None:
     stages = instructions("FROM")
     assert len(stages) >= 2
     args = dict(a.split("=", 1) for a in instructions("ARG") if "=" in a)
-    assert "slim" in args["PYTHON_IMAGE"]
+    # Both stages build on PYTHON_IMAGE, by default the pinned slim Python's stage.
+    assert stages[-2:] == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE}"]
+    assert args["PYTHON_IMAGE"] == "python-base"
+    assert "slim" in dockerfile_base()
 
 
-def test_the_base_image_is_pinned_by_digest() -> None:
-    # A tag moves; a digest is the same bytes on every rebuild of the commit.
-    args = dict(a.split("=", 1) for a in instructions("ARG") if "=" in a)
-    assert re.fullmatch(r"python:[\w.-]+@sha256:[0-9a-f]{64}", args["PYTHON_IMAGE"])
+def test_the_base_image_is_pinned_by_digest_where_dependabot_reads_it() -> None:
+    # A tag moves; a digest is the same bytes on every rebuild of the commit. Dependabot's
+    # docker ecosystem updates image references on FROM lines, not an ARG's default.
+    (pinned,) = [s for s in instructions("FROM") if s.endswith(" AS python-base")]
+    assert re.fullmatch(r"python:[\w.-]+@sha256:[0-9a-f]{64} AS python-base", pinned)
+    assert dockerfile_base() == pinned.split()[0]
     assert "imagetools inspect" in DOCKERFILE, "how to move the pin"
 
 

@@ -10,7 +10,7 @@ from components.delete_function import ALIAS, HANDLER
 from devkit import ROOT
 from local import router
 from picus import routing
-from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, target_for
+from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
 from tests.components.conftest import Stack
 
 
@@ -102,4 +102,5 @@ def test_the_alb_invokes_a_published_alias(stack: Stack) -> None:
 
 def test_the_local_router_routes_by_the_same_definition() -> None:
     assert vars(router)["rule_for"] is routing.rule_for
-    assert target_for("DELETE", "/picus/2f897e49-a179-4160-8056-d96c51aab199") is Target.DELETE_FN
+    rule = rule_for("DELETE", "/picus/2f897e49-a179-4160-8056-d96c51aab199")
+    assert rule is not None and rule.target is Target.DELETE_FN

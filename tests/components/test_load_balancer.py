@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+from botocore.model import ListShape, StructureShape
+
 from devkit import ROOT
 from devkit.processes import wait_healthy
 from picus.alb import FIXED_RESPONSE_MAX_BYTES, NO_ROUTE_BODY, NO_ROUTE_STATUS
@@ -57,8 +59,10 @@ def test_listeners(stack: Stack) -> None:
 def test_a_path_no_rule_names_reaches_no_target(stack: Stack) -> None:
     # Deny by default, whether or not auth is on and however the ALB reads an escaped path:
     # the serving listener's default action answers the contract's 404 itself.
-    config = input_shape("elbv2", "CreateListener").members["DefaultActions"].member
-    fixed_shape = config.members["FixedResponseConfig"]
+    actions = input_shape("elbv2", "CreateListener").members["DefaultActions"]
+    assert isinstance(actions, ListShape) and isinstance(actions.member, StructureShape)
+    fixed_shape = actions.member.members["FixedResponseConfig"]
+    assert isinstance(fixed_shape, StructureShape)
     for listener in stack.all("aws:lb/listener:Listener"):
         (action,) = listener["state"]["defaultActions"]
         if action["type"] == "redirect":
