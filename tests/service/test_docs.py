@@ -166,9 +166,11 @@ def test_authorize_with_a_bearer_token_then_try_it_out(browser_page: Page, tmp_p
         token = LocalIssuer.load(tmp_path / "issuer.json").mint(["picus:write"])
         page.locator(".auth-wrapper .authorize").click()
         dialog = page.locator(".modal-ux")
-        dialog.locator("input").first.fill(token)
-        dialog.locator("button.modal-btn.authorize").click()
-        dialog.locator("button.btn-done").click()
+        # The document offers the issuer's OpenID Connect flows and a pasted bearer token.
+        pasted = dialog.locator(".auth-container").filter(has_text="http, Bearer")
+        pasted.locator("input").fill(token)
+        pasted.get_by_role("button", name="Apply credentials").click()
+        dialog.locator("button.btn-done").first.click()
         block.get_by_role("button", name="Clear").click()
         code, created = _execute(page, "putItem")
         assert code == 201, created
