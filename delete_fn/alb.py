@@ -32,11 +32,17 @@ class AlbRequest:
         return "multiValueHeaders" in self._event
 
     def header(self, name: str) -> str | None:
+        values = self.header_values(name)
+        return values[-1] if values else None
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header: all of them with multi-value headers, else the one the
+        load balancer passes (the last)."""
         if self.multi_value:
             values = (self._event.get("multiValueHeaders") or {}).get(name)
-            return values[-1] if values else None
+            return [v for v in values or () if isinstance(v, str)]
         value = (self._event.get("headers") or {}).get(name)
-        return value if isinstance(value, str) else None
+        return [value] if isinstance(value, str) else []
 
     @property
     def body(self) -> bytes:

@@ -14,7 +14,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from delete_fn.alb import AlbRequest, alb_response
 from picus import contract
 from picus.access_log import MESSAGE, access_fields
-from picus.auth import SCOPES_ENV, Scope, ScopePolicy, bearer_claims, has_scope, subject
+from picus.auth import (
+    SCOPES_ENV,
+    AmbiguousAuthorization,
+    Scope,
+    ScopePolicy,
+    authorization,
+    bearer_claims,
+    has_scope,
+    subject,
+)
 from picus.errors import (
     ApiError,
     BadRequest,
@@ -113,6 +122,15 @@ def _key(request: AlbRequest) -> str:
     return key
 
 
+def _authorization(request: AlbRequest) -> str | None:
+    # With multi-value headers the function sees every Authorization header and refuses two;
+    # without, the load balancer passes only the last one.
+    try:
+        return authorization(request.header_values("authorization"))
+    except AmbiguousAuthorization as why:
+        raise BadRequest(str(why), ErrorCode.INVALID_VALUE) from None
+
+
 def delete(key: str, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
     try:
         # The condition makes concurrent deletes of one key answer 200 exactly once.
@@ -140,15 +158,17 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
         request.header(contract.REQUEST_ID_HEADER), trace_id, lambda: context.aws_request_id
     )
     headers = {contract.REQUEST_ID_HEADER: request_id}
-    claims = bearer_claims(request.header("authorization"))
-    # Only with auth on has the load balancer verified the token (its rule for DELETE): a
-    # public stack's unverified ``sub`` is nobody's word, and is never logged as a subject.
-    who = subject(claims) if SCOPES is not None else None
+    who: str | None = None
     route: str | None = None
     try:
-        if SCOPES is not None and not has_scope(claims, SCOPES, Scope.DELETE):
-            needed = SCOPES.names[Scope.DELETE]
-            raise InsufficientScope(f"deleting needs the {needed} scope")
+        if SCOPES is not None:
+            claims = bearer_claims(_authorization(request))
+            # Only with auth on has the load balancer verified the token (its rule for
+            # DELETE): a public stack's unverified ``sub`` is never logged as a subject.
+            who = subject(claims)
+            if not has_scope(claims, SCOPES, Scope.DELETE):
+                needed = SCOPES.names[Scope.DELETE]
+                raise InsufficientScope(f"deleting needs the {needed} scope")
         key = _key(request)
         route = contract.DELETE_PATH
         status, body = delete(key, client)

@@ -140,8 +140,11 @@ class TokenVerifier:
         token = authorization[len(BEARER) :].strip()
         try:
             header = json.loads(b64url_decode(token.split(".")[0]))
+            if not isinstance(header, dict):
+                raise ValueError("the token's header is not an object")
             decoded = jwt.decode(token, self._key_set(header.get("kid")), algorithms=[ALGORITHM])
-        except (JoseError, ValueError, IndexError) as error:
+        # Anything a client can send that is not a token is a 401, never an error of ours.
+        except (JoseError, ValueError, IndexError, TypeError, RecursionError) as error:
             raise Unauthorized(f"bad token: {error}") from None
         claims = dict(decoded.claims)
         now = time.time()

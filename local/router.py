@@ -12,6 +12,7 @@ import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
 from local.token_check import DISCOVERY_PATH, JWKS_PATH, TokenCheck, Unauthorized
+from picus.access_log import printable
 from picus.alb import (
     NO_ROUTE_BODY,
     NO_ROUTE_CONTENT_TYPE,
@@ -19,6 +20,7 @@ from picus.alb import (
     error_headers,
     error_page,
 )
+from picus.auth import AmbiguousAuthorization, authorization
 from picus.contract import ALB_LAMBDA_MAX_BYTES, HEALTH_PATH, SEED_HEALTH_PATH
 from picus.errors import ErrorCode
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 log = logging.getLogger("picus.local")
+#: The most of a refused token's reason the log keeps.
+MAX_REASON = 200
 
 
 class _TooLarge(Exception):
@@ -90,11 +94,15 @@ class LocalAlb:
             await send_bytes(send, NO_ROUTE_STATUS, NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE)
             return
         if self.verifier is not None and rule.authenticated:
-            authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
             try:
-                self.verifier.verify(authorization or None, rule.scope)
+                self.verifier.verify(authorization(values), rule.scope)
+            except AmbiguousAuthorization as why:
+                await send_error(send, ErrorCode.INVALID_VALUE, str(why), "")
+                return
             except Unauthorized as why:
-                log.info("401 from the token check: %s", why)
+                # The reason may quote the token's own header: bounded and escaped.
+                log.info("401 from the token check: %s", printable(str(why), MAX_REASON))
                 await _alb_error(send, 401)
                 return
         if rule.target is Target.SERVICE:

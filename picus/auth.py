@@ -25,6 +25,8 @@ SCOPES_ENV: Final = "PICUS_AUTH_SCOPES"
 SCOPE_CLAIM_ENV: Final = "PICUS_AUTH_SCOPE_CLAIM"
 #: The issuer whose tokens the edge verifies: the service names it in its API document.
 ISSUER_ENV: Final = "PICUS_AUTH_ISSUER"
+#: Where an OpenID Connect issuer publishes its metadata, below its URL (Discovery 1.0, 4).
+OIDC_DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 
 
 class Scope(Enum):
@@ -94,7 +96,8 @@ def bearer_claims(authorization: str | None) -> dict[str, Any] | None:
     try:
         payload = b64url_decode(parts[1])
         claims = json.loads(payload)
-    except (binascii.Error, ValueError):
+    # A payload nested deeper than the parser's stack is no token either.
+    except (binascii.Error, ValueError, RecursionError):
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -116,4 +119,17 @@ def has_scope(claims: Mapping[str, Any] | None, policy: ScopePolicy, scope: Scop
 def subject(claims: Mapping[str, Any] | None) -> str | None:
     """Who called (``sub``), for the access log; never the token itself."""
     value = (claims or {}).get("sub")
-    return value[:256] if isinstance(value, str) else None
+    # Bounded and escaped where it is logged (picus/access_log.py).
+    return value if isinstance(value, str) else None
+
+
+class AmbiguousAuthorization(ValueError):
+    """More than one Authorization header: which one the edge verified is not documented."""
+
+
+def authorization(values: list[str]) -> str | None:
+    """The request's one Authorization header, from all it carried; refuses two or more, so the
+    runtimes never read a token other than the one the load balancer verified."""
+    if len(values) > 1:
+        raise AmbiguousAuthorization("a request carries at most one Authorization header")
+    return values[0] if values else None

@@ -14,8 +14,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from picus.auth import Scope, bearer_claims, has_scope, subject
-from picus.errors import InsufficientScope
+from picus.auth import (
+    AmbiguousAuthorization,
+    Scope,
+    authorization,
+    bearer_claims,
+    has_scope,
+    subject,
+)
+from picus.errors import BadRequest, ErrorCode, InsufficientScope
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -32,7 +39,8 @@ class Access:
 
 
 PUBLIC: Final = Access(None)
-_DECLARED: dict[Endpoint, Access] = {}
+#: The function attribute that carries an endpoint's declaration.
+_ATTRIBUTE: Final = "picus_access"
 
 
 def requires(scope: Scope) -> Callable[[Endpoint], Endpoint]:
@@ -43,7 +51,11 @@ def requires(scope: Scope) -> Callable[[Endpoint], Endpoint]:
         async def guarded(request: Request) -> Response:
             policy = request.app.state.scope_policy
             if policy is not None:
-                claims = bearer_claims(request.headers.get("authorization"))
+                try:
+                    token = authorization(request.headers.getlist("authorization"))
+                except AmbiguousAuthorization as why:
+                    raise BadRequest(str(why), ErrorCode.INVALID_VALUE) from None
+                claims = bearer_claims(token)
                 # The edge verified this token on this route: its subject is who called.
                 request.state.subject = subject(claims)
                 if not has_scope(claims, policy, scope):
@@ -51,7 +63,7 @@ def requires(scope: Scope) -> Callable[[Endpoint], Endpoint]:
                     raise InsufficientScope(f"this operation needs the {needed} scope")
             return await endpoint(request)
 
-        _DECLARED[guarded] = Access(scope)
+        setattr(guarded, _ATTRIBUTE, Access(scope))
         return guarded
 
     return decorate
@@ -59,13 +71,14 @@ def requires(scope: Scope) -> Callable[[Endpoint], Endpoint]:
 
 def public(endpoint: Endpoint) -> Endpoint:
     """Anyone may call the endpoint; a token, if sent, is neither read nor logged."""
-    _DECLARED[endpoint] = PUBLIC
+    setattr(endpoint, _ATTRIBUTE, PUBLIC)
     return endpoint
 
 
 def access_of(endpoint: object) -> Access | None:
     """What an endpoint declared; None if it declared nothing."""
-    return next((access for fn, access in _DECLARED.items() if fn is endpoint), None)
+    declared = getattr(endpoint, _ATTRIBUTE, None)
+    return declared if isinstance(declared, Access) else None
 
 
 def undeclared(routes: Iterable[BaseRoute]) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from picus import alb, contract
-from picus.auth import Scope, ScopePolicy
+from picus.auth import OIDC_DISCOVERY_PATH, Scope, ScopePolicy
 from picus.errors import ErrorCode
 
 OIDC_SCHEME: Final = "openId"
@@ -75,7 +75,7 @@ class StackAuth:
     def discovery_url(self) -> str:
         # OpenID Connect Discovery 1.0, section 4: the issuer, without a trailing slash, and
         # the well-known suffix.
-        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        return self.issuer.rstrip("/") + OIDC_DISCOVERY_PATH
 
 
 def _security_schemes(auth: StackAuth) -> dict[str, Any]:

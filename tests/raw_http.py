@@ -19,12 +19,13 @@ def send(
     base_url: str,
     method: str,
     target: bytes,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | list[tuple[str, str]] | None = None,
     body: bytes = b"",
 ) -> RawResponse:
     url = urlsplit(base_url)
     lines = [f"{method} ".encode() + target + b" HTTP/1.1", f"host: {url.netloc}".encode()]
-    lines += [f"{k}: {v}".encode() for k, v in (headers or {}).items()]
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+    lines += [f"{k}: {v}".encode() for k, v in pairs]
     lines += [f"content-length: {len(body)}".encode(), b"connection: close", b"", b""]
     with socket.create_connection((url.hostname or "", url.port or 80), timeout=30) as sock:
         sock.sendall(b"\r\n".join(lines) + body)

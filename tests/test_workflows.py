@@ -418,18 +418,25 @@ DIFF = "~ aws:ecs/service:Service: (update)\n    ~ desiredCount: 2 => 5\n"
 
 
 @pytest.mark.parametrize(("status", "heading"), [(0, "No drift in `dev`"), (255, "Drift in `dev`")])
+@pytest.mark.parametrize("running", [RUNNING, None])
 def test_drift_is_a_preview_with_refresh_that_saves_nothing(
-    tmp_path: Path, status: int, heading: str
+    tmp_path: Path, status: int, heading: str, running: str | None
 ) -> None:
+    outputs = json.dumps({"imageUri": running} if running else {})
     fake(
         tmp_path / "bin",
         "pulumi",
+        f"[[ $1 == stack && $2 == output ]] && echo '{outputs}'\n"
         f"[[ $1 == preview ]] && {{ printf '{DIFF}'; exit {status}; }}",
     )
     result, calls = run_script(SCRIPTS / "drift.sh", "dev", "drift.txt", tmp_path=tmp_path)
     assert result.returncode == status
+    # The stack's own image is the program's input, as a deploy set it: not drift.
+    set_image = [f"pulumi config set imageUri {running} --stack dev"] if running else []
     assert calls == [
         "pulumi login",
+        "pulumi stack output --json --stack dev",
+        *set_image,
         "pulumi preview --refresh --expect-no-changes --diff --color never --stack dev",
     ]
     summary = (tmp_path / "summary.md").read_text()

@@ -16,6 +16,13 @@ if [[ -n "${PULUMI_BACKEND_URL:-}" ]]; then
 else
     pulumi login
 fi
+# The committed stack files hold no imageUri (a deploy sets it in the runner's copy only):
+# compare against the image the stack runs, or every run would report the image as drift.
+# `config set` writes this runner's copy of the stack file, never the state.
+image="$(pulumi stack output --json --stack "$stack" | jq -r '.imageUri // empty')"
+if [[ -n "$image" ]]; then
+    pulumi config set imageUri "$image" --stack "$stack"
+fi
 status=0
 pulumi preview --refresh --expect-no-changes --diff --color never --stack "$stack" > "$report" 2>&1 \
     || status=$?

@@ -124,8 +124,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         "dev",
         {},
         {"natGateways": "onePerAz"},
-        traffic="No. Connections from the other zones' tasks open through the first NAT "
-        "gateway at that moment are reset when their route moves.",
+        traffic="Requests to the API, no. Connections the other zones' tasks hold open through "
+        "the first NAT gateway (to ECR or CloudWatch Logs) are reset when their route moves; "
+        "the clients retry.",
         note="awsx adds a NAT gateway and an Elastic IP in each other zone and points that "
         "zone's private route at it, in place.",
     ),

@@ -14,6 +14,8 @@ a failure prints the seed that reproduces it (``--hypothesis-seed``).
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import uuid
@@ -230,14 +232,31 @@ def stored(origins: dict[str, str], issuer: Any) -> Callable[[], str]:
             BODY,
         )
         assert response.status == 201, response
-        return str(__import__("json").loads(response.body)["object_id"])
+        return str(json.loads(response.body)["object_id"])
 
     return store
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+#: What a client can send that is no token at all: each a 4xx, never a 5xx, at every layer.
+NOT_TOKENS = {
+    "garbage": "not.a-token",
+    "header not an object": f"{_b64(b'[]')}.{_b64(b'{}')}.x",
+    "payload nested past the parser": f"{_b64(b'{}')}.{_b64(b'[' * 5_000)}.x",
+    "payload not an object": f"{_b64(b'{}')}.{_b64(b'42')}.x",
+}
+
+
 def _tokens(issuer: Any, scope: Scope) -> dict[str, str | None]:
     others = [name for s, name in DEFAULT_SCOPE_NAMES.items() if s is not scope]
-    return {"no token": None, "another scope": issuer.mint(others, subject="spelling-test")}
+    return {
+        "no token": None,
+        "another scope": issuer.mint(others, subject="spelling-test"),
+        **NOT_TOKENS,
+    }
 
 
 def _check(
@@ -343,3 +362,28 @@ def test_the_same_spelling_with_the_scope_is_served(
         "/picus/get/{key:path}",
         "reader",
     )
+
+
+@pytest.mark.parametrize("where", ["edge", "lenient", "service"])
+def test_two_authorization_headers_are_refused(
+    origins: dict[str, str], issuer: Any, access_lines: AccessLines, where: str
+) -> None:
+    # A forged token first, a valid one second: the edge verifies one, the runtime would read
+    # the other and log its subject. Neither reads either: one header, or a 400.
+    claims = json.dumps({"sub": "mallory", "scope": "picus:read"}).encode()
+    forged = f"{_b64(b'{}')}.{_b64(claims)}.x"
+    valid = issuer.mint(list(DEFAULT_SCOPE_NAMES.values()), subject="alice")
+    request_id = uuid.uuid4().hex
+    response = send(
+        origins[where],
+        "GET",
+        b"/picus/list",
+        [
+            ("authorization", f"Bearer {forged}"),
+            ("authorization", f"Bearer {valid}"),
+            ("x-request-id", request_id),
+        ],
+    )
+    assert response.status == 400, response
+    line = access_lines.lines.get(request_id)
+    assert line is None or line.subject is None  # type: ignore[attr-defined]
