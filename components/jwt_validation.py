@@ -25,10 +25,11 @@ from enum import StrEnum
 from typing import Final
 from urllib.parse import urlsplit
 
+# ALGORITHM: the only signing algorithm it verifies ([Verify]: "Only the RS256 algorithm is
+# supported"); defined in the contract, which the laptop's origin reads without this module.
+from picus.auth import ALGORITHM as ALGORITHM
 from picus.auth import Scope, ScopePolicy
 
-#: The only signing algorithm it verifies ([Verify]: "Only the RS256 algorithm is supported").
-ALGORITHM: Final = "RS256"
 #: The largest JWKS document it reads ([Verify], "JWT validation limits": 150 KB). AWS does not
 #: say whether a KB is 1000 or 1024 bytes: the smaller reading is the one that always holds.
 MAX_JWKS_BYTES: Final = 150 * 1000

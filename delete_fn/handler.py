@@ -16,7 +16,6 @@ from picus import contract
 from picus.access_log import MESSAGE, access_fields
 from picus.auth import (
     SCOPES_ENV,
-    AmbiguousAuthorization,
     Scope,
     ScopePolicy,
     authorization,
@@ -37,7 +36,7 @@ from picus.errors import (
     retry_headers,
 )
 from picus.request_id import pick_request_id
-from picus.targets import is_canonical
+from picus.targets import NOT_CANONICAL, is_canonical
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -111,7 +110,7 @@ def _key(request: AlbRequest) -> str:
     # The same refusal as the service's: a path with a second spelling names nothing, so the
     # listener rule that sent it here and this handler always read one and the same path.
     if not is_canonical(request.raw_path):
-        raise NotFound("no such route: a path of this API has no escapes, dot or empty segments")
+        raise NotFound(NOT_CANONICAL)
     if request.method != "DELETE":
         raise MethodNotAllowed("this route serves DELETE only")
     key = request.raw_path.removeprefix(contract.ITEM_PATH_PREFIX)
@@ -120,15 +119,6 @@ def _key(request: AlbRequest) -> str:
             "a key is the object_id the API returned: a lowercase uuid4", ErrorCode.INVALID_KEY
         )
     return key
-
-
-def _authorization(request: AlbRequest) -> str | None:
-    # With multi-value headers the function sees every Authorization header and refuses two;
-    # without, the load balancer passes only the last one.
-    try:
-        return authorization(request.header_values("authorization"))
-    except AmbiguousAuthorization as why:
-        raise BadRequest(str(why), ErrorCode.INVALID_VALUE) from None
 
 
 def delete(key: str, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
@@ -162,7 +152,9 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
     route: str | None = None
     try:
         if SCOPES is not None:
-            claims = bearer_claims(_authorization(request))
+            # With multi-value headers the function sees every Authorization header and
+            # refuses two; without, the load balancer passes only the last one.
+            claims = bearer_claims(authorization(request.header_values("authorization")))
             # Only with auth on has the load balancer verified the token (its rule for
             # DELETE): a public stack's unverified ``sub`` is never logged as a subject.
             who = subject(claims)

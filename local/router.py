@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
-from local.token_check import DISCOVERY_PATH, JWKS_PATH, TokenCheck, Unauthorized
+from local.token_check import JWKS_PATH, TokenCheck, Unauthorized
 from picus.access_log import printable
 from picus.alb import (
     NO_ROUTE_BODY,
@@ -20,7 +20,7 @@ from picus.alb import (
     error_headers,
     error_page,
 )
-from picus.auth import AmbiguousAuthorization, authorization
+from picus.auth import ALGORITHM, OIDC_DISCOVERY_PATH, AmbiguousAuthorization, authorization
 from picus.contract import ALB_LAMBDA_MAX_BYTES, HEALTH_PATH, SEED_HEALTH_PATH
 from picus.errors import ErrorCode
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
@@ -76,7 +76,7 @@ class LocalAlb:
             body = json.dumps(self.jwks()).encode()
             await send_bytes(send, 200, body, "application/json")
             return
-        if self.issuer is not None and raw_path == DISCOVERY_PATH and scope["method"] == "GET":
+        if self.issuer is not None and raw_path == OIDC_DISCOVERY_PATH and scope["method"] == "GET":
             body = json.dumps(_discovery(self.issuer)).encode()
             await send_bytes(send, 200, body, "application/json")
             return
@@ -98,7 +98,7 @@ class LocalAlb:
             try:
                 self.verifier.verify(authorization(values), rule.scope)
             except AmbiguousAuthorization as why:
-                await send_error(send, ErrorCode.INVALID_VALUE, str(why), "")
+                await send_error(send, why.code, why.message, "")
                 return
             except Unauthorized as why:
                 # The reason may quote the token's own header: bounded and escaped.
@@ -155,7 +155,7 @@ def _discovery(issuer: str) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "jwks_uri": issuer.rstrip("/") + JWKS_PATH,
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
     }

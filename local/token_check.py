@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Final, Protocol
 
-from picus.auth import OIDC_DISCOVERY_PATH, Scope
+from picus.auth import Scope
 
 JWKS_PATH: Final = "/.well-known/jwks.json"
-#: Where the API document's OpenID Connect scheme points (service/openapi.py).
-DISCOVERY_PATH: Final = OIDC_DISCOVERY_PATH
 
 
 class Unauthorized(Exception):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
+from picus.errors import BadRequest
+
 BEARER: Final = "bearer "
 DEFAULT_SCOPE_CLAIM: Final = "scope"
 #: How a stack hands its policy to both runtimes: their environment.
@@ -25,6 +27,9 @@ SCOPES_ENV: Final = "PICUS_AUTH_SCOPES"
 SCOPE_CLAIM_ENV: Final = "PICUS_AUTH_SCOPE_CLAIM"
 #: The issuer whose tokens the edge verifies: the service names it in its API document.
 ISSUER_ENV: Final = "PICUS_AUTH_ISSUER"
+#: The one signing algorithm the load balancer's verifier accepts (components/jwt_validation.py
+#: cites the document), and so the local issuer signs with and its discovery document names.
+ALGORITHM: Final = "RS256"
 #: Where an OpenID Connect issuer publishes its metadata, below its URL (Discovery 1.0, 4).
 OIDC_DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 
@@ -123,7 +128,7 @@ def subject(claims: Mapping[str, Any] | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class AmbiguousAuthorization(ValueError):
+class AmbiguousAuthorization(BadRequest):
     """More than one Authorization header: which one the edge verified is not documented."""
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+#: What both runtimes answer a second spelling with, beside the contract's 404.
+NOT_CANONICAL: Final = "no such route: a path of this API has no escapes, dot or empty segments"
 #: RFC 3986's unreserved characters: the only ones a path segment of this API is made of.
 _SEGMENT: Final = re.compile(r"[A-Za-z0-9._~-]+")
 

@@ -11,7 +11,7 @@ from picus.access_log import MESSAGE, access_fields
 from picus.contract import MAX_HEADER_BYTES, MAX_URL_BYTES, REQUEST_ID_HEADER, TRACE_ID_HEADER
 from picus.errors import ErrorCode
 from picus.request_id import pick_request_id
-from picus.targets import is_canonical
+from picus.targets import NOT_CANONICAL, is_canonical
 from service.logs import request_fields
 from service.responses import send_error
 
@@ -127,7 +127,6 @@ class CanonicalTargetMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_canonical(_raw_path(scope)):
-            message = "no such route: a path of this API has no escapes, dot or empty segments"
-            await send_error(send, ErrorCode.NOT_FOUND, message, _request_id(scope))
+            await send_error(send, ErrorCode.NOT_FOUND, NOT_CANONICAL, _request_id(scope))
             return
         await self.app(scope, receive, send)
