@@ -10,7 +10,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.listener_rules import EdgeAuth, auth_environment, listener_rules
+from components.jwt_validation import EdgeAuth
+from components.listener_rules import auth_environment, listener_rules
 from components.policies import ASSUME_LAMBDA, lambda_policy
 from components.roles import service_role
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target

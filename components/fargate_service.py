@@ -15,7 +15,8 @@ import pulumi_aws as aws
 from components.container import CONTAINER_NAME, container_definitions
 from components.fargate import MAX_STOP_TIMEOUT
 from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
-from components.listener_rules import EdgeAuth, auth_environment
+from components.jwt_validation import EdgeAuth
+from components.listener_rules import auth_environment
 from components.policies import (
     ASSUME_ECS_TASKS,
     SERVICE_TABLE_ACTIONS,

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-# Re-exported: the components that take an EdgeAuth import it from here.
-from components.jwt_validation import EdgeAuth as EdgeAuth
+from components.jwt_validation import EdgeAuth
 from picus.auth import ISSUER_ENV
 from picus.routing import RULES, RoutingRule, Target
 
