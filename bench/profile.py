@@ -40,7 +40,7 @@ RATE_HZ = 250
 STAGES: tuple[tuple[str, str], ...] = (
     ("botocore: parameter validation", r"botocore/validate\.py"),
     ("botocore: signing (SigV4)", r"botocore/auth\.py|signers\.py"),
-    ("botocore: user agent", r"botocore/useragent\.py|memoize_user_agent"),
+    ("botocore: user agent", r"botocore/useragent\.py"),
     ("botocore: endpoint resolution", r"endpoint_provider\.py|regions\.py|_resolve_endpoint"),
     ("botocore: response parsing", r"parsers\.py|_RawItemsJSONParser"),
     ("botocore: retries", r"botocore/retries/|retryhandler\.py|_needs_retry"),

@@ -1,58 +1,54 @@
-"""The service's one DynamoDB client: its configuration, a response parser that leaves items
-in DynamoDB's own JSON, and a User-Agent header built once.
+"""The service's one DynamoDB client: its configuration, items left in DynamoDB's own JSON, and
+a User-Agent header built once. Only botocore's documented seams: ``Config`` and the client's
+event system (``client.meta.events``); ``tests/service/test_dynamodb.py`` compares the bytes
+this client sends with stock botocore's, so an upgrade that changes them fails there.
 
 botocore parses every response by walking the operation's output shape, which for items means
 rebuilding each attribute map node by node. DynamoDB's wire format already is the attribute
 value format (``{"S": ...}``, ``{"N": "<decimal text>"}``), so for the operations whose output
 is items, ``orjson.loads`` gives the same structure at a fraction of the cost; the codec writes
-it straight back as JSON. Binary values stay base64 text instead of becoming bytes.
+it straight back as JSON. Binary values stay base64 text instead of becoming bytes. The
+``before-parse`` event hands its handlers the raw response and a dictionary whose entries the
+parsed response takes over: the handler fills that from the body and leaves the parser an
+empty one.
 
-botocore also rebuilds the User-Agent header, a dozen sanitised components, for every request:
-a tenth of a GET's CPU (``python -m bench.profile``). The header depends only on the client,
-fixed once created, and on the features the call records in its context; one string per
-feature set is the same header at the cost of a dictionary lookup.
+botocore also rebuilds the User-Agent header, a dozen sanitised components, twice per request:
+a tenth of a GET's CPU (``python -m bench.profile``). ``Config(user_agent=...)`` sets the whole
+header instead; it is botocore's own string for this client, built once, without the list of
+features each call records (``m/...``), which only AWS's telemetry reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import aioboto3
 import orjson
 from aiobotocore.config import AioConfig
-from aiobotocore.parsers import PROTOCOL_PARSERS, AioJSONParser, AioResponseParserFactory
-from aiobotocore.session import get_session
-from botocore.context import get_context
+from aiobotocore.session import AioSession, get_session
+from botocore.useragent import UserAgentString
 
 if TYPE_CHECKING:
-    from botocore.model import Shape
-
     from service.settings import Settings
 
-#: Outputs that are items (or nothing) and nothing botocore would convert.
-RAW_OUTPUTS = frozenset({"GetItemOutput", "ScanOutput", "PutItemOutput"})
+#: Operations whose output is items (or nothing) and nothing botocore would convert.
+RAW_OPERATIONS: Final = ("GetItem", "Scan", "PutItem")
 
 
-class _RawItemsJSONParser(AioJSONParser):
-    # botocore's per-body hook of its JSON parser (not in its type stubs).
-    def _handle_json_body(self, raw_body: bytes, shape: Shape | None) -> Any:
-        if shape is not None and shape.name in RAW_OUTPUTS and raw_body:
-            return orjson.loads(raw_body)
-        return super()._handle_json_body(raw_body, shape)  # type: ignore[misc]
+def leave_items_raw(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    """``before-parse`` handler: a successful answer's body as DynamoDB wrote it."""
+    body = response_dict["body"]
+    if response_dict["status_code"] < 300 and body:
+        customized_response_dict.update(orjson.loads(body))
+        response_dict["body"] = b""
 
 
-class _ParserFactory(AioResponseParserFactory):
-    def create_parser(self, protocol_name: str) -> Any:
-        defaults: dict[str, Any] = getattr(self, "_defaults", {})
-        parser_class: Any = _RawItemsJSONParser
-        if protocol_name != "json":
-            parser_class = PROTOCOL_PARSERS[protocol_name]
-        return parser_class(**defaults)
-
-
-def client_config(settings: Settings) -> AioConfig:
+def client_config(settings: Settings, user_agent: str | None = None) -> AioConfig:
+    """The client's configuration; ``user_agent`` replaces the header botocore would build."""
     return AioConfig(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
@@ -62,40 +58,33 @@ def client_config(settings: Settings) -> AioConfig:
         # Requests are built by this service's own code; validating them again per call
         # costs CPU and catches nothing.
         parameter_validation=False,
+        user_agent=user_agent,
     )
 
 
-def session() -> aioboto3.Session:
-    botocore_session = get_session()
-    botocore_session.register_component("response_parser_factory", _ParserFactory())
-    return aioboto3.Session(botocore_session=botocore_session)
-
-
-def memoize_user_agent(client: Any) -> None:
-    """The client's User-Agent string, built once per set of features a call records."""
-    creator = client._user_agent_creator  # botocore's per-client builder (no public handle)
-    build = creator.to_string
-    built: dict[frozenset[str], str] = {}
-
-    def to_string() -> str:
-        context = get_context()
-        features = frozenset(context.features) if context is not None else frozenset()
-        text = built.get(features)
-        if text is None:
-            text = built[features] = build()
-        return text
-
-    creator.to_string = to_string
+def built_user_agent(core: AioSession, config: AioConfig) -> str:
+    """botocore's User-Agent for a client of this session and configuration, before a call
+    adds its features (botocore.useragent's documented usage). Without the session's extra:
+    botocore appends that to a configured header itself."""
+    return (
+        UserAgentString.from_environment()
+        .set_session_config(core.user_agent_name, core.user_agent_version, "")
+        .with_client_config(config)
+        .to_string()
+    )
 
 
 @asynccontextmanager
 async def dynamodb_client(settings: Settings) -> AsyncIterator[Any]:
     """The client, open until the context exits."""
-    async with session().client(
+    core = get_session()
+    config = client_config(settings, built_user_agent(core, client_config(settings)))
+    async with aioboto3.Session(botocore_session=core).client(
         "dynamodb",
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
-        config=client_config(settings),
+        config=config,
     ) as client:
-        memoize_user_agent(client)
+        for operation in RAW_OPERATIONS:
+            client.meta.events.register(f"before-parse.dynamodb.{operation}", leave_items_raw)
         yield client

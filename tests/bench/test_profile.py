@@ -34,9 +34,9 @@ def test_a_stage_owns_its_helpers_wherever_they_come_from() -> None:
     assert bucket_of([*headers, "HeadersDict.__getitem__ (botocore/awsrequest.py:1)"]) == (
         "botocore: signing (SigV4)"
     )
-    # The memoised user agent is still the user agent; the access log's JSON is logging.
-    memo = [*CALL, "memoize_user_agent.<locals>.to_string (service/dynamodb.py:90)"]
-    assert bucket_of(memo) == "botocore: user agent"
+    # The configured user agent is still the user agent; the access log's JSON is logging.
+    configured = [*CALL, "UserAgentString._build_legacy_ua_string (botocore/useragent.py:1)"]
+    assert bucket_of(configured) == "botocore: user agent"
     access = [*ROOTS, "Logger.info (logging/__init__.py:1)", "dumps (json/__init__.py:1)"]
     assert bucket_of(access) == "logging"
 

@@ -1,84 +1,205 @@
-"""The service's DynamoDB client leaves items in wire JSON: the same structure botocore's own
-parser builds, except that binaries stay base64 text."""
+"""The service's DynamoDB client sends what stock botocore sends, byte for byte where it
+matters, and reads items as DynamoDB wrote them: the same structure botocore's own parser
+builds, except that binaries stay base64 text.
+
+The request tests need no server: a ``before-send`` handler records the prepared request and
+stops the call there. If an aiobotocore or botocore upgrade changes the body, the operation's
+headers or what is signed, for either client, these fail until someone looks.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
+import aioboto3
+import botocore.session
 import pytest
-from aiobotocore.parsers import create_parser
-from botocore.session import get_session
 
-from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD
-from service.dynamodb import RAW_OUTPUTS, _ParserFactory, client_config, dynamodb_client, session
+from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD, TABLE_NAME
+from service.dynamodb import RAW_OPERATIONS, client_config, dynamodb_client
 from service.settings import Settings
 
-BODY = {
-    "Item": {
-        "object_id": {"S": "k"},
-        "payload": {
-            "M": {
-                "n": {"N": "9.9999999999999999999999999999999999999E+125"},
-                "l": {"L": [{"NULL": True}, {"BOOL": False}, {"SS": ["a"]}]},
-                "b": {"B": "AAE="},
-            }
-        },
+REGION = "eu-west-1"
+ENDPOINT = "http://127.0.0.1:9"  # never reached: the call stops before sending
+KEY = {PARTITION_KEY: {"S": "2f897e49-a179-4160-8056-d96c51aab199"}}
+ITEM = {
+    **KEY,
+    CREATED_AT: {"S": "2026-01-01T00:00:00.000Z"},
+    PAYLOAD: {"M": {"n": {"N": "12.5"}, "s": {"S": "é\u2028"}, "l": {"L": [{"NULL": True}]}}},
+}
+#: The service's own calls (service/store.py), one of each kind the benchmark measures.
+CALLS: dict[str, dict[str, Any]] = {
+    "get_item": {"TableName": TABLE_NAME, "Key": KEY, "ConsistentRead": True},
+    "put_item": {
+        "TableName": TABLE_NAME,
+        "Item": ITEM,
+        "ConditionExpression": "attribute_not_exists(#k)",
+        "ExpressionAttributeNames": {"#k": PARTITION_KEY},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    },
+}
+#: Headers whose values differ per call by design.
+PER_CALL = {"X-Amz-Date", "amz-sdk-invocation-id"}
+
+
+class Stopped(Exception):
+    """Raised by the recorder: the request was prepared and is not sent."""
+
+
+def _recorder(sent: list[Any]) -> Any:
+    def record(request: Any, **_: Any) -> None:
+        sent.append(request)
+        raise Stopped
+
+    return record
+
+
+def _wire(request: Any) -> tuple[bytes, dict[str, str]]:
+    headers = {
+        name: value.decode() if isinstance(value, bytes) else str(value)
+        for name, value in request.headers.items()
     }
+    body = request.body if isinstance(request.body, bytes) else request.body.encode()
+    return body, headers
+
+
+async def _ours(operation: str) -> tuple[bytes, dict[str, str]]:
+    sent: list[Any] = []
+    settings = replace(Settings.from_env(), region=REGION, endpoint_url=ENDPOINT)
+    async with dynamodb_client(settings) as client:
+        client.meta.events.register("before-send.dynamodb", _recorder(sent))
+        with pytest.raises(Stopped):
+            await getattr(client, operation)(**CALLS[operation])
+    return _wire(sent[0])
+
+
+def _stock(operation: str) -> tuple[bytes, dict[str, str]]:
+    sent: list[Any] = []
+    client = botocore.session.get_session().create_client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=ENDPOINT,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+    )
+    client.meta.events.register("before-send.dynamodb", _recorder(sent))
+    with pytest.raises(Stopped):
+        getattr(client, operation)(**CALLS[operation])
+    return _wire(sent[0])
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("operation", sorted(CALLS))
+def test_the_request_is_stock_botocores_byte_for_byte(operation: str) -> None:
+    ours_body, ours = asyncio.run(_ours(operation))
+    stock_body, stock = _stock(operation)
+    assert ours_body == stock_body
+    assert ours_body.startswith(b'{"TableName": "picus_data"')
+    # The same headers, in the same order, with the same values: all but the per-call ones,
+    # the signature (over the date) and the User-Agent (below).
+    assert list(ours) == list(stock)
+    for name in set(stock) - PER_CALL - {"Authorization", "User-Agent"}:
+        assert ours[name] == stock[name], name
+    assert ours["X-Amz-Target"] == f"DynamoDB_20120810.{operation.title().replace('_', '')}"
+    assert ours["Content-Type"] == "application/x-amz-json-1.0"
+
+    def unsigned(authorization: str) -> str:
+        return re.sub(r"Signature=[0-9a-f]{64}", "Signature=-", authorization)
+
+    assert unsigned(ours["Authorization"]) == unsigned(stock["Authorization"])
+    assert "SignedHeaders=content-type;host;x-amz-date;x-amz-target," in ours["Authorization"]
+
+
+@pytest.mark.usefixtures("credentials")
+def test_the_user_agent_is_botocores_without_the_calls_features() -> None:
+    _, ours = asyncio.run(_ours("get_item"))
+    sent: list[Any] = []
+
+    async def stock_aiobotocore() -> None:
+        settings = replace(Settings.from_env(), region=REGION, endpoint_url=ENDPOINT)
+        async with aioboto3.Session().client(
+            "dynamodb", region_name=REGION, endpoint_url=ENDPOINT, config=client_config(settings)
+        ) as client:
+            client.meta.events.register("before-send.dynamodb", _recorder(sent))
+            with pytest.raises(Stopped):
+                await client.get_item(**CALLS["get_item"])
+
+    asyncio.run(stock_aiobotocore())
+    _, stock = _wire(sent[0])
+    # Stock: "aiobotocore/2.x md/Botocore#1.x ua/2.1 os/... m/<features> cfg/... botocore/1.x".
+    assert re.search(r" m/\S+", stock["User-Agent"])
+    assert ours["User-Agent"] == re.sub(r" m/\S+", "", stock["User-Agent"])
+
+
+BINARY_ITEM = {
+    PAYLOAD: {
+        "M": {
+            "n": {"N": "9.9999999999999999999999999999999999999E+125"},
+            "l": {"L": [{"NULL": True}, {"BOOL": False}, {"SS": ["a"]}]},
+            "b": {"B": b"\x00\x01"},
+        }
+    },
+    CREATED_AT: {"S": "2026-01-01T00:00:00.000Z"},
 }
 
 
-async def parse(parser: Any, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-    model = get_session().get_service_model("dynamodb").operation_model(operation)
-    response = {"status_code": 200, "headers": {}, "body": json.dumps(body).encode()}
-    parsed: dict[str, Any] = await parser.parse(response, model.output_shape)
-    parsed.pop("ResponseMetadata")
-    return parsed
-
-
-@pytest.mark.parametrize("operation", ["GetItem"])
-def test_items_parse_as_botocore_would_but_binaries_stay_base64(operation: str) -> None:
-    raw = asyncio.run(parse(_ParserFactory().create_parser("json"), operation, BODY))
-    stock = asyncio.run(parse(create_parser("json"), operation, BODY))
-    assert stock["Item"]["payload"]["M"]["b"] == {"B": b"\x00\x01"}
-    stock["Item"]["payload"]["M"]["b"] = {"B": "AAE="}
-    assert raw == stock
-
-
-def test_only_item_outputs_are_left_raw() -> None:
-    model = get_session().get_service_model("dynamodb")
-    shapes = [model.operation_model(op).output_shape for op in ("GetItem", "Scan", "PutItem")]
-    assert {shape.name for shape in shapes if shape is not None} == RAW_OUTPUTS
-
-
-async def _user_agents(settings: Settings, client_factory: Any) -> list[str]:
-    """The User-Agent header of each request a client sends: a PutItem, two GetItems."""
-    sent: list[str] = []
+async def _read_back(settings: Settings, client_factory: Any) -> dict[str, Any]:
+    key = {PARTITION_KEY: {"S": str(uuid.uuid4())}}
     async with client_factory(settings) as client:
-        client.meta.events.register(
-            "before-send.dynamodb", lambda request, **_: sent.append(request.headers["User-Agent"])
-        )
-        key = {PARTITION_KEY: {"S": str(uuid.uuid4())}}
-        item = {**key, CREATED_AT: {"S": "2026-01-01T00:00:00.000Z"}, PAYLOAD: {"M": {}}}
-        await client.put_item(TableName=settings.table_name, Item=item)
-        for _ in range(2):
-            await client.get_item(TableName=settings.table_name, Key=key)
+        put = await client.put_item(TableName=settings.table_name, Item={**key, **BINARY_ITEM})
+        got = await client.get_item(TableName=settings.table_name, Key=key, ConsistentRead=True)
+        scanned = await client.scan(TableName=settings.table_name, Limit=1000)
         await client.delete_item(TableName=settings.table_name, Key=key)
-    return [text.decode() if isinstance(text, bytes) else text for text in sent]
+    (listed,) = [item for item in scanned["Items"] if item[PARTITION_KEY] == key[PARTITION_KEY]]
+    put.pop("ResponseMetadata")
+    return {"put": put, "got": got["Item"], "listed": listed}
 
 
-def test_the_user_agent_built_once_is_the_header_botocore_builds(settings: Settings) -> None:
-    def rebuilt_every_request(settings: Settings) -> Any:
-        return session().client(
+def test_items_read_as_botocore_would_but_binaries_stay_base64(settings: Settings) -> None:
+    def stock(settings: Settings) -> Any:
+        return aioboto3.Session().client(
             "dynamodb",
             region_name=settings.region,
             endpoint_url=settings.endpoint_url,
             config=client_config(settings),
         )
 
-    ours = asyncio.run(_user_agents(settings, dynamodb_client))
-    botocores = asyncio.run(_user_agents(settings, rebuilt_every_request))
-    assert ours == botocores
-    assert all(text.startswith("Boto3/") or "botocore/" in text for text in ours)
+    ours = asyncio.run(_read_back(settings, dynamodb_client))
+    theirs = asyncio.run(_read_back(settings, stock))
+    for read in ("got", "listed"):
+        assert theirs[read][PAYLOAD]["M"]["b"] == {"B": b"\x00\x01"}, read
+        assert ours[read][PAYLOAD]["M"]["b"] == {"B": "AAE="}, read
+        theirs[read][PAYLOAD]["M"]["b"] = {"B": "AAE="}
+        assert {k: v for k, v in ours[read].items() if k != PARTITION_KEY} == {
+            k: v for k, v in theirs[read].items() if k != PARTITION_KEY
+        }, read
+    assert ours["put"] == theirs["put"] == {}
+
+
+def test_only_operations_whose_output_is_items_are_left_raw() -> None:
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    for operation in RAW_OPERATIONS:
+        output = model.operation_model(operation).output_shape
+        assert output is not None
+        # Items, keys, counts and consumed capacity: nothing botocore converts but binaries.
+        assert set(output.members) <= {
+            "Item",
+            "Items",
+            "Attributes",
+            "ConsumedCapacity",
+            "Count",
+            "ScannedCount",
+            "LastEvaluatedKey",
+            "ItemCollectionMetrics",
+        }, operation
