@@ -10,9 +10,10 @@ import pulumi
 from components import outputs
 from components.alarms import Alarms, AlarmsArgs
 from components.dashboard import Dashboard, DashboardArgs
-from components.delete_function import DeleteFunction, DeleteFunctionArgs
+from components.delete_function import ALIAS, DeleteFunction, DeleteFunctionArgs
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.firewall import Firewall, FirewallArgs
+from components.function_release import FunctionRelease, FunctionReleaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.naming import stack_prefix
 from components.network import Network, NetworkArgs
@@ -128,6 +129,21 @@ alarms = Alarms(
         alarm_topic_arn=config.alarm_topic_arn,
     ),
 )
+# CodeDeploy shifts each new version of the function onto the alias, under these alarms.
+release = FunctionRelease(
+    f"{prefix}-release",
+    FunctionReleaseArgs(
+        function_name=delete_fn.function_name,
+        function_arn=delete_fn.function_arn,
+        function_version=delete_fn.function_version,
+        alias_name=ALIAS,
+        load_balancer_arn_suffix=load_balancer.arn_suffix,
+        function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
+        settings=config.function_release,
+        # Where the stack's other alarms go, in the same order.
+        alarm_actions=[a for a in (config.alarm_topic_arn, alarms.topic_arn) if a is not None],
+    ),
+)
 dashboard = Dashboard(
     prefix,
     DashboardArgs(
@@ -138,7 +154,7 @@ dashboard = Dashboard(
         service_name=api.service_name,
         function_name=delete_fn.function_name,
         table_name=table.name,
-        alarm_arns=alarms.alarm_arns,
+        alarm_arns=[*alarms.alarm_arns, *release.alarm_arns],
     ),
 )
 

@@ -1,5 +1,8 @@
 """The DELETE Lambda and its routing: the function, its role and logs, a published version
-behind an alias, a ``lambda`` target group and the listener rules from ``picus.routing``."""
+behind an alias, a ``lambda`` target group and the listener rules from ``picus.routing``.
+
+The alias is created on the first version; later versions reach it through CodeDeploy's shift
+(components/function_release.py), never through Pulumi."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.function_release import ALIAS_OWNED_BY_CODEDEPLOY
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import auth_environment, listener_rules
 from components.policies import ASSUME_LAMBDA, lambda_policy
@@ -116,7 +120,10 @@ class DeleteFunction(pulumi.ComponentResource):
             name=ALIAS,
             function_name=function.name,
             function_version=function.version,
-            opts=child,
+            # CodeDeploy moves it to each new version, a slice at a time, or back on an alarm.
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=list(ALIAS_OWNED_BY_CODEDEPLOY)
+            ),
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",

@@ -13,6 +13,7 @@ from typing import Final, Protocol, TypeVar
 
 from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
 from components.firewall import RATE_LIMIT_RANGE
+from components.function_release import ReleaseSettings, ReleaseStrategy
 from components.image import CpuArchitecture
 from components.jwt_validation import Claim, ClaimFormat, EdgeAuth
 from components.jwt_validation import problems as auth_problems
@@ -38,7 +39,7 @@ _FORMATS: Final = {
 }
 
 
-_Choice = TypeVar("_Choice", NatStrategy, CpuArchitecture)
+_Choice = TypeVar("_Choice", NatStrategy, CpuArchitecture, ReleaseStrategy)
 
 
 class ConfigError(Exception):
@@ -88,6 +89,8 @@ class StackConfig:
     snap_start: bool
     lambda_memory: int
     lambda_timeout: int
+    #: How a new version of the DELETE function takes the traffic.
+    function_release: ReleaseSettings
     p99_latency_ms: int
     alarm_email: str | None
     alarm_topic_arn: str | None
@@ -145,6 +148,11 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         snap_start=reader.boolean("snapStart"),
         lambda_memory=reader.integer("lambdaMemory"),
         lambda_timeout=reader.integer("lambdaTimeout"),
+        function_release=ReleaseSettings(
+            strategy=reader.choice("functionRelease", ReleaseStrategy),
+            percent=reader.integer("functionReleasePercent"),
+            minutes=reader.integer("functionReleaseMinutes"),
+        ),
         p99_latency_ms=reader.integer("p99LatencyMs"),
         alarm_email=reader.text("alarmEmail"),
         alarm_topic_arn=reader.text("alarmTopicArn"),
@@ -197,6 +205,7 @@ def problems_of(c: StackConfig) -> list[str]:
         problems.append("picus:lambdaMemory must be 128..10240 MB")
     if not 1 <= c.lambda_timeout <= 900:
         problems.append("picus:lambdaTimeout must be 1..900 seconds")
+    problems += c.function_release.problems()
     if c.certificate_arn and not c.domain_name:
         problems.append(
             "picus:certificateArn needs picus:domainName: a certificate is for a domain, and "
