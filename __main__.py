@@ -73,6 +73,35 @@ load_balancer = LoadBalancer(
         auth=config.auth,
     ),
 )
+delete_fn = DeleteFunction(
+    f"{prefix}-delete",
+    DeleteFunctionArgs(
+        table_name=table.name,
+        table_arn=table.arn,
+        table_kms_key_arn=config.table_kms_key_arn,
+        listener_arns=load_balancer.serving_listener_arns,
+        memory_size=config.lambda_memory,
+        timeout=config.lambda_timeout,
+        log_retention_days=config.log_retention_days,
+        tracing=config.tracing,
+        auth=config.auth,
+        snap_start=config.snap_start,
+    ),
+)
+# ECS watches two of these during each release of the service, and rolls it back.
+alarms = Alarms(
+    prefix,
+    AlarmsArgs(
+        load_balancer_arn_suffix=load_balancer.arn_suffix,
+        target_group_arn_suffix=load_balancer.target_group_arn_suffix,
+        function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
+        function_name=delete_fn.function_name,
+        table_name=table.name,
+        p99_latency_seconds=config.p99_latency_ms / 1000,
+        alarm_email=config.alarm_email,
+        alarm_topic_arn=config.alarm_topic_arn,
+    ),
+)
 api = FargateService(
     f"{prefix}-api",
     FargateServiceArgs(
@@ -95,38 +124,12 @@ api = FargateService(
         cpu_target_percent=config.cpu_target_percent,
         requests_per_target=config.requests_per_target,
         health_check_grace_period=config.health_check_grace_period,
+        deployment=config.deployment,
+        deployment_alarm_names=alarms.deployment_alarm_names,
         log_retention_days=config.log_retention_days,
         image_uri=config.image_uri,
         protect=config.protect,
         auth=config.auth,
-    ),
-)
-delete_fn = DeleteFunction(
-    f"{prefix}-delete",
-    DeleteFunctionArgs(
-        table_name=table.name,
-        table_arn=table.arn,
-        table_kms_key_arn=config.table_kms_key_arn,
-        listener_arns=load_balancer.serving_listener_arns,
-        memory_size=config.lambda_memory,
-        timeout=config.lambda_timeout,
-        log_retention_days=config.log_retention_days,
-        tracing=config.tracing,
-        auth=config.auth,
-        snap_start=config.snap_start,
-    ),
-)
-alarms = Alarms(
-    prefix,
-    AlarmsArgs(
-        load_balancer_arn_suffix=load_balancer.arn_suffix,
-        target_group_arn_suffix=load_balancer.target_group_arn_suffix,
-        function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
-        function_name=delete_fn.function_name,
-        table_name=table.name,
-        p99_latency_seconds=config.p99_latency_ms / 1000,
-        alarm_email=config.alarm_email,
-        alarm_topic_arn=config.alarm_topic_arn,
     ),
 )
 # CodeDeploy shifts each new version of the function onto the alias, under these alarms.

@@ -1,11 +1,21 @@
-"""CloudWatch alarms on what users would feel, sent to an SNS topic when one is configured."""
+"""CloudWatch alarms on what users would feel, sent to an SNS topic when one is configured.
+
+Two of them also guard every release of the service (``deployment_alarm_names``): ECS rolls a
+deployment back when one fires while it runs (components/deployment.py).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import pulumi
 import pulumi_aws as aws
+
+#: The share of the service's answers, in %, that may be 5xx in a minute of a release before
+#: ECS rolls it back: a release that breaks one operation (a PUT that answers 500) crosses it
+#: whatever the traffic, where a count would need a busy minute.
+DEPLOYMENT_5XX_PERCENT: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,8 @@ class AlarmsArgs:
 class Alarms(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str] | None
     alarm_arns: list[pulumi.Output[str]]
+    #: The alarms ECS watches during a deployment of the service: its 5xx rate, its p99.
+    deployment_alarm_names: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None
@@ -58,7 +70,7 @@ class Alarms(pulumi.ComponentResource):
             threshold: float,
             description: str,
             statistic: str = "Sum",
-        ) -> None:
+        ) -> aws.cloudwatch.MetricAlarm:
             percentile = statistic.startswith("p")
             created = aws.cloudwatch.MetricAlarm(
                 f"{name}-{suffix}",
@@ -79,6 +91,7 @@ class Alarms(pulumi.ComponentResource):
                 opts=child,
             )
             self.alarm_arns.append(created.arn)
+            return created
 
         alb = {"LoadBalancer": args.load_balancer_arn_suffix}
         target = {**alb, "TargetGroup": args.target_group_arn_suffix}
@@ -115,7 +128,7 @@ class Alarms(pulumi.ComponentResource):
             "a service task fails its health check",
             statistic="Maximum",
         )
-        alarm(
+        latency = alarm(
             "p99-latency",
             "AWS/ApplicationELB",
             "TargetResponseTime",
@@ -124,6 +137,49 @@ class Alarms(pulumi.ComponentResource):
             "p99 latency of the service is high",
             statistic="p99",
         )
+        # Over one-minute periods, 2 of 3: a release is judged within minutes, and a single
+        # bad minute (a cold task) does not roll it back.
+        error_rate = aws.cloudwatch.MetricAlarm(
+            f"{name}-deploy-5xx-rate",
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id=query,
+                    return_data=False,
+                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                        namespace="AWS/ApplicationELB",
+                        metric_name=metric,
+                        dimensions=target,
+                        period=60,
+                        stat="Sum",
+                    ),
+                )
+                for query, metric in (
+                    ("errors", "HTTPCode_Target_5XX_Count"),
+                    ("requests", "RequestCount"),
+                )
+            ]
+            + [
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="rate",
+                    expression="IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)",
+                    label="5xx % of the service's answers",
+                    return_data=True,
+                )
+            ],
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            threshold=DEPLOYMENT_5XX_PERCENT,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_description=f"more than {DEPLOYMENT_5XX_PERCENT:g} % of the service's answers "
+            "are 5xx (rolls a release back)",
+            alarm_actions=actions,
+            ok_actions=actions,
+            opts=child,
+        )
+        self.alarm_arns.append(error_rate.arn)
+        self.deployment_alarm_names = [error_rate.name, latency.name]
+
         function = {"FunctionName": args.function_name}
         alarm("lambda-errors", "AWS/Lambda", "Errors", function, 0, "the DELETE function failed")
         alarm(

@@ -13,6 +13,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.container import CONTAINER_NAME, container_definitions
+from components.deployment import (
+    DeploymentSettings,
+    ecs_deployment_configuration,
+    service_deployment_args,
+)
 from components.fargate import MAX_STOP_TIMEOUT
 from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
 from components.jwt_validation import EdgeAuth
@@ -53,6 +58,9 @@ class FargateServiceArgs:
     cpu_target_percent: float
     requests_per_target: int
     health_check_grace_period: int
+    #: The strategy of every release, and the alarms that roll one back.
+    deployment: DeploymentSettings
+    deployment_alarm_names: list[pulumi.Input[str]]
     log_retention_days: int
     image_uri: str | None
     #: Whether the image repository refuses to be deleted while it holds images.
@@ -191,6 +199,11 @@ class FargateService(pulumi.ComponentResource):
             skip_destroy=True,
             opts=child,
         )
+        # One description of the deployment, ECS's, read here and in the tests; the alarms'
+        # names are filled in by the provider.
+        configuration = ecs_deployment_configuration(args.deployment, [])
+        del configuration["alarms"]["alarmNames"]
+        breaker = configuration.get("deploymentCircuitBreaker")
         service = aws.ecs.Service(
             f"{name}-service",
             cluster=cluster.arn,
@@ -209,10 +222,14 @@ class FargateService(pulumi.ComponentResource):
                     container_port=CONTAINER_PORT,
                 )
             ],
-            deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
-                enable=True, rollback=True
+            deployment_configuration=service_deployment_args(args.deployment),
+            deployment_minimum_healthy_percent=configuration.get("minimumHealthyPercent"),
+            deployment_maximum_percent=configuration.get("maximumPercent"),
+            deployment_circuit_breaker=(
+                aws.ecs.ServiceDeploymentCircuitBreakerArgs(**breaker) if breaker else None
+            ),
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                alarm_names=args.deployment_alarm_names, **configuration["alarms"]
             ),
             health_check_grace_period_seconds=args.health_check_grace_period,
             wait_for_steady_state=True,

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
 
+from components.deployment import DeploymentSettings, DeploymentStrategy
+from components.deployment import problems as deployment_problems
 from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
 from components.firewall import RATE_LIMIT_RANGE
 from components.function_release import ReleaseSettings, ReleaseStrategy
@@ -20,6 +22,7 @@ from components.jwt_validation import problems as auth_problems
 from components.naming import stack_name_problems, table_name
 from components.network import NatStrategy, SubnetLayout
 from picus.auth import ScopePolicy
+from picus.routing import RULES, Target
 
 #: The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS: Final = frozenset(
@@ -39,7 +42,7 @@ _FORMATS: Final = {
 }
 
 
-_Choice = TypeVar("_Choice", NatStrategy, CpuArchitecture, ReleaseStrategy)
+_Choice = TypeVar("_Choice", NatStrategy, CpuArchitecture, ReleaseStrategy, DeploymentStrategy)
 
 
 class ConfigError(Exception):
@@ -71,6 +74,8 @@ class StackConfig:
     requests_per_target: int
     deregistration_delay: int
     health_check_grace_period: int
+    #: How a new revision of the service replaces the old one.
+    deployment: DeploymentSettings
     log_retention_days: int
     traffic_logs: bool
     traffic_log_retention_days: int
@@ -130,6 +135,14 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         requests_per_target=reader.integer("requestsPerTarget"),
         deregistration_delay=reader.integer("deregistrationDelay"),
         health_check_grace_period=reader.integer("healthCheckGracePeriod"),
+        deployment=DeploymentSettings(
+            strategy=reader.choice("deploymentStrategy", DeploymentStrategy),
+            bake_minutes=reader.integer("bakeTimeMinutes"),
+            canary_percent=reader.number("canaryPercent"),
+            canary_bake_minutes=reader.integer("canaryBakeMinutes"),
+            linear_step_percent=reader.number("linearStepPercent"),
+            linear_step_bake_minutes=reader.integer("linearStepBakeMinutes"),
+        ),
         log_retention_days=reader.integer("logRetentionDays"),
         traffic_logs=reader.boolean("trafficLogs"),
         traffic_log_retention_days=reader.integer("trafficLogRetentionDays"),
@@ -185,6 +198,9 @@ def problems_of(c: StackConfig) -> list[str]:
     problems += [f"picus:cpu, picus:memory: {p}" for p in fargate_size_problems(c.cpu, c.memory)]
     if not 0 < c.min_count <= c.desired_count <= c.max_count:
         problems.append("picus:minCount, desiredCount, maxCount: need 0 < min <= desired <= max")
+    problems += deployment_problems(
+        c.deployment, sum(1 for rule in RULES if rule.target is Target.SERVICE)
+    )
     if c.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:
         problems.append(
             f"picus:deregistrationDelay must stay below {MAX_STOP_TIMEOUT - 5} s: the container's "
@@ -274,6 +290,15 @@ class _Reader:
             if value:
                 self.problems.append(f"picus:{key} {value!r} is not an integer")
             return 0
+
+    def number(self, key: str) -> float:
+        value = self.required(key)
+        try:
+            return float(value)
+        except ValueError:
+            if value:
+                self.problems.append(f"picus:{key} {value!r} is not a number")
+            return 0.0
 
     def boolean(self, key: str) -> bool:
         value = self.required(key)
