@@ -3,12 +3,17 @@
     pulumi stack output --json > outputs.json
     python -m deploy.check outputs.json
 
-The provider reports success even when ECS's circuit breaker rolled the deployment back (the
-service is steady, on the old revision), so this reads what actually runs:
+The provider reports success even when ECS rolled the deployment back (the service is steady,
+on the old revision), so this reads what actually runs:
 
-1. the ECS service's only deployment is on the task definition this `up` registered, its
-   rollout COMPLETED, all its tasks running;
-2. the function's alias points at the version this `up` published;
+1. the ECS service's newest service deployment (ListServiceDeployments,
+   DescribeServiceDeployments), followed through its phases (in progress, each lifecycle stage
+   and traffic share of a canary, linear or blue/green shift, baking) until it succeeds; a
+   rollback or a stop fails the check. Then the service's only deployment is on the task
+   definition this `up` registered, its rollout COMPLETED, all its tasks running;
+2. the function's alias: CodeDeploy's shift of it to the version this `up` published
+   (deploy/release.py starts it), followed until it succeeds; a stop or a rollback fails the
+   check, and the alias must then point at that version alone;
 3. the README walkthrough against the stack's URL: put, get, list, delete, then 404 twice.
    With auth on (the stack exports ``authIssuer``), a call without a token must get the load
    balancer's 401, and the walkthrough runs with a token of the OAuth client-credentials flow:
@@ -19,6 +24,10 @@ It opens https URLs only: the stack's ``apiUrl`` may be plain http only for a st
 a certificate (it exports ``https`` false), the token endpoint (which receives the client
 secret) never; it follows no redirect. Every item the walkthrough writes carries a
 ``deploy_check`` field naming this run, and is deleted whichever step fails.
+
+Each phase is printed as it changes, so a deployer watching CI sees the canary's slice, the
+bake and a rollback as they happen. Patience is bounded: what each deployment's own
+configuration asks for (bake times, canary and linear steps) plus a margin.
 
 Exits 0 when all hold, 1 with one line per failure otherwise; a network error or timeout is
 such a line too, never a traceback.
@@ -31,6 +40,7 @@ import base64
 import functools
 import http.client
 import json
+import math
 import os
 import socket
 import ssl
@@ -46,6 +56,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components import outputs
 from components.delete_function import ALIAS
+from components.function_release import shift_minutes
+from deploy.release import (
+    CodeDeployClient,
+    Release,
+    alias_versions,
+    latest_for,
+    settled_on,
+)
 from picus.auth import ScopePolicy
 from picus.contract import HEALTH_PATH, ITEM_PATH_PREFIX, PARTITION_KEY, PAYLOAD
 
@@ -53,8 +71,13 @@ if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_lambda import LambdaClient
 
-#: ECS may still be rolling back, or finishing, when `up` returns: how long to watch.
+#: ECS may still be rolling back, or finishing, when `up` returns: how long to watch, beyond the
+#: bake times the deployment's configuration adds.
 ROLLOUT_PATIENCE_S = 600.0
+#: Beyond the deployment config's shift: CodeDeploy's own start, the last step, the clean-up.
+SHIFT_MARGIN_S = 300.0
+#: How often a deployment in progress is read again.
+POLL_S = 10.0
 #: A new load balancer's DNS name takes a little while to resolve everywhere.
 HTTP_PATIENCE_S = 120.0
 #: One HTTP call, connection included.
@@ -124,12 +147,109 @@ class Deployed:
         )
 
 
+#: ECS's service-deployment statuses, by what they mean for the check.
+SERVICE_SUCCEEDED = frozenset({"SUCCESSFUL"})
+SERVICE_ROLLED_BACK = frozenset(
+    {"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
+)
+SERVICE_STOPPED = frozenset({"STOPPED", "STOP_REQUESTED"})
+
+
+def service_patience_s(configuration: Any, base_s: float = ROLLOUT_PATIENCE_S) -> float:
+    """How long a service deployment may take: ``base_s`` plus the bake times its own
+    configuration asks for (the final bake, a canary's, or every linear step's)."""
+    minutes = configuration.get("bakeTimeInMinutes") or 0
+    strategy = configuration.get("strategy", "ROLLING")
+    if strategy == "CANARY":
+        minutes += configuration.get("canaryConfiguration", {}).get("canaryBakeTimeInMinutes", 0)
+    elif strategy == "LINEAR":
+        linear = configuration.get("linearConfiguration", {})
+        steps = math.ceil(100 / linear["stepPercent"]) if linear.get("stepPercent") else 1
+        minutes += steps * linear.get("stepBakeTimeInMinutes", 0)
+    return base_s + 60 * minutes
+
+
+def _service_phase(deployment: Any) -> str:
+    """What a deployer needs of one reading: strategy, status, stage, the new revision's share."""
+    strategy = deployment.get("deploymentConfiguration", {}).get("strategy", "ROLLING")
+    parts = [f"{strategy.lower()} deployment {deployment.get('status')}"]
+    stage = deployment.get("lifecycleStage")
+    if stage:
+        parts.append("baking" if stage == "BAKE_TIME" else stage.lower().replace("_", " "))
+    weight = deployment.get("targetServiceRevision", {}).get("requestedProductionTrafficWeight")
+    if weight is not None and strategy != "ROLLING":
+        parts.append(f"{weight:g} % of production traffic on the new revision")
+    return ", ".join(parts)
+
+
+def _why_rolled_back(deployment: Any) -> str:
+    reasons = [deployment.get("rollback", {}).get("reason") or deployment.get("statusReason")]
+    triggered = deployment.get("alarms", {}).get("triggeredAlarmNames")
+    if triggered:
+        reasons.append(f"alarms {', '.join(triggered)}")
+    if deployment.get("deploymentCircuitBreaker", {}).get("status") == "TRIGGERED":
+        reasons.append("the circuit breaker")
+    return "; ".join(r for r in reasons if r) or "no reason given"
+
+
+def follow_service_deployment(
+    ecs: ECSClient,
+    deployed: Deployed,
+    patience_s: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[str], None] = print,
+) -> None:
+    """Follows the service's newest service deployment until it succeeds; CheckFailed on a
+    rollback, a stop, or patience (by default, what its configuration asks for) run out."""
+    listed = ecs.list_service_deployments(cluster=deployed.cluster, service=deployed.service)
+    if not listed.get("serviceDeployments"):
+        return  # none recorded: the service's own deployments say the rest
+    newest = max(listed["serviceDeployments"], key=lambda d: d.get("createdAt") or 0)
+    arn = newest["serviceDeploymentArn"]
+    start, last = time.monotonic(), ""
+    while True:
+        (deployment,) = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
+            "serviceDeployments"
+        ]
+        phase = _service_phase(deployment)
+        if phase != last:
+            progress(f"..    ECS: {deployed.service}: {phase}")
+            last = phase
+        status = deployment.get("status")
+        if status in SERVICE_SUCCEEDED:
+            return
+        if status in SERVICE_ROLLED_BACK:
+            raise CheckFailed(
+                f"ECS rolled the deployment of {deployed.service} back ({status}): "
+                f"{_why_rolled_back(deployment)}"
+            )
+        if status in SERVICE_STOPPED:
+            raise CheckFailed(
+                f"the deployment of {deployed.service} was stopped ({status}): "
+                f"{deployment.get('statusReason', 'no reason given')}"
+            )
+        allowed = (
+            patience_s
+            if patience_s is not None
+            else service_patience_s(deployment.get("deploymentConfiguration", {}))
+        )
+        if time.monotonic() - start > allowed:
+            raise CheckFailed(
+                f"the deployment of {deployed.service} has not finished after {allowed:.0f} s: "
+                f"{phase}"
+            )
+        sleep(POLL_S)
+
+
 def check_rollout(
     ecs: ECSClient,
     deployed: Deployed,
-    patience_s: float = ROLLOUT_PATIENCE_S,
+    patience_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[str], None] = print,
 ) -> str:
+    follow_service_deployment(ecs, deployed, patience_s, sleep, progress)
+    patience_s = ROLLOUT_PATIENCE_S if patience_s is None else patience_s
     deadline = time.monotonic() + patience_s
     while True:
         (service,) = ecs.describe_services(cluster=deployed.cluster, services=[deployed.service])[
@@ -160,7 +280,7 @@ def check_rollout(
                 f"within {patience_s:.0f} s: rollout {state}, {running}/{desired} running, "
                 f"{len(deployments)} deployment(s)"
             )
-        sleep(10)
+        sleep(POLL_S)
 
 
 def _revision(deployment: Any) -> str:
@@ -168,13 +288,83 @@ def _revision(deployment: Any) -> str:
 
 
 def check_alias(functions: LambdaClient, deployed: Deployed) -> str:
-    alias = functions.get_alias(FunctionName=deployed.function_arn, Name=ALIAS)
-    if alias["FunctionVersion"] != deployed.function_version:
+    """The alias sends all the traffic to the version this `up` published."""
+    return _on_the_new_version(
+        dict(functions.get_alias(FunctionName=deployed.function_arn, Name=ALIAS)), deployed
+    )
+
+
+def _on_the_new_version(alias: dict[str, Any], deployed: Deployed) -> str:
+    if settled_on(alias) != deployed.function_version:
         raise CheckFailed(
-            f"alias {ALIAS} points at version {alias['FunctionVersion']}, not the "
+            f"alias {ALIAS} sends {_shares(alias)}, not all to the "
             f"{deployed.function_version} this update published"
         )
     return f"Lambda: alias {ALIAS} -> version {deployed.function_version}"
+
+
+def _shares(alias: dict[str, Any]) -> str:
+    return " and ".join(
+        f"{share:.0%} to version {version}" for version, share in alias_versions(alias).items()
+    )
+
+
+#: CodeDeploy's deployment statuses that end a deployment short of success.
+SHIFT_ENDED_SHORT = frozenset({"Failed", "Stopped"})
+
+
+def check_function_release(
+    codedeploy: CodeDeployClient,
+    functions: LambdaClient,
+    deployed: Deployed,
+    patience_s: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[str], None] = print,
+) -> str:
+    """Follows CodeDeploy's shift of the alias to the version this `up` published; then the
+    alias must send it all the traffic. A stop or a rollback is a failure, whatever the alias
+    says."""
+    release = Release(deployed.function_arn.split(":")[6], deployed.function_version)
+    alias = dict(functions.get_alias(FunctionName=deployed.function_arn, Name=ALIAS))
+    if settled_on(alias) == release.target_version:
+        return _on_the_new_version(alias, deployed)
+    info = latest_for(codedeploy, release)
+    if info is None:
+        raise CheckFailed(
+            f"alias {ALIAS} sends {_shares(alias)}, and no CodeDeploy deployment shifts it to "
+            f"version {release.target_version}: did `python -m deploy.release` run after the up?"
+        )
+    deployment_id = str(info["deploymentId"])
+    if patience_s is None:
+        config = codedeploy.get_deployment_config(
+            deploymentConfigName=str(info["deploymentConfigName"])
+        )["deploymentConfigInfo"]
+        patience_s = 60 * shift_minutes(config.get("trafficRoutingConfig", {})) + SHIFT_MARGIN_S
+    start, last = time.monotonic(), ""
+    while True:
+        status = info.get("status")
+        phase = f"{status}, alias {ALIAS} sends {_shares(alias)}"
+        if phase != last:
+            progress(f"..    Lambda: CodeDeploy {deployment_id}: {phase}")
+            last = phase
+        if status == "Succeeded":
+            return _on_the_new_version(alias, deployed) + f" (CodeDeploy {deployment_id})"
+        if status in SHIFT_ENDED_SHORT:
+            error = info.get("errorInformation", {})
+            rollback = info.get("rollbackInfo", {}).get("rollbackMessage")
+            raise CheckFailed(
+                f"CodeDeploy {deployment_id} {status} the shift to version "
+                f"{release.target_version}: {error.get('code', '')} {error.get('message', '')}"
+                f"{f'; {rollback}' if rollback else ''}; alias {ALIAS} sends {_shares(alias)}"
+            )
+        if time.monotonic() - start > patience_s:
+            raise CheckFailed(
+                f"CodeDeploy {deployment_id} is still {status} after {patience_s:.0f} s: alias "
+                f"{ALIAS} sends {_shares(alias)}"
+            )
+        sleep(POLL_S)
+        info = dict(codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"])
+        alias = dict(functions.get_alias(FunctionName=deployed.function_arn, Name=ALIAS))
 
 
 def require_url(url: str, what: str, *, plain_http: bool = False) -> str:
@@ -376,12 +566,20 @@ def _walkthrough(deployed: Deployed) -> str:
     )
 
 
-def run(deployed: Deployed, ecs: ECSClient, functions: LambdaClient) -> list[str]:
-    """Every check, each reported; failures collected rather than stopping at the first."""
+def run(
+    deployed: Deployed,
+    ecs: ECSClient,
+    functions: LambdaClient,
+    codedeploy: CodeDeployClient,
+    progress: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Every check, each reported; failures collected rather than stopping at the first.
+    Phases of a deployment in progress go to ``progress`` (stdout) as they change."""
+    progress = progress or functools.partial(print, flush=True)
     report, failures = [], []
     checks: list[Callable[[], str]] = [
-        lambda: check_rollout(ecs, deployed, ROLLOUT_PATIENCE_S),
-        lambda: check_alias(functions, deployed),
+        lambda: check_rollout(ecs, deployed, progress=progress),
+        lambda: check_function_release(codedeploy, functions, deployed, progress=progress),
         lambda: _walkthrough(deployed),
     ]
     for check in checks:
@@ -408,7 +606,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import boto3
 
-    lines = run(deployed, boto3.client("ecs"), boto3.client("lambda"))
+    clients = (boto3.client("ecs"), boto3.client("lambda"), boto3.client("codedeploy"))
+    lines = run(deployed, *clients)
     print("\n".join(lines))
     return 1 if any(line.startswith("FAIL") for line in lines) else 0
 

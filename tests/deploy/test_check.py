@@ -26,8 +26,10 @@ from botocore.stub import Stubber
 
 from components import outputs
 from components.delete_function import ALIAS
+from components.function_release import GROUP
 from deploy import check
 from deploy.check import CheckFailed, Deployed
+from deploy.release import Release, appspec
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -75,6 +77,24 @@ def ecs() -> Iterator[tuple[Any, Stubber]]:
         stubber.assert_no_pending_responses()
 
 
+def listed(stubber: Stubber, *deployments: dict[str, Any]) -> None:
+    """ListServiceDeployments' answer: these service deployments (none: a service without)."""
+    target = deployed()
+    briefs = [
+        {
+            "serviceDeploymentArn": d["serviceDeploymentArn"],
+            "status": d["status"],
+            "createdAt": d["createdAt"],
+        }
+        for d in deployments
+    ]
+    stubber.add_response(
+        "list_service_deployments",
+        {"serviceDeployments": briefs},
+        {"cluster": target.cluster, "service": target.service},
+    )
+
+
 def answer(stubber: Stubber, *deployments: dict[str, Any]) -> None:
     target = deployed()
     stubber.add_response(
@@ -86,6 +106,7 @@ def answer(stubber: Stubber, *deployments: dict[str, Any]) -> None:
 
 def test_a_completed_rollout_on_the_new_revision_passes(ecs: tuple[Any, Stubber]) -> None:
     client, stubber = ecs
+    listed(stubber)
     answer(stubber, deployment(REVISION, "PRIMARY", "COMPLETED"))
     assert "picus-dev-api-service:7" in check.check_rollout(client, deployed())
 
@@ -95,6 +116,7 @@ def test_a_rollback_is_a_failure_even_though_the_service_is_steady(
 ) -> None:
     # What the provider reports as success: the circuit breaker put the old revision back.
     client, stubber = ecs
+    listed(stubber)
     answer(stubber, deployment(PREVIOUS, "PRIMARY", "COMPLETED"))
     with pytest.raises(CheckFailed, match="rolled the deployment back"):
         check.check_rollout(client, deployed())
@@ -102,6 +124,7 @@ def test_a_rollback_is_a_failure_even_though_the_service_is_steady(
 
 def test_a_failed_rollout_is_a_failure(ecs: tuple[Any, Stubber]) -> None:
     client, stubber = ecs
+    listed(stubber)
     answer(
         stubber,
         deployment(REVISION, "PRIMARY", "FAILED", running=0),
@@ -113,6 +136,7 @@ def test_a_failed_rollout_is_a_failure(ecs: tuple[Any, Stubber]) -> None:
 
 def test_a_rollout_in_progress_is_watched_until_it_completes(ecs: tuple[Any, Stubber]) -> None:
     client, stubber = ecs
+    listed(stubber)
     answer(
         stubber,
         deployment(REVISION, "PRIMARY", "IN_PROGRESS", running=1),
@@ -126,6 +150,7 @@ def test_a_rollout_in_progress_is_watched_until_it_completes(ecs: tuple[Any, Stu
 
 def test_a_rollout_that_never_settles_fails_after_its_patience(ecs: tuple[Any, Stubber]) -> None:
     client, stubber = ecs
+    listed(stubber)
     answer(stubber, deployment(REVISION, "PRIMARY", "IN_PROGRESS", running=1))
     with pytest.raises(CheckFailed, match="did not settle"):
         check.check_rollout(client, deployed(), patience_s=0)
@@ -147,7 +172,7 @@ def test_the_alias_must_point_at_the_version_just_published() -> None:
     client, _ = alias_client("12")
     assert "version 12" in check.check_alias(client, deployed())
     client, _ = alias_client("11")
-    with pytest.raises(CheckFailed, match="not the 12"):
+    with pytest.raises(CheckFailed, match="100% to version 11, not all to the 12"):
         check.check_alias(client, deployed())
 
 
@@ -177,9 +202,11 @@ def test_the_command_reports_every_check_and_fails_on_any(
 ) -> None:
     ecs_client = boto3.client("ecs", region_name="eu-west-1")
     with Stubber(ecs_client) as ecs_stub:
+        listed(ecs_stub)
         answer(ecs_stub, deployment(PREVIOUS, "PRIMARY", "COMPLETED"))
         lambda_client, _ = alias_client("12")
-        clients = {"ecs": ecs_client, "lambda": lambda_client}
+        codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
+        clients = {"ecs": ecs_client, "lambda": lambda_client, "codedeploy": codedeploy}
         monkeypatch.setattr(boto3, "client", lambda name, **_: clients[name])
         monkeypatch.setattr(check, "HTTP_PATIENCE_S", 0)
         written = tmp_path / "outputs.json"
@@ -472,9 +499,11 @@ def test_a_connection_dropped_after_health_is_a_fail_line_not_a_traceback(
     monkeypatch.setenv("GITHUB_REPOSITORY", "example-org/picus")
     ecs_client = boto3.client("ecs", region_name="eu-west-1")
     with fake.serving() as url, Stubber(ecs_client) as ecs_stub:
+        listed(ecs_stub)
         answer(ecs_stub, deployment(REVISION, "PRIMARY", "COMPLETED"))
         lambda_client, _ = alias_client("12")
-        clients = {"ecs": ecs_client, "lambda": lambda_client}
+        codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
+        clients = {"ecs": ecs_client, "lambda": lambda_client, "codedeploy": codedeploy}
         monkeypatch.setattr(boto3, "client", lambda name, **_: clients[name])
         written = tmp_path / "outputs.json"
         written.write_text(json.dumps(stack_outputs(url)))
@@ -564,7 +593,9 @@ def test_plain_http_only_for_a_stack_without_a_certificate() -> None:
         # the outputs lie.
         for issuer in ("https://issuer.test", None):
             with_tls = replace(deployed(url), https=True, auth_issuer=issuer)
-            lines = check.run(with_tls, boto3.client("ecs"), boto3.client("lambda"))
+            lines = check.run(
+                with_tls, boto3.client("ecs"), boto3.client("lambda"), boto3.client("codedeploy")
+            )
             (walkthrough,) = [line for line in lines if "apiUrl" in line]
             assert walkthrough.startswith("FAIL  the stack's apiUrl must be an https URL")
         # And a token never travels in clear, whatever the caller says.
@@ -598,9 +629,12 @@ def test_the_token_endpoint_is_never_plain_http_and_never_redirects(tls: Tls) ->
 
 def test_aws_errors_are_fail_lines(ecs: tuple[Any, Stubber]) -> None:
     client, stubber = ecs
-    stubber.add_client_error("describe_services", "AccessDeniedException", "not allowed")
+    stubber.add_client_error("list_service_deployments", "AccessDeniedException", "not allowed")
     lambda_client, _ = alias_client("12")
-    lines = check.run(replace(deployed(), api_url="file:///etc/passwd"), client, lambda_client)
+    codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
+    lines = check.run(
+        replace(deployed(), api_url="file:///etc/passwd"), client, lambda_client, codedeploy
+    )
     assert [line.split()[0] for line in lines] == ["ok", "FAIL", "FAIL"]
     assert "AccessDeniedException" in lines[1]
 
@@ -643,3 +677,383 @@ def test_every_output_the_check_reads_is_named_when_missing() -> None:
         Deployed.from_outputs({outputs.API_URL: "https://api.example.com"})
     for name in (outputs.CLUSTER_NAME, outputs.FUNCTION_VERSION, outputs.HTTPS):
         assert name in str(failure.value)
+
+
+# --- ECS's service deployments: each strategy, each outcome ------------------------------------
+
+SERVICE_ARN = (
+    "arn:aws:ecs:eu-west-1:123456789012:service/picus-dev-api-cluster/picus-dev-api-service-1a2b3c4"
+)
+SERVICE_DEPLOYMENT = (
+    "arn:aws:ecs:eu-west-1:123456789012:service-deployment/picus-dev-api-cluster/"
+    "picus-dev-api-service-1a2b3c4/Oa5hGdeTfHc4x9mVlbRvE"
+)
+#: Each strategy's configuration as ECS reports it, and the readings of a release that succeeds:
+#: (lifecycle stage, production traffic on the new revision in %).
+STRATEGIES: dict[str, tuple[dict[str, Any], list[tuple[str, float]]]] = {
+    "rolling": (
+        {"strategy": "ROLLING", "maximumPercent": 200, "minimumHealthyPercent": 100},
+        [("SCALE_UP", 0.0), ("CLEAN_UP", 100.0)],
+    ),
+    "canary": (
+        {
+            "strategy": "CANARY",
+            "bakeTimeInMinutes": 10,
+            "canaryConfiguration": {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10},
+        },
+        [
+            ("PRODUCTION_TRAFFIC_SHIFT", 5.0),
+            ("PRODUCTION_TRAFFIC_SHIFT", 100.0),
+            ("BAKE_TIME", 100.0),
+        ],
+    ),
+    "linear": (
+        {
+            "strategy": "LINEAR",
+            "bakeTimeInMinutes": 10,
+            "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 6},
+        },
+        [
+            ("PRODUCTION_TRAFFIC_SHIFT", 50.0),
+            ("PRODUCTION_TRAFFIC_SHIFT", 100.0),
+            ("BAKE_TIME", 100.0),
+        ],
+    ),
+    "blueGreen": (
+        {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10},
+        [("TEST_TRAFFIC_SHIFT", 0.0), ("PRODUCTION_TRAFFIC_SHIFT", 100.0), ("BAKE_TIME", 100.0)],
+    ),
+}
+CREATED = datetime.datetime(2025, 7, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def service_deployment(
+    configuration: dict[str, Any],
+    status: str,
+    stage: str | None = None,
+    weight: float = 0.0,
+    **extra: Any,
+) -> dict[str, Any]:
+    reading: dict[str, Any] = {
+        "serviceDeploymentArn": SERVICE_DEPLOYMENT,
+        "serviceArn": SERVICE_ARN,
+        "createdAt": CREATED,
+        "status": status,
+        "deploymentConfiguration": {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "alarms": {
+                "alarmNames": ["picus-dev-deploy-5xx-rate"],
+                "rollback": True,
+                "enable": True,
+            },
+            **configuration,
+        },
+        "targetServiceRevision": {
+            "arn": f"{SERVICE_ARN}:7",
+            "requestedProductionTrafficWeight": weight,
+        },
+        **extra,
+    }
+    if stage is not None:
+        reading["lifecycleStage"] = stage
+    return reading
+
+
+def described(stubber: Stubber, reading: dict[str, Any]) -> None:
+    stubber.add_response(
+        "describe_service_deployments",
+        {"serviceDeployments": [reading]},
+        {"serviceDeploymentArns": [SERVICE_DEPLOYMENT]},
+    )
+
+
+def release_of(stubber: Stubber, strategy: str, outcome: str) -> list[tuple[str, float]]:
+    """Stubs a release of ``strategy`` up to its outcome; returns the readings it went through."""
+    configuration, phases = STRATEGIES[strategy]
+    first = service_deployment(configuration, "IN_PROGRESS", *phases[0])
+    listed(stubber, first)
+    if outcome == "baking past patience":
+        described(stubber, service_deployment(configuration, "IN_PROGRESS", "BAKE_TIME", 100.0))
+        return []
+    if outcome == "success":
+        for stage, weight in phases:
+            described(stubber, service_deployment(configuration, "IN_PROGRESS", stage, weight))
+        described(stubber, service_deployment(configuration, "SUCCESSFUL", weight=100.0))
+        answer(stubber, deployment(REVISION, "PRIMARY", "COMPLETED"))
+        return phases
+    # The first slice breaks PUT while /health stays green: the 5xx-rate alarm fires there.
+    stage, weight = phases[0]
+    described(stubber, service_deployment(configuration, "IN_PROGRESS", stage, weight))
+    if outcome == "rollback":
+        described(
+            stubber,
+            service_deployment(
+                configuration,
+                "ROLLBACK_IN_PROGRESS",
+                stage,
+                weight,
+                statusReason="Service deployment rolled back because of an alarm.",
+                rollback={
+                    "reason": "alarm picus-dev-deploy-5xx-rate in ALARM",
+                    "startedAt": CREATED,
+                },
+                alarms={
+                    "status": "TRIGGERED",
+                    "alarmNames": ["picus-dev-deploy-5xx-rate"],
+                    "triggeredAlarmNames": ["picus-dev-deploy-5xx-rate"],
+                },
+            ),
+        )
+    else:
+        described(
+            stubber,
+            service_deployment(
+                configuration, "STOPPED", stage, weight, statusReason="stopped by a newer update"
+            ),
+        )
+    return [(stage, weight)]
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_release_is_followed_phase_by_phase_until_it_succeeds(
+    ecs: tuple[Any, Stubber], strategy: str
+) -> None:
+    client, stubber = ecs
+    phases = release_of(stubber, strategy, "success")
+    seen: list[str] = []
+    report = check.check_rollout(client, deployed(), sleep=lambda _: None, progress=seen.append)
+    assert "picus-dev-api-service:7" in report
+    # Every phase reported once, as it changed, ending with the success.
+    assert len(seen) == len(phases) + 1
+    assert "SUCCESSFUL" in seen[-1]
+    if strategy != "rolling":
+        assert f"{phases[0][1]:g} % of production traffic on the new revision" in seen[0]
+    if STRATEGIES[strategy][0].get("bakeTimeInMinutes"):
+        assert any("baking" in line for line in seen)
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_rollback_fails_the_check_naming_the_alarm(
+    ecs: tuple[Any, Stubber], strategy: str
+) -> None:
+    client, stubber = ecs
+    release_of(stubber, strategy, "rollback")
+    seen: list[str] = []
+    with pytest.raises(CheckFailed) as failure:
+        check.check_rollout(client, deployed(), sleep=lambda _: None, progress=seen.append)
+    assert "rolled the deployment of" in str(failure.value)
+    assert "picus-dev-deploy-5xx-rate" in str(failure.value)
+    # Stopped at the first slice: no reading ever showed every user on the new revision.
+    if strategy in ("canary", "linear"):
+        assert not any("100 % of production traffic" in line for line in seen)
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_stopped_release_fails_the_check(ecs: tuple[Any, Stubber], strategy: str) -> None:
+    client, stubber = ecs
+    release_of(stubber, strategy, "stopped")
+    with pytest.raises(CheckFailed, match=r"was stopped \(STOPPED\): stopped by a newer update"):
+        check.check_rollout(client, deployed(), sleep=lambda _: None, progress=lambda _: None)
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_release_still_baking_past_its_patience_fails(
+    ecs: tuple[Any, Stubber], strategy: str
+) -> None:
+    client, stubber = ecs
+    release_of(stubber, strategy, "baking past patience")
+    with pytest.raises(CheckFailed, match=r"has not finished after 0 s: .*baking"):
+        check.check_rollout(client, deployed(), patience_s=0, progress=lambda _: None)
+
+
+def test_the_patience_is_what_the_deployment_asks_for() -> None:
+    base = check.ROLLOUT_PATIENCE_S
+    assert check.service_patience_s(STRATEGIES["rolling"][0]) == base
+    assert check.service_patience_s(STRATEGIES["canary"][0]) == base + 60 * (10 + 10)
+    assert check.service_patience_s(STRATEGIES["linear"][0]) == base + 60 * (10 + 2 * 6)
+    assert check.service_patience_s(STRATEGIES["blueGreen"][0]) == base + 60 * 10
+
+
+# --- CodeDeploy's shift of the function's alias ------------------------------------------------
+
+FUNCTION_NAME = FUNCTION.split(":")[6]
+DEPLOYMENT_ID = "d-ABCD12345"
+
+
+def alias_answer(stubber: Stubber, version: str, new_share: float | None = None) -> None:
+    answer_: dict[str, Any] = {
+        "AliasArn": f"{FUNCTION}:{ALIAS}",
+        "Name": ALIAS,
+        "FunctionVersion": version,
+    }
+    if new_share is not None:
+        answer_["RoutingConfig"] = {"AdditionalVersionWeights": {"12": new_share}}
+    stubber.add_response("get_alias", answer_, {"FunctionName": FUNCTION, "Name": ALIAS})
+
+
+def deployment_info(status: str, **extra: Any) -> dict[str, Any]:
+    content = appspec(Release(FUNCTION_NAME, "12"), "11")
+    return {
+        "deploymentInfo": {
+            "applicationName": FUNCTION_NAME,
+            "deploymentGroupName": GROUP,
+            "deploymentConfigName": "picus-dev-release-config-1a2b3c4",
+            "deploymentId": DEPLOYMENT_ID,
+            "status": status,
+            "computePlatform": "Lambda",
+            "createTime": CREATED,
+            "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
+            **extra,
+        }
+    }
+
+
+@pytest.fixture
+def shift() -> Iterator[tuple[Any, Stubber, Any, Stubber]]:
+    codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
+    functions = boto3.client("lambda", region_name="eu-west-1")
+    with Stubber(codedeploy) as cd_stub, Stubber(functions) as fn_stub:
+        yield codedeploy, cd_stub, functions, fn_stub
+        cd_stub.assert_no_pending_responses()
+        fn_stub.assert_no_pending_responses()
+
+
+def shift_started(cd_stub: Stubber, fn_stub: Stubber) -> None:
+    """The alias on 11, and the deployment to 12 found, in progress, a 10 %/5 minute canary."""
+    alias_answer(fn_stub, "11")
+    cd_stub.add_response(
+        "list_deployments",
+        {"deployments": [DEPLOYMENT_ID]},
+        {"applicationName": FUNCTION_NAME, "deploymentGroupName": GROUP},
+    )
+    cd_stub.add_response(
+        "get_deployment", deployment_info("InProgress"), {"deploymentId": DEPLOYMENT_ID}
+    )
+    cd_stub.add_response(
+        "get_deployment_config",
+        {
+            "deploymentConfigInfo": {
+                "deploymentConfigName": "picus-dev-release-config-1a2b3c4",
+                "computePlatform": "Lambda",
+                "trafficRoutingConfig": {
+                    "type": "TimeBasedCanary",
+                    "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5},
+                },
+            }
+        },
+        {"deploymentConfigName": "picus-dev-release-config-1a2b3c4"},
+    )
+
+
+def then(
+    cd_stub: Stubber, fn_stub: Stubber, status: str, version: str, share: float | None, **extra: Any
+) -> None:
+    cd_stub.add_response(
+        "get_deployment", deployment_info(status, **extra), {"deploymentId": DEPLOYMENT_ID}
+    )
+    alias_answer(fn_stub, version, share)
+
+
+def test_the_functions_shift_is_followed_until_it_succeeds(
+    shift: tuple[Any, Stubber, Any, Stubber],
+) -> None:
+    codedeploy, cd_stub, functions, fn_stub = shift
+    shift_started(cd_stub, fn_stub)
+    then(cd_stub, fn_stub, "InProgress", "11", 0.1)
+    then(cd_stub, fn_stub, "Succeeded", "12", None)
+    seen: list[str] = []
+    waits: list[float] = []
+    report = check.check_function_release(
+        codedeploy, functions, deployed(), sleep=waits.append, progress=seen.append
+    )
+    assert report == f"Lambda: alias {ALIAS} -> version 12 (CodeDeploy {DEPLOYMENT_ID})"
+    assert [line.split(": ", 2)[-1] for line in seen] == [
+        "InProgress, alias live sends 100% to version 11",
+        "InProgress, alias live sends 90% to version 11 and 10% to version 12",
+        "Succeeded, alias live sends 100% to version 12",
+    ]
+    assert waits == [check.POLL_S, check.POLL_S]
+
+
+def test_a_shift_stopped_by_an_alarm_fails_and_says_where_the_alias_went(
+    shift: tuple[Any, Stubber, Any, Stubber],
+) -> None:
+    codedeploy, cd_stub, functions, fn_stub = shift
+    shift_started(cd_stub, fn_stub)
+    then(cd_stub, fn_stub, "InProgress", "11", 0.1)
+    then(
+        cd_stub,
+        fn_stub,
+        "Stopped",
+        "11",
+        None,
+        errorInformation={
+            "code": "ALARM_ACTIVE",
+            "message": "One or more alarms have been activated: picus-dev-release-5xx-aae2e91",
+        },
+        rollbackInfo={"rollbackDeploymentId": "d-ROLLBACK1", "rollbackMessage": "Rolled back"},
+    )
+    with pytest.raises(CheckFailed) as failure:
+        check.check_function_release(
+            codedeploy, functions, deployed(), sleep=lambda _: None, progress=lambda _: None
+        )
+    message = str(failure.value)
+    assert "Stopped the shift to version 12: ALARM_ACTIVE" in message
+    assert "picus-dev-release-5xx" in message
+    assert message.endswith("alias live sends 100% to version 11")
+
+
+def test_a_shift_that_says_succeeded_but_left_the_alias_elsewhere_is_no_success(
+    shift: tuple[Any, Stubber, Any, Stubber],
+) -> None:
+    codedeploy, cd_stub, functions, fn_stub = shift
+    shift_started(cd_stub, fn_stub)
+    then(cd_stub, fn_stub, "Succeeded", "11", None)
+    with pytest.raises(CheckFailed, match="not all to the 12"):
+        check.check_function_release(
+            codedeploy, functions, deployed(), sleep=lambda _: None, progress=lambda _: None
+        )
+
+
+def test_a_shift_still_running_past_its_patience_fails(
+    shift: tuple[Any, Stubber, Any, Stubber],
+) -> None:
+    codedeploy, cd_stub, functions, fn_stub = shift
+    alias_answer(fn_stub, "11", 0.1)
+    cd_stub.add_response(
+        "list_deployments",
+        {"deployments": [DEPLOYMENT_ID]},
+        {"applicationName": FUNCTION_NAME, "deploymentGroupName": GROUP},
+    )
+    cd_stub.add_response(
+        "get_deployment", deployment_info("InProgress"), {"deploymentId": DEPLOYMENT_ID}
+    )
+    with pytest.raises(CheckFailed, match=f"{DEPLOYMENT_ID} is still InProgress after 0 s"):
+        check.check_function_release(
+            codedeploy, functions, deployed(), patience_s=0, progress=lambda _: None
+        )
+
+
+def test_an_alias_left_behind_with_no_shift_under_way_fails(
+    shift: tuple[Any, Stubber, Any, Stubber],
+) -> None:
+    codedeploy, cd_stub, functions, fn_stub = shift
+    alias_answer(fn_stub, "11")
+    cd_stub.add_response(
+        "list_deployments",
+        {"deployments": []},
+        {"applicationName": FUNCTION_NAME, "deploymentGroupName": GROUP},
+    )
+    with pytest.raises(CheckFailed, match="no CodeDeploy deployment shifts it to version 12"):
+        check.check_function_release(codedeploy, functions, deployed(), progress=lambda _: None)
+
+
+def test_an_alias_already_on_the_new_version_needs_no_shift(
+    shift: tuple[Any, Stubber, Any, Stubber],
+) -> None:
+    # The first up of a stack creates the alias on the version it published.
+    codedeploy, _, functions, fn_stub = shift
+    alias_answer(fn_stub, "12")
+    assert check.check_function_release(codedeploy, functions, deployed()) == (
+        f"Lambda: alias {ALIAS} -> version 12"
+    )
