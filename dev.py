@@ -7,6 +7,7 @@
     python3 dev.py token --scope S,S     a token for `serve --auth`
     python3 dev.py test [pytest args]    lint and types, then the suite on moto and DynamoDB Local
     python3 dev.py bench [--quick]       the benchmark against the common designs (bench/)
+    python3 dev.py bench --capacity      one task's capacity in each stack's limits (Docker)
 
 Python dependencies go into ``.venv`` from the hashed lock files in ``lock/``; the test
 servers (DynamoDB Local, dynalite) into ``node_modules`` from ``package-lock.json``.

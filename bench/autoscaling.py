@@ -42,3 +42,47 @@ def targets(capacity: Mapping[str, Any], cpu: int, memory: int) -> Targets:
         requests_per_target=math.floor(ours["sustained_rps"] * HEADROOM) * 60,
         cpu_target_percent=math.floor(ours["cpu_percent"] * HEADROOM),
     )
+
+
+#: Where the README shows the derivation (``python -m bench.autoscaling`` prints it).
+START, END = "<!-- autoscaling:start -->", "<!-- autoscaling:end -->"
+
+
+def derivation(capacity: Mapping[str, Any], cpu: int, memory: int) -> str:
+    """The README's three lines: from the measured task to the two defaults."""
+    ours = measured(capacity, cpu, memory)
+    t = targets(capacity, cpu, memory)
+    size = f"{cpu / 1024:g} vCPU / {memory} MiB"
+    return (
+        f"1. A {size} task (Pulumi.yaml's default size) sustained "
+        f"{ours['sustained_rps']:.1f} requests/s within p99 100 ms, using "
+        f"{ours['cpu_percent']:.1f}% of its CPU limit.\n"
+        f"2. Autoscaling aims each task at {HEADROOM:.0%} of that (the headroom for the two to "
+        "four minutes a scale-out takes: three one-minute datapoints, then a task starts).\n"
+        f"3. `requestsPerTarget` = floor({ours['sustained_rps']:.1f} x {HEADROOM:g}) x 60 = "
+        f"**{t.requests_per_target}** requests per task per minute; `cpuTargetPercent` = "
+        f"floor({ours['cpu_percent']:.1f} x {HEADROOM:g}) = **{t.cpu_target_percent}**.\n"
+    )
+
+
+def main() -> None:
+    import json
+    import sys
+
+    import yaml
+
+    from bench.capacity import CAPACITY_FILE
+    from bench.report import with_table
+    from devkit import ROOT
+
+    config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    capacity = json.loads(CAPACITY_FILE.read_text())
+    text = derivation(capacity, config["cpu"]["default"], config["memory"]["default"])
+    print(text, end="")
+    if "--update-readme" in sys.argv[1:]:
+        readme = ROOT / "README.md"
+        readme.write_text(with_table(readme.read_text(), text, START, END))
+
+
+if __name__ == "__main__":
+    main()

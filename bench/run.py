@@ -1,4 +1,5 @@
-"""The benchmark, one command: ``python3 dev.py bench`` (``--quick`` for a short run).
+"""The benchmark, one command: ``python3 dev.py bench`` (``--quick`` for a short run;
+``--capacity`` for one task's capacity in each stack's limits instead: bench/capacity.py).
 
 Everything runs on this machine, side by side in one run, the contenders interleaved
 (A B C, A B C, ...) and each figure the median over the repetitions:
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,13 @@ REFERENCE = RESULTS / "reference.json"
 
 
 def main() -> None:
+    if "--capacity" in sys.argv[1:]:
+        # One task's capacity under the stacks' CPU and memory limits (bench/capacity.py).
+        from bench import capacity
+
+        sys.argv.remove("--capacity")
+        capacity.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs, fewer repetitions")
     parser.add_argument("--update-readme", action="store_true")

@@ -18,6 +18,7 @@ from bench.cost import (
     stack_settings,
     stacks,
 )
+from devkit import ROOT
 
 #: One task of each size serves this many requests/s (the Flask design a fifth of it).
 CAPACITY: dict[str, Any] = {
@@ -51,7 +52,9 @@ def test_the_stack_file_overrides_pulumi_yamls_defaults() -> None:
     assert (dev.cpu, dev.memory, dev.nat_gateways, dev.waf) == (256, 512, 1, False)
     assert (prod.cpu, prod.memory, prod.nat_gateways, prod.waf) == (512, 1024, 3, True)
     # The alarms each stack creates, as its committed inventory lists them.
-    assert dev.alarms == prod.alarms == 9
+    for s in (dev, prod):
+        urns = (ROOT / "tests" / "components" / "urns" / f"{s.stack}.txt").read_text()
+        assert s.alarms == urns.count("$aws:cloudwatch/metricAlarm:MetricAlarm::") >= 9
 
 
 def test_tasks_follow_the_autoscaling_target_within_min_and_max() -> None:
@@ -109,3 +112,14 @@ def test_the_report_shows_every_stack_rate_and_the_flask_design() -> None:
     assert "| largest component |" in text
     assert "| Flask seed design: total |" in text
     assert "350 bytes of access log" in text
+
+
+def test_the_readme_shows_the_cost_of_the_committed_capacity() -> None:
+    import json
+
+    from bench.capacity import CAPACITY_FILE
+    from bench.cost import COST_END, COST_START
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split(COST_START, 1)[1].split(COST_END, 1)[0]
+    assert section == "\n" + report(json.loads(CAPACITY_FILE.read_text()))
