@@ -24,6 +24,7 @@ from picus.auth import (
     subject,
 )
 from picus.errors import (
+    NO_SUCH_ROUTE,
     ApiError,
     BadRequest,
     ErrorCode,
@@ -36,6 +37,7 @@ from picus.errors import (
     retry_headers,
 )
 from picus.request_id import pick_request_id
+from picus.routing import allowed_methods, operation_at
 from picus.targets import NOT_CANONICAL, is_canonical
 
 if TYPE_CHECKING:
@@ -111,10 +113,14 @@ def _key(request: AlbRequest) -> str:
     # listener rule that sent it here and this handler always read one and the same path.
     if not is_canonical(request.raw_path):
         raise NotFound(NOT_CANONICAL)
-    if request.method != "DELETE":
-        raise MethodNotAllowed("this route serves DELETE only")
+    # The listener sends every DELETE under the prefix here, the other operations' paths too.
+    operation = operation_at(request.raw_path)
+    if operation is None:
+        raise NotFound(NO_SUCH_ROUTE)
+    if operation != contract.DELETE_PATH or request.method != "DELETE":
+        raise MethodNotAllowed(allowed_methods(operation))
     key = request.raw_path.removeprefix(contract.ITEM_PATH_PREFIX)
-    if key == request.raw_path or not contract.is_valid_key(key):
+    if not contract.is_valid_key(key):
         raise BadRequest(
             "a key is the object_id the API returned: a lowercase uuid4", ErrorCode.INVALID_KEY
         )
@@ -169,7 +175,7 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
         body = error_body(failure.code, failure.message, request_id, failure.details)
         headers |= retry_headers(failure.code)
         if isinstance(failure, MethodNotAllowed):
-            headers["allow"] = "DELETE"
+            headers |= failure.headers
         if not failure.expected:
             log.error("dynamodb DeleteItem failed: %s", failure.message)
     except Exception as exc:  # an uncaught exception is an empty 502 from the ALB

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from picus.errors import ErrorCode, error_json
+from picus.errors import NO_SUCH_ROUTE, ErrorCode, error_json
 
 #: The statuses the ALB (or the WAF in front of it) answers for this API, with its phrases.
 PHRASES: Final = {
@@ -39,6 +39,6 @@ def error_headers(status: int) -> list[tuple[bytes, bytes]]:
 #: error shape (a fixed response cannot carry the request id, so it is empty).
 NO_ROUTE_STATUS: Final = 404
 NO_ROUTE_CONTENT_TYPE: Final = "application/json"
-NO_ROUTE_BODY: Final = error_json(ErrorCode.NOT_FOUND, "no such route", "")
+NO_ROUTE_BODY: Final = error_json(ErrorCode.NOT_FOUND, NO_SUCH_ROUTE, "")
 #: What a fixed response may carry (Elastic Load Balancing's FixedResponseActionConfig).
 FIXED_RESPONSE_MAX_BYTES: Final = 1024

@@ -30,6 +30,12 @@ ALB_LAMBDA_MAX_BYTES: Final = 1024 * 1024
 #: DynamoDB nests documents up to 32 levels; the stored item's own map is the first.
 MAX_PAYLOAD_DEPTH: Final = 31
 
+#: DynamoDB's numbers (developer guide, "Number"): up to 38 significant digits, a magnitude
+#: from 1E-130 to 9.9999999999999999999999999999999999999E+125, or zero.
+MAX_NUMBER_DIGITS: Final = 38
+MIN_NUMBER_EXPONENT: Final = -130
+MAX_NUMBER_EXPONENT: Final = 125
+
 #: Far above what the API's own requests need (keys are 36 characters), far below what would
 #: let one request hold much memory.
 MAX_URL_BYTES: Final = 8 * 1024
@@ -52,9 +58,13 @@ LIST_PATH: Final = ITEM_PATH_PREFIX + "list"
 DELETE_PATH: Final = ITEM_PATH_PREFIX + "{key}"
 
 
+#: A path template's parameter, one whole segment (OpenAPI 3.1, "Path Templating").
+PATH_PARAMETER: Final = re.compile(r"\{[a-z_]+\}")
+
+
 def alb_path_pattern(path: str) -> str:
-    """A path template as an ALB path pattern: the key may be anything, ``*``."""
-    return path.replace("{key}", "*")
+    """A path template as an ALB path pattern: a parameter may be anything, ``*``."""
+    return PATH_PARAMETER.sub("*", path)
 
 
 #: The seed design's consumers ask for health here; same handler, same answer.
@@ -63,6 +73,7 @@ SEED_HEALTH_PATH: Final = ITEM_PATH_PREFIX + "health"
 OPENAPI_PATH: Final = "/openapi.json"
 DOCS_PATH: Final = "/docs"
 DOCS_ASSETS_PATH: Final = DOCS_PATH + "/assets"
+DOCS_ASSET_PATH: Final = DOCS_ASSETS_PATH + "/{name}"
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 TRACE_ID_HEADER: Final = "x-amzn-trace-id"

@@ -87,6 +87,10 @@ def retry_headers(code: ErrorCode) -> dict[str, str]:
     return {}
 
 
+#: The message of a 404 for a path no operation serves, from the load balancer and the runtimes.
+NO_SUCH_ROUTE = "no such route"
+
+
 class ApiError(Exception):
     code: ErrorCode = ErrorCode.INTERNAL
 
@@ -114,6 +118,15 @@ class NotFound(ApiError):
 
 class MethodNotAllowed(ApiError):
     code = ErrorCode.METHOD_NOT_ALLOWED
+
+    def __init__(self, allow: tuple[str, ...]) -> None:
+        super().__init__(f"this path answers {', '.join(allow)} only")
+        #: What the path does answer (RFC 9110, 15.5.6: a 405 carries ``Allow``).
+        self.allow = allow
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"allow": ", ".join(self.allow)}
 
 
 class PayloadTooLarge(ApiError):

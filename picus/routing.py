@@ -18,13 +18,14 @@ from functools import cached_property
 from picus.auth import Scope
 from picus.contract import (
     DELETE_PATH,
-    DOCS_ASSETS_PATH,
+    DOCS_ASSET_PATH,
     DOCS_PATH,
     GET_PATH,
     HEALTH_PATH,
     ITEM_PATH_PREFIX,
     LIST_PATH,
     OPENAPI_PATH,
+    PATH_PARAMETER,
     PUT_PATH,
     SEED_HEALTH_PATH,
     alb_path_pattern,
@@ -49,6 +50,15 @@ class RoutingRule:
     scope: Scope | None = None
     #: With auth on, whether a token is needed at all.
     authenticated: bool = True
+    #: The path template of what this rule serves (``{key}`` for a key, as in the API
+    #: document); None for a rule that serves nothing of its own.
+    operation: str | None = None
+    #: The methods that operation answers (its ``Allow``); empty: the same as ``methods``.
+    answers: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return self.answers or self.methods
 
     @cached_property
     def _path_re(self) -> re.Pattern[str]:
@@ -64,19 +74,42 @@ class RoutingRule:
 
 _READ_ONLY = ("GET", "HEAD")
 
+
+def _open(priority: int, path: str) -> RoutingRule:
+    # Any method reaches the service, which answers 405 with ``Allow`` for all but GET and
+    # HEAD: a client learns what the path serves, not that it does not exist.
+    return RoutingRule(
+        priority,
+        (),
+        alb_path_pattern(path),
+        Target.SERVICE,
+        authenticated=False,
+        operation=path,
+        answers=_READ_ONLY,
+    )
+
+
+def _operation(
+    priority: int, methods: tuple[str, ...], path: str, target: Target, scope: Scope
+) -> RoutingRule:
+    return RoutingRule(priority, methods, alb_path_pattern(path), target, scope, operation=path)
+
+
 #: In priority order; each becomes a listener rule on every serving listener. With auth on, each
 #: rule that is ``authenticated`` verifies the token (and its scope) before it forwards.
 RULES: tuple[RoutingRule, ...] = (
     # The open paths, each named on its own: nothing else is reached without a token.
-    RoutingRule(10, _READ_ONLY, HEALTH_PATH, Target.SERVICE, authenticated=False),
-    RoutingRule(20, _READ_ONLY, OPENAPI_PATH, Target.SERVICE, authenticated=False),
-    RoutingRule(30, _READ_ONLY, DOCS_PATH, Target.SERVICE, authenticated=False),
-    RoutingRule(40, _READ_ONLY, DOCS_ASSETS_PATH + "/*", Target.SERVICE, authenticated=False),
-    RoutingRule(90, _READ_ONLY, SEED_HEALTH_PATH, Target.SERVICE, authenticated=False),
-    RoutingRule(100, ("DELETE",), alb_path_pattern(DELETE_PATH), Target.DELETE_FN, Scope.DELETE),
-    RoutingRule(110, ("POST",), PUT_PATH, Target.SERVICE, Scope.WRITE),
-    RoutingRule(120, _READ_ONLY, alb_path_pattern(GET_PATH), Target.SERVICE, Scope.READ),
-    RoutingRule(130, _READ_ONLY, LIST_PATH, Target.SERVICE, Scope.READ),
+    _open(10, HEALTH_PATH),
+    _open(20, OPENAPI_PATH),
+    _open(30, DOCS_PATH),
+    _open(40, DOCS_ASSET_PATH),
+    _open(90, SEED_HEALTH_PATH),
+    # Every DELETE under the prefix, for an item or not: the function answers 405 for a path
+    # that is another operation's (:func:`operation_at`).
+    _operation(100, ("DELETE",), DELETE_PATH, Target.DELETE_FN, Scope.DELETE),
+    _operation(110, ("POST",), PUT_PATH, Target.SERVICE, Scope.WRITE),
+    _operation(120, _READ_ONLY, GET_PATH, Target.SERVICE, Scope.READ),
+    _operation(130, _READ_ONLY, LIST_PATH, Target.SERVICE, Scope.READ),
     # Anything else under the prefix is no operation (the service answers 404 or 405), but
     # with auth on it still takes a valid token: the data paths are closed to anonymous calls.
     RoutingRule(140, (), ITEM_PATH_PREFIX + "*", Target.SERVICE),
@@ -88,6 +121,41 @@ _BY_PRIORITY: tuple[RoutingRule, ...] = tuple(sorted(RULES, key=lambda r: r.prio
 def rule_for(method: str, raw_path: str) -> RoutingRule | None:
     """The first rule that matches; None for the listener's default action, the fixed 404."""
     return next((r for r in _BY_PRIORITY if r.matches(method, raw_path)), None)
+
+
+def _template(path: str) -> re.Pattern[str]:
+    literals = (re.escape(part) for part in PATH_PARAMETER.split(path))
+    return re.compile("[^/]+".join(literals))
+
+
+_OPERATIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    # Concrete paths first: "/picus/put" is the put operation's, not an item's (OpenAPI 3.1,
+    # "Path Templating Matching").
+    (path, _template(path))
+    for path in sorted({r.operation for r in RULES if r.operation}, key=lambda p: ("{" in p, p))
+)
+
+
+def operation_at(path: str) -> str | None:
+    """The path template that ``path`` (canonical, see :mod:`picus.targets`) is an instance
+    of; None when it is none of the rules'."""
+    return next((op for op, pattern in _OPERATIONS if pattern.fullmatch(path)), None)
+
+
+def allowed_methods(operation: str) -> tuple[str, ...]:
+    """Every method the API answers at ``operation``, for a 405's ``Allow``."""
+    methods = {m for r in RULES if r.operation == operation for m in r.allowed}
+    return tuple(sorted(methods))
+
+
+def method_not_allowed(method: str, path: str) -> tuple[str, ...] | None:
+    """The ``Allow`` of a 405 when ``path`` is something's that does not answer ``method``;
+    None when it is nothing's (a 404) or it does answer."""
+    operation = operation_at(path)
+    if operation is None:
+        return None
+    allowed = allowed_methods(operation)
+    return None if method in allowed else allowed
 
 
 #: Whether the Lambda's target group sends (and expects back) multi-value headers.

@@ -14,7 +14,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from picus.errors import ApiError, ErrorCode, code_for_status
+from picus.errors import NO_SUCH_ROUTE, ApiError, ErrorCode, MethodNotAllowed, code_for_status
+from picus.routing import method_not_allowed
 from service.access import undeclared
 from service.dynamodb import dynamodb_client
 from service.heap import settled_heap
@@ -43,8 +44,15 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    # Starlette's 404 for a path that is an operation's, and its own 405: the routing table's
+    # ``Allow``, the same the function answers (the path is canonical: CanonicalTargetMiddleware).
+    if exc.status_code in (404, 405) and (
+        allow := method_not_allowed(request.method, request.url.path)
+    ):
+        refused = MethodNotAllowed(allow)
+        return error_response(request, refused.code, refused.message, headers=refused.headers)
     code = code_for_status(exc.status_code)
-    message = "no such route" if exc.status_code == 404 else exc.detail
+    message = NO_SUCH_ROUTE if exc.status_code == 404 else exc.detail
     return error_response(request, code, message, headers=exc.headers)
 
 

@@ -16,7 +16,7 @@ import json
 import re
 from base64 import b64encode
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from orjson import Fragment, dumps
@@ -25,7 +25,10 @@ from picus.contract import (
     CREATED_AT,
     ITEM_FIELDS,
     MAX_ITEM_BYTES,
+    MAX_NUMBER_DIGITS,
+    MAX_NUMBER_EXPONENT,
     MAX_PAYLOAD_DEPTH,
+    MIN_NUMBER_EXPONENT,
     PARTITION_KEY,
     PAYLOAD,
 )
@@ -34,10 +37,6 @@ from picus.errors import BadRequest, ErrorCode, PayloadTooLarge
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
 
-# DynamoDB's number limits: 38 significant digits, magnitude 1E-130 .. 9.99..E+125.
-MAX_DIGITS = 38
-MIN_EXPONENT = -130
-MAX_EXPONENT = 125
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
@@ -72,21 +71,29 @@ def parse_object(body: bytes) -> dict[str, Any]:
 
 
 def _number(text: str) -> tuple[str, int]:
-    d = Decimal(text)
+    try:
+        d = Decimal(text)
+    except InvalidOperation as exc:
+        # An exponent past what Decimal holds (about 10**18): far outside DynamoDB's range.
+        raise _out_of_range(text) from exc
     if d.is_zero():
         return "0", 2
     significant = len(bytes(d.as_tuple().digits).rstrip(b"\0"))
-    if significant > MAX_DIGITS:
+    if significant > MAX_NUMBER_DIGITS:
         raise BadRequest(
-            f"the number {text[:60]} has more than {MAX_DIGITS} significant digits",
+            f"the number {text[:60]} has more than {MAX_NUMBER_DIGITS} significant digits",
             ErrorCode.INVALID_VALUE,
         )
-    if not MIN_EXPONENT <= d.adjusted() <= MAX_EXPONENT:
-        raise BadRequest(
-            f"the number {text[:60]} is outside DynamoDB's range 1E-130 .. 9.9E+125",
-            ErrorCode.INVALID_VALUE,
-        )
+    if not MIN_NUMBER_EXPONENT <= d.adjusted() <= MAX_NUMBER_EXPONENT:
+        raise _out_of_range(text)
     return text, (significant + 1) // 2 + 1
+
+
+def _out_of_range(text: str) -> BadRequest:
+    return BadRequest(
+        f"the number {text[:60]} is outside DynamoDB's range 1E-130 .. 9.9E+125",
+        ErrorCode.INVALID_VALUE,
+    )
 
 
 def _utf8_size(s: str) -> int:

@@ -13,6 +13,9 @@ from picus.contract import is_valid_key
 from picus.errors import BadRequest, ErrorCode
 
 _PREFIX = "v1:"
+#: What every cursor looks like (base64url, unpadded), for the API document.
+MAX_CURSOR_LENGTH = 64
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
 
 
 def encode_cursor(last_key: str) -> str:
@@ -21,7 +24,7 @@ def encode_cursor(last_key: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     invalid = BadRequest("the cursor is not one this API returned", ErrorCode.INVALID_CURSOR)
-    if len(cursor) > 64 or not cursor.isascii():
+    if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
         raise invalid
     try:
         text = urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()

@@ -10,6 +10,8 @@ from typing import Any, Final
 from picus import alb, contract
 from picus.auth import OIDC_DISCOVERY_PATH, Scope, ScopePolicy
 from picus.errors import ErrorCode
+from service import payload_schema
+from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 
 OIDC_SCHEME: Final = "openId"
 BEARER_SCHEME: Final = "bearer"
@@ -107,8 +109,19 @@ _KEY_PARAM = {
     "required": True,
     "description": "an object_id returned by POST /picus/put",
     "schema": {"type": "string", "pattern": contract.KEY_PATTERN},
+    "example": "2f897e49-a179-4160-8056-d96c51aab199",
 }
 _UNAVAILABLE = (ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.INTERNAL)
+
+#: From a stored item's key to what can be done with it (OpenAPI 3.1, "Link Object"): what a
+#: generated client, or schemathesis's stateful phase, follows.
+_ITEM_LINKS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {"key": f"$response.body#/{contract.PARTITION_KEY}"},
+    }
+    for operation in ("getItem", "deleteItem")
+}
 
 
 def _health(operation_id: str, used_by: str) -> dict[str, Any]:
@@ -163,12 +176,18 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "summary": "Store a JSON object under a new key",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": payload_schema.payload_ref(),
+                                "example": {"name": "picus", "tags": ["a", "b"], "count": 3},
+                            }
+                        },
                     },
                     "responses": {
                         "201": {
                             **_json({"$ref": "#/components/schemas/Created"}, "stored"),
                             "headers": {"Location": {"schema": {"type": "string"}}},
+                            "links": _ITEM_LINKS,
                         },
                         **_errors(
                             ErrorCode.INVALID_JSON,
@@ -217,13 +236,19 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                                 "maximum": contract.LIST_MAX_LIMIT,
                                 "default": contract.LIST_DEFAULT_LIMIT,
                             },
+                            "example": 10,
                         },
                         {
                             "name": "cursor",
                             "in": "query",
                             "required": False,
                             "description": "next_cursor from the previous page, opaque",
-                            "schema": {"type": "string"},
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_CURSOR_LENGTH,
+                                "pattern": CURSOR_PATTERN,
+                            },
                         },
                     ],
                     "responses": {
@@ -286,6 +311,7 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                         }
                     },
                 },
+                **payload_schema.schemas(),
                 "Created": {
                     "type": "object",
                     "required": [contract.PARTITION_KEY],
@@ -299,7 +325,7 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "properties": {
                         contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN},
                         contract.CREATED_AT: {"type": "string", "format": "date-time"},
-                        contract.PAYLOAD: {"type": "object"},
+                        contract.PAYLOAD: payload_schema.payload_ref(),
                     },
                 },
                 "Page": {

@@ -16,6 +16,7 @@ from tests.backends import BACKENDS, CREDENTIALS, REGION
 
 if TYPE_CHECKING:
     from devkit.fault_proxy import FaultProxy
+    from local.auth import LocalIssuer
     from service.settings import Settings
 
 # The process's AWS clients talk to local servers only, with dummy credentials.
@@ -94,6 +95,16 @@ def api_url(settings: Settings) -> Iterator[str]:
 
     with serving(LocalAlb(create_app(settings), handler)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def issuer() -> LocalIssuer:
+    """A token issuer of the tests' own, its key never written to disk."""
+    from local.auth import LocalIssuer
+
+    made = LocalIssuer("https://issuer.test")
+    made.rotate(path=None)
+    return made
 
 
 @pytest.fixture(scope="session")

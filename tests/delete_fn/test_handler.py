@@ -120,6 +120,36 @@ def test_a_wrong_method_is_405(stored_key: Callable[[], str]) -> None:
     assert invoke(load_event("alb_delete.json", key))["statusCode"] == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/picus/put", "POST"),
+        ("/picus/list", "GET, HEAD"),
+        ("/picus/health", "GET, HEAD"),
+        (f"/picus/get/{NEW_KEY}", "GET, HEAD"),
+    ],
+)
+def test_a_delete_of_another_operations_path_is_405_with_its_allow(
+    ddb_endpoint: str, path: str, allow: str
+) -> None:
+    # The listener sends every DELETE under the prefix here: a path that is another
+    # operation's is no key to refuse (400) but a method that path does not answer.
+    event = load_event("alb_delete.json", NEW_KEY)
+    event["path"] = path
+    response = invoke(event)
+    assert_well_formed(response, 405)
+    assert response["headers"]["allow"] == allow
+    assert body(response)["error"]["code"] == "method_not_allowed"
+
+
+def test_a_delete_of_a_path_no_operation_has_is_404(ddb_endpoint: str) -> None:
+    event = load_event("alb_delete.json", NEW_KEY)
+    event["path"] = f"/picus/{NEW_KEY}/{NEW_KEY}"
+    response = invoke(event)
+    assert_well_formed(response, 404)
+    assert body(response)["error"]["message"] == "no such route"
+
+
 @pytest.mark.parametrize("key", ["nope", NEW_KEY.upper()])
 def test_a_key_that_can_never_exist_is_400(ddb_endpoint: str, key: str) -> None:
     response = invoke(load_event("alb_delete.json", key))

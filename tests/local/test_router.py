@@ -19,8 +19,9 @@ from devkit.asgi import serving
 from devkit.processes import wait_until
 from local.router import LocalAlb
 from picus import alb
-from picus.contract import ALB_LAMBDA_MAX_BYTES
-from picus.errors import ErrorCode
+from picus.contract import ALB_LAMBDA_MAX_BYTES, PATH_PARAMETER
+from picus.errors import NO_SUCH_ROUTE, ErrorCode
+from picus.routing import RULES, allowed_methods
 from service.settings import Settings
 from tests.http import JSON, assert_error
 
@@ -53,6 +54,36 @@ def test_delete_with_a_bad_key_reaches_the_lambda(http: httpx.Client, api_url: s
     assert_error(http.delete(f"{api_url}/picus/not-a-key"), ErrorCode.INVALID_KEY)
     # An escaped path is another spelling: the function refuses it as the service does.
     assert_error(http.delete(f"{api_url}/picus/a%2Fb"), ErrorCode.NOT_FOUND)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+_OPERATIONS = sorted({rule.operation for rule in RULES if rule.operation})
+
+
+@pytest.mark.parametrize("operation", _OPERATIONS)
+def test_every_method_an_operation_does_not_answer_is_405_with_its_allow(
+    http: httpx.Client, api_url: str, operation: str
+) -> None:
+    # Whichever runtime the routing table sends it to, the service or the function, answers
+    # with the methods the routing table gives the operation.
+    allowed = allowed_methods(operation)
+    path = PATH_PARAMETER.sub(KEY, operation)
+    for method in _METHODS:
+        if method in allowed:
+            continue
+        response = http.request(method, f"{api_url}{path}")
+        assert response.status_code == 405, (method, path, response.text)
+        assert response.headers["allow"] == ", ".join(allowed), (method, path)
+        if method != "HEAD":
+            assert response.json()["error"]["code"] == ErrorCode.METHOD_NOT_ALLOWED.code
+
+
+def test_a_delete_under_the_prefix_that_is_no_operation_is_404(
+    http: httpx.Client, api_url: str
+) -> None:
+    response = http.delete(f"{api_url}/picus/{KEY}/more")
+    assert_error(response, ErrorCode.NOT_FOUND)
+    assert response.json()["error"]["message"] == NO_SUCH_ROUTE
 
 
 def assert_the_load_balancers_own(response: httpx.Response, status: int) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from picus.auth import Scope
-from picus.routing import RULES, RoutingRule, Target, rule_for
+from picus.routing import RULES, RoutingRule, Target, allowed_methods, operation_at, rule_for
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 
@@ -26,9 +26,11 @@ KEY = "2f897e49-a179-4160-8056-d96c51aab199"
         ("GET", "/%70icus/list", None),
         ("DELETE", "/picus", None),
         ("DELETE", "/PICUS/x", None),
-        ("DELETE", "/health", None),
         ("GET", "/", None),
-        ("POST", "/openapi.json", None),
+        # An open path takes any method; the service answers 405 to all but GET and HEAD.
+        ("DELETE", "/health", Target.SERVICE),
+        ("POST", "/openapi.json", Target.SERVICE),
+        ("DELETE", "/picus/health", Target.SERVICE),
     ],
 )
 def test_requests_go_where_the_alb_sends_them(
@@ -91,10 +93,43 @@ def test_each_open_path_is_named_by_a_rule_of_its_own(path: str) -> None:
 
 
 def test_nothing_else_is_open() -> None:
-    # Every open rule is for reading, and none under the data prefix but health.
+    # Every open rule's path answers reading only, and none under the data prefix but health.
     for rule in RULES:
         if not rule.authenticated:
-            assert rule.methods == ("GET", "HEAD"), rule
+            assert rule.allowed == ("GET", "HEAD"), rule
             assert not rule.path_pattern.startswith("/picus/") or rule.path_pattern.endswith(
                 "/health"
             )
+
+
+@pytest.mark.parametrize(
+    ("path", "operation"),
+    [
+        # A concrete path before a template: "put" is no key (OpenAPI 3.1, path matching).
+        ("/picus/put", "/picus/put"),
+        ("/picus/list", "/picus/list"),
+        ("/picus/health", "/picus/health"),
+        (f"/picus/{KEY}", "/picus/{key}"),
+        ("/picus/not-a-key", "/picus/{key}"),
+        (f"/picus/get/{KEY}", "/picus/get/{key}"),
+        # A parameter is one whole segment.
+        (f"/picus/get/{KEY}/x", None),
+        (f"/picus/{KEY}/x", None),
+        ("/picus/get", "/picus/{key}"),
+        ("/docs/assets/init.js", "/docs/assets/{name}"),
+        ("/docs/assets", None),
+        ("/", None),
+    ],
+)
+def test_the_operation_a_path_is_an_instance_of(path: str, operation: str | None) -> None:
+    assert operation_at(path) == operation
+
+
+def test_each_operation_allows_what_its_rules_forward() -> None:
+    assert allowed_methods("/picus/put") == ("POST",)
+    assert allowed_methods("/picus/get/{key}") == ("GET", "HEAD")
+    assert allowed_methods("/picus/{key}") == ("DELETE",)
+    assert allowed_methods("/health") == ("GET", "HEAD")
+    for rule in RULES:
+        if rule.operation is not None and rule.methods:
+            assert set(rule.methods) <= set(allowed_methods(rule.operation)), rule

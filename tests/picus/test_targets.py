@@ -193,15 +193,6 @@ def access_lines() -> Iterator[AccessLines]:
 
 
 @pytest.fixture(scope="module")
-def issuer() -> Any:
-    from local.auth import LocalIssuer
-
-    made = LocalIssuer("https://issuer.test")
-    made.rotate(path=None)
-    return made
-
-
-@pytest.fixture(scope="module")
 def origins(settings: Settings, issuer: Any) -> Iterator[dict[str, str]]:
     """``edge``: the local origin, verifying tokens as the load balancer does. ``lenient``:
     the same runtimes behind a router that lets every token through. ``service``: the service
