@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `pulumi up --refresh` of one stack with a prebuilt image, then deploy/check.py against it: fails unless
-# ECS completed the rollout on the new task definition, the alias points at the new version
+# ECS completed the rollout on the new task definition, CodeDeploy moved the alias to the new version
 # and the walkthrough passes on the stack's apiUrl.
 #
 #   deploy/up.sh STACK IMAGE_URI
@@ -31,4 +31,7 @@ pulumi config set imageUri "$image_uri" --stack "$stack"
 # nothing and the check fails forever, with one it plans the rollout again.
 pulumi up --yes --skip-preview --refresh --stack "$stack"
 pulumi stack output --json --stack "$stack" > "outputs-$stack_name.json"
+# The function's new version takes its traffic through CodeDeploy (components/function_release.py);
+# the check then follows that shift and the service's deployment to their end.
+.venv/bin/python -m deploy.release "outputs-$stack_name.json"
 .venv/bin/python -m deploy.check "outputs-$stack_name.json"

@@ -335,6 +335,8 @@ def test_every_deploy_refreshes_before_it_plans(tmp_path: Path) -> None:
         # stay: the refresh reads what runs, so the rerun plans the rollout again.
         "pulumi up --yes --skip-preview --refresh --stack org/dev",
         "pulumi stack output --json --stack org/dev",
+        # The function's shift starts, then the check follows it and the service's rollout.
+        "python -m deploy.release outputs-dev.json",
         "python -m deploy.check outputs-dev.json",
     ]
     for workflow, name, job in all_jobs():

@@ -42,6 +42,21 @@ def test_pulumi_yamls_defaults_are_what_the_committed_capacity_implies() -> None
     assert config["cpuTargetPercent"]["default"] == implied.cpu_target_percent
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_each_stacks_targets_are_what_its_task_size_implies(stack: str) -> None:
+    # A stack with a bigger task sets its own targets; one without inherits the defaults.
+    config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+    def setting(key: str) -> int:
+        return int(stack_file.get(f"picus:{key}", config[key]["default"]))
+
+    capacity = json.loads(CAPACITY_FILE.read_text())
+    implied = targets(capacity, setting("cpu"), setting("memory"))
+    assert setting("requestsPerTarget") == implied.requests_per_target
+    assert setting("cpuTargetPercent") == implied.cpu_target_percent
+
+
 def test_the_readme_shows_the_derivation_from_the_committed_file() -> None:
     from bench.autoscaling import END, START, derivation
 

@@ -38,7 +38,11 @@ METRICS: Final[dict[tuple[str, str], frozenset[frozenset[str]]]] = {
     ("ECS/ContainerInsights", "RunningTaskCount"): frozenset({_SERVICE}),
     ("ECS/ContainerInsights", "DesiredTaskCount"): frozenset({_SERVICE}),
     ("AWS/Lambda", "Invocations"): frozenset({_FUNCTION}),
-    ("AWS/Lambda", "Errors"): frozenset({_FUNCTION}),
+    # By alias and the version that ran (Lambda's metric types page, "Using invocation
+    # metrics": FunctionName, Resource and ExecutedVersion).
+    ("AWS/Lambda", "Errors"): frozenset(
+        {_FUNCTION, frozenset({"FunctionName", "Resource", "ExecutedVersion"})}
+    ),
     ("AWS/Lambda", "Throttles"): frozenset({_FUNCTION}),
     ("AWS/Lambda", "Duration"): frozenset({_FUNCTION}),
     ("AWS/Lambda", "ConcurrentExecutions"): frozenset({_FUNCTION}),
