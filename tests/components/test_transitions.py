@@ -158,8 +158,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         "dev",
         {"snapStart": "false"},
         {},
-        traffic="No. The next published version starts from a snapshot; the alias moves to it "
-        "once it is ready.",
+        traffic="No. The next published version starts from a snapshot; CodeDeploy moves the "
+        "alias to it once it is ready (deploy/release.py).",
     ),
     Transition(
         "`tableKmsKeyArn` set",
