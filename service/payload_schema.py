@@ -63,7 +63,8 @@ def schemas() -> dict[str, Any]:
         "x-maxDepth": contract.MAX_PAYLOAD_DEPTH,
         "x-maxItemBytes": contract.MAX_ITEM_BYTES,
         "description": (
-            "Any JSON object DynamoDB can store: no empty key, at most "
+            "Any JSON object DynamoDB can store: no empty key, strings of Unicode text (no "
+            "lone surrogate), at most "
             f"{contract.MAX_PAYLOAD_DEPTH} levels of nesting (this object is the first), "
             f"numbers as DynamoDB holds them, and a stored item of at most "
             f"{contract.MAX_ITEM_BYTES} bytes (else 413)."

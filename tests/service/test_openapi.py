@@ -6,9 +6,10 @@ the local origin with auth off and with auth on, with ``schemathesis.toml`` (whi
 check does not apply where one does not). Zero failures and no warnings.
 
 The example budget keeps the suite's time: ``PICUS_SCHEMATHESIS_EXAMPLES`` raises it, and the
-seed a failing run prints (``--seed``) reproduces it, e.g.::
+seed a failing run prints (``Seed: N``) reproduces it through ``PICUS_SCHEMATHESIS_SEED``::
 
     PICUS_SCHEMATHESIS_EXAMPLES=1000 .venv/bin/python -m pytest tests/service/test_openapi.py
+    PICUS_SCHEMATHESIS_SEED=N .venv/bin/python -m pytest tests/service/test_openapi.py
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SCHEMA = schemathesis.openapi.from_dict(OPENAPI)
 OPERATIONS = {op.label: op for op in (result.ok() for result in SCHEMA.get_all_operations())}  # type: ignore[union-attr]
 #: Examples per operation and phase: the suite's budget, not a ceiling.
 EXAMPLES = int(os.environ.get("PICUS_SCHEMATHESIS_EXAMPLES", "100"))
+SEED = os.environ.get("PICUS_SCHEMATHESIS_SEED", "")
 CONFIG = ROOT / "schemathesis.toml"
 
 
@@ -58,6 +60,7 @@ def run_schemathesis(
         str(EXAMPLES),
         "--workers",
         "1",
+        *(["--seed", SEED] if SEED else []),
         f"{api_url}/openapi.json",
     ]
     return subprocess.run(
