@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD
 from picus.errors import ErrorCode, NotFound, StoreUnavailable, from_client_error
-from service.codec import item_json, item_value
+from service.codec import item_json, item_value, same_value
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -108,8 +108,9 @@ class Store:
                 )
         except _KeyTaken as taken:
             # A retried attempt finding its own earlier write has succeeded; any other item
-            # under this key is a uuid4 collision: the caller draws another key.
-            return taken.item == item
+            # under this key is a uuid4 collision: the caller draws another key. Compared as
+            # values: DynamoDB gives numbers back in its own spelling.
+            return isinstance(taken.item, dict) and same_value({"M": taken.item}, {"M": item})
         return True
 
     async def get(self, key: str) -> bytes:

@@ -1,20 +1,28 @@
-"""A failing table gives a fast 503, never a hang; the service itself stays healthy."""
+"""A failing table gives a fast 503, never a hang; the service itself stays healthy; a retried
+put that finds its own write stores one item."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Context, Decimal
+from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from devkit.asgi import serving
 from devkit.processes import free_port
+from picus.contract import is_valid_key
 from picus.errors import ErrorCode
+from service.codec import parse_object, same_value, to_payload
 from service.settings import Settings
+from service.store import Store
 from tests.http import JSON, assert_error
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
@@ -76,3 +84,64 @@ def test_a_dead_table_is_a_fast_503_and_health_stays_up(
             assert_error(response, ErrorCode.BACKEND_UNAVAILABLE)
             assert response.headers["retry-after"] == "1"
         assert http.get(f"{url}/health").status_code == 200
+
+
+class _RetriedPut:
+    """A table whose first PutItem landed before the connection broke: botocore's retry meets
+    the condition, and DynamoDB answers with the stored item, numbers in its own spelling."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def put_item(self, **request: Any) -> dict[str, Any]:
+        self.calls += 1
+        error = {
+            "Code": "ConditionalCheckFailedException",
+            "Message": "The conditional request failed",
+        }
+        stored = canonical(request["Item"])
+        raise ClientError({"Error": error, "Item": stored}, "PutItem")  # type: ignore[typeddict-item]
+
+
+def canonical(attribute: Any) -> Any:
+    """An attribute as DynamoDB keeps it: each number's value, its zeros trimmed."""
+    if isinstance(attribute, dict):
+        if "N" in attribute:
+            return {"N": str(Decimal(attribute["N"]).normalize(Context(prec=38)))}
+        return {k: canonical(v) for k, v in attribute.items()}
+    if isinstance(attribute, list):
+        return [canonical(v) for v in attribute]
+    return attribute
+
+
+SPELLINGS = [
+    "1.0",
+    "1E+2",
+    "100",
+    "0.00100",
+    "-0.0",
+    "1e-130",
+    "12345678901234567890.000",
+    "9.90E125",
+]
+
+
+def test_a_retried_put_finding_its_own_write_is_one_item_whatever_the_numbers_spelling() -> None:
+    table = _RetriedPut()
+    store = Store(table, "picus_data", deadline=1.0)  # type: ignore[arg-type]
+    payload = to_payload(
+        parse_object(('{"n": [' + ", ".join(SPELLINGS) + '], "m": {"x": 1.50}}').encode())
+    )
+    created = asyncio.run(store.put(payload))
+    # Recognised as its own write on the first answer: no second key drawn, no second item.
+    assert table.calls == 1
+    assert is_valid_key(created.object_id)
+
+
+def test_an_item_with_another_value_under_the_key_is_a_collision() -> None:
+    sent = to_payload(parse_object(b'{"n": 1.0, "s": "a"}'))
+    assert same_value(canonical(sent), sent)
+    assert not same_value(canonical(to_payload(parse_object(b'{"n": 1.01, "s": "a"}'))), sent)
+    assert not same_value(canonical(to_payload(parse_object(b'{"n": 1.0}'))), sent)
+    assert not same_value(canonical(to_payload(parse_object(b'{"n": "1.0", "s": "a"}'))), sent)
+    assert not same_value({"L": [{"N": "1"}]}, {"L": [{"N": "1"}, {"N": "2"}]})
