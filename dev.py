@@ -82,8 +82,8 @@ def ensure_node() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        sys.exit("npm is needed for the test servers (DynamoDB Local, dynalite)")
-    print("installing node_modules/ (DynamoDB Local, dynalite)", file=sys.stderr)
+        sys.exit("npm is needed for the test servers and the OpenAPI linters (package.json)")
+    print("installing node_modules/ (DynamoDB Local, dynalite, Spectral, Redocly)", file=sys.stderr)
     _run(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
     stamp.write_text(digest)
 

@@ -15,6 +15,8 @@ from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 
 OIDC_SCHEME: Final = "openId"
 BEARER_SCHEME: Final = "bearer"
+ITEMS_TAG: Final = "items"
+HEALTH_TAG: Final = "health"
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -37,33 +39,51 @@ def _errors(*codes: ErrorCode) -> dict[str, Any]:
     return responses
 
 
-def _load_balancer(*statuses: int) -> dict[str, Any]:
+#: What the load balancer answers itself, before or instead of a target ("The load balancer
+#: generates an HTTP error" in Elastic Load Balancing's troubleshooting guide for Application
+#: Load Balancers), by who the target is.
+_FIREWALL: Final = {403: "the firewall blocked the request (stacks with a firewall)"}
+_TOKEN: Final = {401: "no bearer token, or one the load balancer refuses (stacks with auth)"}
+_TASKS: Final = {
+    502: "a task closed the connection or answered malformed",
+    503: "the service's target group has no registered task",
+    504: "a task did not accept the connection, or answer, in time",
+}
+_FUNCTION: Final = {
+    413: "the request is over 1 MB, the most the load balancer passes to a function",
+    502: "the function failed, timed out or answered malformed",
+}
+
+
+def _load_balancer(*why: dict[int, str]) -> dict[str, Any]:
     """Answers of the load balancer itself: its HTML page, never the API's JSON error."""
-    why = {
-        401: "no bearer token, or one the load balancer refuses (stacks with auth)",
-        403: "the firewall blocked the request (stacks with a firewall)",
-        413: "the request is over 1 MB, the most the load balancer passes to a function",
-        502: "the function failed, timed out or answered malformed",
-    }
     return {
         str(status): {
-            "description": f"from the load balancer: {why[status]}",
+            "description": f"from the load balancer: {reason}",
             "content": {alb.CONTENT_TYPE: {"schema": {"type": "string"}}},
         }
-        for status in statuses
+        for answers in why
+        for status, reason in answers.items()
     }
 
 
-def _both_403(*load_balancer: int) -> dict[str, Any]:
-    """The load balancer's answers, and a 403 that is the firewall's page or, with auth on,
-    the API's ``insufficient_scope`` error."""
-    responses = _load_balancer(*load_balancer, 403)
-    api = _errors(ErrorCode.INSUFFICIENT_SCOPE)["403"]
-    responses["403"] = {
-        "description": f"{responses['403']['description']}; or {api['description']}",
-        "content": {**responses["403"]["content"], **api["content"]},
-    }
-    return responses
+def _either(*sources: dict[str, Any]) -> dict[str, Any]:
+    """The responses of several sources (the API, the load balancer) by status: where two give
+    one status, a single response carrying both's contents and headers."""
+    merged: dict[str, Any] = {}
+    for source in sources:
+        for status, response in source.items():
+            have = merged.get(status)
+            if have is None:
+                merged[status] = response
+                continue
+            headers = {**have.get("headers", {}), **response.get("headers", {})}
+            merged[status] = {
+                "description": f"{have['description']}; or {response['description']}",
+                **({"headers": headers} if headers else {}),
+                "content": {**have["content"], **response["content"]},
+            }
+    return dict(sorted(merged.items()))
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,9 @@ _KEY_PARAM = {
     "example": "2f897e49-a179-4160-8056-d96c51aab199",
 }
 _UNAVAILABLE = (ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.INTERNAL)
+#: What the service's middleware refuses before any route (service/middleware.py), under the
+#: load balancer's own limits on a request line and its headers.
+_SERVICE_LIMITS = (ErrorCode.URI_TOO_LONG, ErrorCode.HEADERS_TOO_LARGE)
 
 #: From a stored item's key to what can be done with it (OpenAPI 3.1, "Link Object"): what a
 #: generated client, or schemathesis's stateful phase, follows.
@@ -128,18 +151,28 @@ def _health(operation_id: str, used_by: str) -> dict[str, Any]:
     return {
         "get": {
             "operationId": operation_id,
+            "tags": [HEALTH_TAG],
             "security": [],
             "summary": f"Liveness of the service process ({used_by}); does not call DynamoDB",
-            "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "properties": {"status": {"const": "ok"}},
-                        "required": ["status"],
-                    },
-                    "the process can serve",
-                )
-            },
+            "description": (
+                "200 while the process can serve. It never calls DynamoDB, so an outage of the "
+                "table does not take healthy tasks out of the load balancer's target group."
+            ),
+            "responses": _either(
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"status": {"const": "ok"}},
+                            "required": ["status"],
+                        },
+                        "the process can serve",
+                    )
+                },
+                _errors(*_SERVICE_LIMITS),
+                # Open to everyone (no token, no scope): only the firewall refuses it.
+                _load_balancer(_TASKS, _FIREWALL),
+            ),
         }
     }
 
@@ -154,9 +187,14 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
         schemes = [OIDC_SCHEME, BEARER_SCHEME] if auth.issuer else [BEARER_SCHEME]
         return [{scheme: [name]} for scheme in schemes]
 
-    def edge(*statuses: int) -> dict[str, Any]:
-        # The load balancer's 401 and the API's insufficient_scope exist only with auth on.
-        return _both_403(401, *statuses) if auth is not None else _load_balancer(*statuses, 403)
+    def edge(target: dict[int, str]) -> dict[str, Any]:
+        # The load balancer's 401 and the API's insufficient_scope exist only with auth on; a
+        # 403 is then the firewall's page or the API's error.
+        if auth is None:
+            return _load_balancer(target, _FIREWALL)
+        return _either(
+            _load_balancer(_TOKEN, target, _FIREWALL), _errors(ErrorCode.INSUFFICIENT_SCOPE)
+        )
 
     return {
         "openapi": "3.1.0",
@@ -168,12 +206,31 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                 "also returned in the X-Request-Id header."
             ),
         },
+        # Relative: the origin the document is served from, which is the API's own, whichever
+        # stack (or the local origin) serves it.
+        "servers": [{"url": "/", "description": "the origin serving this document"}],
+        "tags": [
+            {
+                "name": ITEMS_TAG,
+                "description": "Stored JSON objects, each under a key the API chooses.",
+            },
+            {
+                "name": HEALTH_TAG,
+                "description": "Liveness of the service, for the load balancer's health check.",
+            },
+        ],
         "paths": {
             contract.PUT_PATH: {
                 "post": {
                     "operationId": "putItem",
+                    "tags": [ITEMS_TAG],
                     "security": needs(Scope.WRITE),
                     "summary": "Store a JSON object under a new key",
+                    "description": (
+                        "Stores the body, a JSON object within the limits its schema states, "
+                        "under a new key, and answers the key (also in Location). After a 503 "
+                        "the object may have been stored: the error names the key to GET."
+                    ),
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -183,48 +240,63 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                             }
                         },
                     },
-                    "responses": {
-                        "201": {
-                            **_json({"$ref": "#/components/schemas/Created"}, "stored"),
-                            "headers": {"Location": {"schema": {"type": "string"}}},
-                            "links": _ITEM_LINKS,
+                    "responses": _either(
+                        {
+                            "201": {
+                                **_json({"$ref": "#/components/schemas/Created"}, "stored"),
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                                "links": _ITEM_LINKS,
+                            }
                         },
-                        **_errors(
+                        _errors(
                             ErrorCode.INVALID_JSON,
                             ErrorCode.NOT_AN_OBJECT,
                             ErrorCode.INVALID_VALUE,
                             ErrorCode.METHOD_NOT_ALLOWED,
                             ErrorCode.PAYLOAD_TOO_LARGE,
                             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                            *_SERVICE_LIMITS,
                             *_UNAVAILABLE,
                         ),
-                        **edge(),
-                    },
+                        edge(_TASKS),
+                    ),
                 }
             },
             contract.GET_PATH: {
                 "get": {
                     "operationId": "getItem",
+                    "tags": [ITEMS_TAG],
                     "security": needs(Scope.READ),
                     "summary": "Read one stored item (strongly consistent)",
+                    "description": (
+                        "The item stored under the key, with its creation time: a put that "
+                        "answered 201 is always visible to it."
+                    ),
                     "parameters": [_KEY_PARAM],
-                    "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Item"}, "the item"),
-                        **_errors(
+                    "responses": _either(
+                        {"200": _json({"$ref": "#/components/schemas/Item"}, "the item")},
+                        _errors(
                             ErrorCode.INVALID_KEY,
                             ErrorCode.NOT_FOUND,
                             ErrorCode.METHOD_NOT_ALLOWED,
+                            *_SERVICE_LIMITS,
                             *_UNAVAILABLE,
                         ),
-                        **edge(),
-                    },
+                        edge(_TASKS),
+                    ),
                 }
             },
             contract.LIST_PATH: {
                 "get": {
                     "operationId": "listItems",
+                    "tags": [ITEMS_TAG],
                     "security": needs(Scope.READ),
                     "summary": "One page of items; follow next_cursor until it is null",
+                    "description": (
+                        "Items in the table's order, which is no particular one. A page holds "
+                        "at most `limit` items and may hold fewer (DynamoDB ends a page at 1 MB "
+                        "of items): only a null next_cursor says there are no more."
+                    ),
                     "parameters": [
                         {
                             "name": "limit",
@@ -251,34 +323,41 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                             },
                         },
                     ],
-                    "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Page"}, "a page of items"),
-                        **_errors(
+                    "responses": _either(
+                        {"200": _json({"$ref": "#/components/schemas/Page"}, "a page of items")},
+                        _errors(
                             ErrorCode.INVALID_LIMIT,
                             ErrorCode.INVALID_CURSOR,
                             ErrorCode.METHOD_NOT_ALLOWED,
+                            *_SERVICE_LIMITS,
                             *_UNAVAILABLE,
                         ),
-                        **edge(),
-                    },
+                        edge(_TASKS),
+                    ),
                 }
             },
             contract.DELETE_PATH: {
                 "delete": {
                     "operationId": "deleteItem",
+                    "tags": [ITEMS_TAG],
                     "security": needs(Scope.DELETE),
                     "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
+                    "description": (
+                        "Deletes the item stored under the key; 404 when there is none. A "
+                        "function behind the load balancer serves it, so a request over 1 MB "
+                        "and a failure of the function are the load balancer's own pages."
+                    ),
                     "parameters": [_KEY_PARAM],
-                    "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted"),
-                        **_errors(
+                    "responses": _either(
+                        {"200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted")},
+                        _errors(
                             ErrorCode.INVALID_KEY,
                             ErrorCode.NOT_FOUND,
                             ErrorCode.METHOD_NOT_ALLOWED,
                             *_UNAVAILABLE,
                         ),
-                        **edge(413, 502),
-                    },
+                        edge(_FUNCTION),
+                    ),
                 }
             },
             contract.HEALTH_PATH: _health("health", "the load balancer's health check"),
@@ -332,7 +411,11 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "type": "object",
                     "required": ["items", "next_cursor"],
                     "properties": {
-                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+                        "items": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Item"},
+                            "maxItems": contract.LIST_MAX_LIMIT,
+                        },
                         "next_cursor": {"type": ["string", "null"]},
                     },
                 },
