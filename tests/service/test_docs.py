@@ -16,6 +16,7 @@ import pytest
 
 from devkit.processes import local_origin
 from service.docs import ASSETS, ASSETS_PATH, INIT_SCRIPT
+from service.openapi import ITEMS_TAG
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -88,14 +89,14 @@ def browser_page() -> Iterator[Page]:
 
 
 def _try_it_out(page: Page, operation_id: str) -> object:
-    block = page.locator(f"#operations-default-{operation_id}")
+    block = page.locator(f"#operations-{ITEMS_TAG}-{operation_id}")
     block.locator(".opblock-summary").click()
     block.get_by_role("button", name="Try it out").click()
     return block
 
 
 def _execute(page: Page, operation_id: str) -> tuple[int, dict[str, object]]:
-    block = page.locator(f"#operations-default-{operation_id}")
+    block = page.locator(f"#operations-{ITEMS_TAG}-{operation_id}")
     block.get_by_role("button", name="Execute").click()
     status = block.locator(".live-responses-table tr.response .response-col_status").first
     status.wait_for(timeout=15_000)
@@ -125,20 +126,20 @@ def test_try_it_out_puts_gets_and_deletes_from_the_page(
     }, listed
 
     _try_it_out(page, "putItem")
-    body = page.locator("#operations-default-putItem textarea.body-param__text")
+    body = page.locator(f"#operations-{ITEMS_TAG}-putItem textarea.body-param__text")
     body.fill('{"from": "the docs page", "n": 1.5}')
     status, created = _execute(page, "putItem")
     assert status == 201, created
     key = str(created["object_id"])
 
     _try_it_out(page, "getItem")
-    page.locator("#operations-default-getItem input[placeholder='key']").fill(key)
+    page.locator(f"#operations-{ITEMS_TAG}-getItem input[placeholder='key']").fill(key)
     status, item = _execute(page, "getItem")
     assert (status, item["payload"]) == (200, {"from": "the docs page", "n": 1.5})
 
     # Served by the DELETE function, routed there by the local origin as by the ALB.
     _try_it_out(page, "deleteItem")
-    page.locator("#operations-default-deleteItem input[placeholder='key']").fill(key)
+    page.locator(f"#operations-{ITEMS_TAG}-deleteItem input[placeholder='key']").fill(key)
     status, deleted = _execute(page, "deleteItem")
     assert (status, deleted) == (200, {"deleted": key})
 
@@ -155,9 +156,9 @@ def test_authorize_with_a_bearer_token_then_try_it_out(browser_page: Page, tmp_p
         page.goto(f"{base}/docs")
         page.locator(".opblock").first.wait_for(timeout=20_000)
         _try_it_out(page, "putItem")
-        body = page.locator("#operations-default-putItem textarea.body-param__text")
+        body = page.locator(f"#operations-{ITEMS_TAG}-putItem textarea.body-param__text")
         body.fill('{"who": "anyone"}')
-        block = page.locator("#operations-default-putItem")
+        block = page.locator(f"#operations-{ITEMS_TAG}-putItem")
         block.get_by_role("button", name="Execute").click()
         status = block.locator(".live-responses-table tr.response .response-col_status").first
         status.wait_for(timeout=15_000)
