@@ -17,7 +17,7 @@ import re
 from base64 import b64encode
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from orjson import Fragment, dumps
 
@@ -40,6 +40,22 @@ if TYPE_CHECKING:
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
+#: A number without an exponent whose every digit fits DynamoDB's 38: its canonical form and
+#: its size are string operations. Anything else (an exponent, more digits) goes to Decimal.
+_SHORT_NUMBER = re.compile(r"(-?)(0|[1-9][0-9]{0,37})(?:\.([0-9]{1,38}))?")
+
+#: Whatever in a body could be a number DynamoDB would spell otherwise or refuse: an exponent,
+#: a trailing zero after the point, a negative zero, 39 digits in a row. A body without any of
+#: these (a string may match too: that only costs the slower path) has its numbers' canonical
+#: text already.
+_MAYBE_NOT_CANONICAL = re.compile(r"[0-9][eE]|\.[0-9]*0(?![0-9])|-0(?![0-9.])|[0-9.]{39}")
+
+#: Bodies above this many bytes are converted in a worker thread (service/routes.py): the
+#: largest take hundreds of ms of CPU, far more than one turn of the event loop should
+#: (``python -m bench.codec``); a body this size takes a few ms at most, less than what
+#: the thread hop and the GIL's hand-overs would add to its own answer.
+OFF_LOOP_BYTES: Final = 8 * 1024
+
 
 class _Number(str):
     """A JSON number, kept as the text the client sent."""
@@ -52,25 +68,101 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
-    """Parse a request body that must be one JSON object, numbers kept exact."""
+    """Parse a request body that must be one JSON object, numbers kept exact, for
+    ``to_payload``. Objects inside it stay as their ``(key, value)`` pairs until then, so
+    that a key given twice at any depth is refused there, not silently the last one."""
+    return _parse(_text(body))
+
+
+def _text(body: bytes) -> str:
     try:
-        text = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("the body is not valid UTF-8", ErrorCode.INVALID_JSON) from exc
+
+
+def _parse(text: str) -> dict[str, Any]:
     try:
         value = json.loads(
-            text, parse_float=_Number, parse_int=_Number, parse_constant=_reject_constant
+            text,
+            parse_float=_Number,
+            parse_int=_Number,
+            parse_constant=_reject_constant,
+            # ``tuple`` keeps every pair and is called from C: no Python call per object.
+            object_pairs_hook=tuple,
         )
     except json.JSONDecodeError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}", ErrorCode.INVALID_JSON) from exc
     except RecursionError as exc:
         raise BadRequest("the body nests too deeply", ErrorCode.INVALID_VALUE) from exc
-    if not isinstance(value, dict):
+    if type(value) is not tuple:
         raise BadRequest("the body must be a JSON object", ErrorCode.NOT_AN_OBJECT)
-    return value
+    return _members(value)
+
+
+def payload_of(body: bytes) -> AttributeValueTypeDef:
+    """``to_payload(parse_object(body))``, in fewer steps: when nothing in the body can be a
+    number needing another spelling, each number's text is used as it is."""
+    text = _text(body)
+    return _payload(_parse(text), _MAYBE_NOT_CANONICAL.search(text) is None)
+
+
+def _members(pairs: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        # RFC 8259 leaves the meaning of a repeated name to each parser, and parsers differ
+        # (first wins, last wins, error); I-JSON (RFC 7493, 2.3) forbids it. Refused, named.
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise BadRequest(
+                    f"the key {json.dumps(key)[:80]} appears twice in one object",
+                    ErrorCode.INVALID_JSON,
+                )
+            seen.add(key)
+    return members
 
 
 def _number(text: str) -> tuple[str, int]:
+    """The number as DynamoDB stores and returns it, and its size as DynamoDB counts it.
+
+    DynamoDB trims leading and trailing zeros (developer guide, "Number") and answers in plain
+    notation, never an exponent: ``1.0`` comes back as ``1``, ``1E+2`` as ``100``, ``-0`` as
+    ``0`` (boto/boto3#4636 and #2500; ExtendDB/extenddb#7 lists what DynamoDB returned for each
+    spelling). The emulators keep the client's text; sending the canonical text makes every
+    backend give back the same.
+    """
+    short = _SHORT_NUMBER.fullmatch(text)
+    if short is None:
+        return _decimal_number(text)
+    sign, whole, fraction = short.groups()
+    if fraction:
+        fraction = fraction.rstrip("0")
+    if whole == "0":
+        if not fraction:
+            return "0", 2
+        significant = len(fraction.lstrip("0"))
+    elif fraction:
+        significant = len(whole) + len(fraction)
+    else:
+        significant = len(whole.rstrip("0"))
+    if significant > MAX_NUMBER_DIGITS:
+        raise _too_many_digits(text)
+    # At most 38 digits either side of the point: always inside DynamoDB's magnitudes.
+    canonical = f"{sign}{whole}.{fraction}" if fraction else sign + whole
+    return canonical, (significant + 1) // 2 + 1
+
+
+def _canonical_number(text: str) -> tuple[str, int]:
+    """``_number`` for a text known to be canonical and short: only its size to count."""
+    digits = text.lstrip("-0.")
+    if not digits:
+        return "0", 2
+    significant = len(digits) - 1 if "." in digits else len(digits.rstrip("0"))
+    return text, (significant + 1) // 2 + 1
+
+
+def _decimal_number(text: str) -> tuple[str, int]:
     try:
         d = Decimal(text)
     except InvalidOperation as exc:
@@ -78,15 +170,25 @@ def _number(text: str) -> tuple[str, int]:
         raise _out_of_range(text) from exc
     if d.is_zero():
         return "0", 2
-    significant = len(bytes(d.as_tuple().digits).rstrip(b"\0"))
+    sign, digits, exponent = d.as_tuple()
+    assert isinstance(exponent, int)  # a finite number: JSON has no others
+    kept = bytes(digits).rstrip(b"\0")
+    significant = len(kept)
     if significant > MAX_NUMBER_DIGITS:
-        raise BadRequest(
-            f"the number {text[:60]} has more than {MAX_NUMBER_DIGITS} significant digits",
-            ErrorCode.INVALID_VALUE,
-        )
-    if not MIN_NUMBER_EXPONENT <= d.adjusted() <= MAX_NUMBER_EXPONENT:
+        raise _too_many_digits(text)
+    exponent += len(digits) - significant
+    if not MIN_NUMBER_EXPONENT <= exponent + significant - 1 <= MAX_NUMBER_EXPONENT:
         raise _out_of_range(text)
-    return text, (significant + 1) // 2 + 1
+    # Plain notation of the trimmed digits: at most 38 digits and 130 zeros, never rounded.
+    canonical = format(Decimal((sign, tuple(kept), exponent)), "f")
+    return canonical, (significant + 1) // 2 + 1
+
+
+def _too_many_digits(text: str) -> BadRequest:
+    return BadRequest(
+        f"the number {text[:60]} has more than {MAX_NUMBER_DIGITS} significant digits",
+        ErrorCode.INVALID_VALUE,
+    )
 
 
 def _out_of_range(text: str) -> BadRequest:
@@ -97,53 +199,99 @@ def _out_of_range(text: str) -> BadRequest:
 
 
 def _utf8_size(s: str) -> int:
+    if s.isascii():
+        return len(s)
     try:
         return len(s.encode("utf-8"))
     except UnicodeEncodeError as exc:
         raise BadRequest("a string holds a lone surrogate", ErrorCode.INVALID_VALUE) from exc
 
 
+def _too_deep() -> BadRequest:
+    return BadRequest(
+        f"the object nests deeper than DynamoDB's limit of {MAX_PAYLOAD_DEPTH} levels",
+        ErrorCode.INVALID_VALUE,
+    )
+
+
 class _Converter:
     """Builds the attribute and adds up its size as DynamoDB counts it: UTF-8 bytes of names
     and strings, about one byte per two significant digits of a number plus one, and three
-    bytes per map or list plus one per element."""
+    bytes per map or list plus one per element.
 
-    __slots__ = ("size",)
+    A body is mostly long lists and many members: their scalars are converted in the loop
+    over them, without a call each (the conversion's CPU is mostly per value).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("number", "size")
+
+    def __init__(self, canonical_numbers: bool = False) -> None:
         self.size = 0
+        self.number = _canonical_number if canonical_numbers else _number
 
     def convert(self, value: Any, depth: int) -> AttributeValueTypeDef:
-        if isinstance(value, _Number):
-            text, size = _number(value)
+        kind = type(value)
+        if kind is _Number:
+            text, size = self.number(value)
             self.size += size
             return {"N": text}
-        if isinstance(value, str):
+        if kind is str:
             self.size += _utf8_size(value)
             return {"S": value}
-        if value is None or isinstance(value, bool):
+        if value is None or kind is bool:
             self.size += 1
             return {"NULL": True} if value is None else {"BOOL": value}
         if depth > MAX_PAYLOAD_DEPTH:
-            raise BadRequest(
-                f"the object nests deeper than DynamoDB's limit of {MAX_PAYLOAD_DEPTH} levels",
-                ErrorCode.INVALID_VALUE,
-            )
-        if isinstance(value, dict):
-            self.size += 3 + len(value)
-            members: dict[str, AttributeValueTypeDef] = {}
-            for k, v in value.items():
-                if not k:
-                    raise BadRequest(
-                        "DynamoDB cannot store an empty object key", ErrorCode.INVALID_VALUE
-                    )
-                self.size += _utf8_size(k)
-                members[k] = self.convert(v, depth + 1)
-            return {"M": members}
-        if isinstance(value, list):
-            self.size += 3 + len(value)
-            return {"L": [self.convert(v, depth + 1) for v in value]}
+            raise _too_deep()
+        if kind is tuple:
+            return self.object(_members(value), depth)
+        if kind is dict:
+            return self.object(value, depth)
+        if kind is list:
+            return {"L": self.values(value, depth)}
         raise TypeError(f"not a parsed JSON value: {type(value).__name__}")
+
+    def object(self, members: dict[str, Any], depth: int) -> AttributeValueTypeDef:
+        size = 3 + len(members)
+        number = self.number
+        converted: dict[str, AttributeValueTypeDef] = {}
+        for key, value in members.items():
+            if not key:
+                raise BadRequest(
+                    "DynamoDB cannot store an empty object key", ErrorCode.INVALID_VALUE
+                )
+            size += _utf8_size(key)
+            kind = type(value)
+            if kind is _Number:
+                text, n = number(value)
+                size += n
+                converted[key] = {"N": text}
+            elif kind is str:
+                size += _utf8_size(value)
+                converted[key] = {"S": value}
+            else:
+                converted[key] = self.convert(value, depth + 1)
+        self.size += size
+        return {"M": converted}
+
+    def values(self, values: list[Any], depth: int) -> list[AttributeValueTypeDef]:
+        size = 3 + len(values)
+        number = self.number
+        converted: list[AttributeValueTypeDef] = []
+        append = converted.append
+        for value in values:
+            kind = type(value)
+            if kind is _Number:
+                text, n = number(value)
+                size += n
+                append({"N": text})
+            elif kind is str:
+                size += _utf8_size(value)
+                append({"S": value})
+            else:
+                append(self.convert(value, depth + 1))
+        self.size += size
+        return converted
 
 
 #: What the stored item adds around the payload: its other attributes and their names.
@@ -156,7 +304,11 @@ _ITEM_OVERHEAD = sum(
 def to_payload(value: dict[str, Any]) -> AttributeValueTypeDef:
     """The DynamoDB attribute for a parsed JSON object; BadRequest for what DynamoDB cannot
     store, PayloadTooLarge when the item would exceed DynamoDB's item size limit."""
-    converter = _Converter()
+    return _payload(value, canonical_numbers=False)
+
+
+def _payload(value: dict[str, Any], canonical_numbers: bool) -> AttributeValueTypeDef:
+    converter = _Converter(canonical_numbers)
     attribute = converter.convert(value, 1)
     if converter.size + _ITEM_OVERHEAD > MAX_ITEM_BYTES:
         raise PayloadTooLarge(f"the item would be larger than DynamoDB's {MAX_ITEM_BYTES} bytes")

@@ -229,7 +229,12 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "description": (
                         "Stores the body, a JSON object within the limits its schema states, "
                         "under a new key, and answers the key (also in Location). After a 503 "
-                        "the object may have been stored: the error names the key to GET."
+                        "the object may have been stored: the error names the key to GET. "
+                        "A key given twice in one object, at any depth, is refused (400 "
+                        "invalid_json, naming the key), and so is a Content-Encoding other than "
+                        "identity (415): the body is read as sent, never decompressed. Numbers "
+                        "are stored by value and read back in DynamoDB's spelling: plain "
+                        "notation, leading and trailing zeros trimmed (1.0 reads back as 1)."
                     ),
                     "requestBody": {
                         "required": True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import orjson
+from anyio import to_thread
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -14,7 +15,7 @@ from picus.auth import Scope
 from picus.errors import BadRequest, ErrorCode, PayloadTooLarge, UnsupportedMediaType
 from service import docs
 from service.access import public, requires
-from service.codec import parse_object, to_payload
+from service.codec import OFF_LOOP_BYTES, payload_of
 from service.cursor import decode_cursor, encode_cursor
 from service.responses import json_text
 
@@ -46,6 +47,14 @@ def _is_json(content_type: str) -> bool:
     return json_media and all(c in ("utf-8", "utf8") for c in charsets)
 
 
+def _is_identity(content_encoding: str) -> bool:
+    # RFC 9110, 8.4: the codings applied, in order; ``identity`` (or none) means the bytes are
+    # the JSON itself. A gzip body would otherwise be read as broken JSON, or a body labelled
+    # gzip that is not would be stored as if the label meant nothing.
+    codings = (c.strip().lower() for c in content_encoding.split(","))
+    return all(c in ("", "identity") for c in codings)
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -67,8 +76,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def put(request: Request) -> Response:
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("the body must be application/json in UTF-8")
+    if not _is_identity(",".join(request.headers.getlist("content-encoding"))):
+        raise UnsupportedMediaType("the body must not be compressed: Content-Encoding identity")
     body = await _read_body(request, request.app.state.settings.max_body_bytes)
-    payload = to_payload(parse_object(body))
+    # A large body's conversion holds the CPU for longer than one turn of the loop should: in
+    # a worker thread, the loop keeps serving other requests between the GIL's switches.
+    payload = (
+        await to_thread.run_sync(payload_of, body)
+        if len(body) > OFF_LOOP_BYTES
+        else payload_of(body)
+    )
     created = await _store(request).put(payload)
     return json_text(
         orjson.dumps({contract.PARTITION_KEY: created.object_id}),

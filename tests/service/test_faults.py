@@ -3,10 +3,12 @@ and nothing acknowledged lost. A fault-injecting proxy sits in front of a real D
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -21,6 +23,28 @@ from tests.http import put
 
 JSON = {"content-type": "application/json"}
 FAULTS = [f for f in Fault if f not in (Fault.NONE, Fault.ERROR)]
+#: One value in several spellings, and spellings DynamoDB rewrites: exponents, zeros either
+#: side, a negative zero, the ends of the range.
+SPELLINGS = [
+    "1",
+    "1.0",
+    "1E+0",
+    "10e-1",
+    "100",
+    "1E+2",
+    "1e2",
+    "0.00100",
+    "-0.0",
+    "1e-130",
+    "12345678901234567890.000",
+    "9.90E125",
+    "-1.5e-3",
+]
+
+
+def by_value(text: str) -> Any:
+    """The JSON text's value, each number as its exact decimal value."""
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
 
 
 @pytest.fixture(scope="module")
@@ -126,17 +150,20 @@ def test_a_slow_table_within_the_timeout_is_just_slow(
 def test_a_put_lost_in_transit_is_not_stored_twice(
     http: httpx.Client, faulty_api: str, proxy: FaultProxy
 ) -> None:
-    # The reset hits after DynamoDB wrote the item; botocore's retry then finds that item.
+    # The reset hits after DynamoDB wrote the item; botocore's retry then finds that item,
+    # recognised as its own write whatever the spelling its numbers came back in.
     marker = uuid.uuid4().hex
+    body = f'{{"marker": "{marker}", "n": [{", ".join(SPELLINGS)}], "m": {{"x": 1.50}}}}'
     proxy.set(Fault.RESET)
-    response = put(http, faulty_api, {"marker": marker})
+    response = put(http, faulty_api, body.encode())
     proxy.set(Fault.NONE)
     key = (
         response.json()[PARTITION_KEY]
         if response.status_code == 201
         else response.json()["error"][PARTITION_KEY]
     )
-    assert http.get(f"{faulty_api}/picus/get/{key}").json()["payload"] == {"marker": marker}
+    got = http.get(f"{faulty_api}/picus/get/{key}")
+    assert by_value(got.text)["payload"] == by_value(body)
     listed = []
     cursor = None
     while True:

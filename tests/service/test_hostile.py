@@ -1,11 +1,15 @@
 """Hostile requests: each gets its specific 4xx, and nothing is ever stored.
 
 They go to the local origin (service and Lambda, routed as by the ALB) on a table of their
-own, which must still be empty after every one of them.
+own, which must still be empty after every one of them. The README's list of refusals
+("Bad input changes nothing") is rendered from ``REFUSALS`` here, so each refusal it documents
+is one of these requests, with the answer the API gave it: print ``refusals_table()`` to
+regenerate it.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 from collections.abc import Iterator
@@ -17,6 +21,7 @@ import boto3
 import httpx
 import pytest
 
+from devkit import ROOT
 from devkit.asgi import serving
 from picus.contract import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_PAYLOAD_DEPTH, MAX_URL_BYTES
 from picus.errors import ErrorCode
@@ -39,14 +44,37 @@ class Hostile:
     body: bytes | None = None
     headers: dict[str, str] | None = None
     raw: bytes | None = None  # sent as-is on a socket
+    shown: str | None = None  # how the README shows it, when not method, path and body
+
+    def example(self) -> str:
+        if self.shown is not None:
+            return self.shown
+        request = f"{self.method} {self.path}"
+        extra = {k: v for k, v in (self.headers or {}).items() if (k, v) not in JSON.items()}
+        if self.method == "POST" and self.path == "/picus/put" and not extra:
+            return (self.body or b"").decode()
+        names = {k: "-".join(part.capitalize() for part in k.split("-")) for k in extra}
+        return " ".join([request, *(f"{names[k]}: {v}" for k, v in extra.items())])
 
     @classmethod
-    def put(cls, body: bytes, code: ErrorCode, headers: dict[str, str] = JSON) -> Hostile:
-        return cls("POST", "/picus/put", int(code.status), code.code, body, headers)
+    def put(
+        cls,
+        body: bytes,
+        code: ErrorCode,
+        headers: dict[str, str] = JSON,
+        shown: str | None = None,
+    ) -> Hostile:
+        return cls("POST", "/picus/put", int(code.status), code.code, body, headers, shown=shown)
 
     @classmethod
-    def get(cls, path: str, code: ErrorCode, headers: dict[str, str] | None = None) -> Hostile:
-        return cls("GET", path, int(code.status), code.code, headers=headers)
+    def get(
+        cls,
+        path: str,
+        code: ErrorCode,
+        headers: dict[str, str] | None = None,
+        shown: str | None = None,
+    ) -> Hostile:
+        return cls("GET", path, int(code.status), code.code, headers=headers, shown=shown)
 
 
 def deep(levels: int) -> bytes:
@@ -81,7 +109,23 @@ CASES: dict[str, Hostile] = {
         {"content-type": "application/json; charset=utf-16"},
     ),
     "utf-16 body": Hostile.put('{"a": 1}'.encode("utf-16"), E.INVALID_JSON),
-    "invalid utf-8": Hostile.put(b'{"s": "\xc3\x28"}', E.INVALID_JSON),
+    "invalid utf-8": Hostile.put(
+        b'{"s": "\xc3\x28"}', E.INVALID_JSON, shown='{"s": "<bytes C3 28>"}'
+    ),
+    "key twice": Hostile.put(b'{"a": 1, "a": 2}', E.INVALID_JSON),
+    "key twice, nested": Hostile.put(b'{"x": [{"k": {"b": 1, "b": 1}}]}', E.INVALID_JSON),
+    "gzip body": Hostile.put(
+        gzip.compress(b'{"a": 1}'),
+        E.UNSUPPORTED_MEDIA_TYPE,
+        {**JSON, "content-encoding": "gzip"},
+        shown="POST /picus/put Content-Encoding: gzip, a gzip body",
+    ),
+    "labelled gzip, not gzip": Hostile.put(
+        b'{"a": 1}', E.UNSUPPORTED_MEDIA_TYPE, {**JSON, "content-encoding": "gzip"}
+    ),
+    "identity then br": Hostile.put(
+        b'{"a": 1}', E.UNSUPPORTED_MEDIA_TYPE, {**JSON, "content-encoding": "identity, br"}
+    ),
     "lone surrogate": Hostile.put(b'{"s": "\\udc00"}', E.INVALID_VALUE),
     "lone surrogate in a key": Hostile.put(b'{"\\ud800": 1}', E.INVALID_VALUE),
     "NaN": Hostile.put(b'{"n": NaN}', E.INVALID_VALUE),
@@ -92,12 +136,22 @@ CASES: dict[str, Hostile] = {
     "39 digits": Hostile.put(b'{"n": 123456789012345678901234567890123456789}', E.INVALID_VALUE),
     "huge exponent": Hostile.put(b'{"n": 1e999999999999}', E.INVALID_VALUE),
     "empty object key": Hostile.put(b'{"": 1}', E.INVALID_VALUE),
-    "one level too deep": Hostile.put(deep(MAX_PAYLOAD_DEPTH + 1), E.INVALID_VALUE),
+    "one level too deep": Hostile.put(
+        deep(MAX_PAYLOAD_DEPTH + 1),
+        E.INVALID_VALUE,
+        shown=f'{MAX_PAYLOAD_DEPTH + 1} levels of {{"a": ...}}',
+    ),
     "nested 100000 deep": Hostile.put(b"[" * 100_000 + b"]" * 100_000, E.INVALID_VALUE),
     "body over the limit": Hostile.put(
-        b'{"s": "' + b"x" * MAX_BODY_BYTES + b'"}', E.PAYLOAD_TOO_LARGE
+        b'{"s": "' + b"x" * MAX_BODY_BYTES + b'"}',
+        E.PAYLOAD_TOO_LARGE,
+        shown=f'{{"s": "xxx..."}}, {MAX_BODY_BYTES + 9:,} bytes',
     ),
-    "item over 400 KB": Hostile.put(json.dumps({"l": [1] * 150_000}).encode(), E.PAYLOAD_TOO_LARGE),
+    "item over 400 KB": Hostile.put(
+        json.dumps({"l": [1] * 150_000}).encode(),
+        E.PAYLOAD_TOO_LARGE,
+        shown='{"l": [1, 1, ...]}, 150,000 numbers (3 bytes each in DynamoDB, 2 in JSON)',
+    ),
     "lying content-length": Hostile(
         "POST",
         "/picus/put",
@@ -139,7 +193,7 @@ CASES: dict[str, Hostile] = {
     "delete an encoded slash": Hostile("DELETE", f"/picus/%2F{KEY}", 404, E.NOT_FOUND.code),
     "delete a key with NUL": Hostile("DELETE", f"/picus/{KEY}%00", 404, E.NOT_FOUND.code),
     "delete a traversal": Hostile("DELETE", "/picus/..%2F..%2Fetc", 404, E.NOT_FOUND.code),
-    "delete the put route": Hostile("DELETE", "/picus/put", 400, E.INVALID_KEY.code),
+    "delete the put route": Hostile("DELETE", "/picus/put", 405, E.METHOD_NOT_ALLOWED.code),
     "limit zero": Hostile.get("/picus/list?limit=0", E.INVALID_LIMIT),
     "limit too big": Hostile.get("/picus/list?limit=1001", E.INVALID_LIMIT),
     "limit negative": Hostile.get("/picus/list?limit=-5", E.INVALID_LIMIT),
@@ -157,9 +211,16 @@ CASES: dict[str, Hostile] = {
     "GET on put": Hostile.get("/picus/put", E.METHOD_NOT_ALLOWED),
     "PATCH on get": Hostile("PATCH", f"/picus/get/{KEY}", 405, E.METHOD_NOT_ALLOWED.code),
     "POST on list": Hostile("POST", "/picus/list", 405, E.METHOD_NOT_ALLOWED.code, b"{}", JSON),
-    "URL over the limit": Hostile.get("/picus/list?x=" + "a" * MAX_URL_BYTES, E.URI_TOO_LONG),
+    "URL over the limit": Hostile.get(
+        "/picus/list?x=" + "a" * MAX_URL_BYTES,
+        E.URI_TOO_LONG,
+        shown=f"GET /picus/list?x=aaa..., {MAX_URL_BYTES + 16:,} bytes",
+    ),
     "headers over the limit": Hostile.get(
-        "/health", E.HEADERS_TOO_LARGE, {"x-big": "a" * MAX_HEADER_BYTES}
+        "/health",
+        E.HEADERS_TOO_LARGE,
+        {"x-big": "a" * MAX_HEADER_BYTES},
+        shown=f"GET /health X-Big: aaa..., {MAX_HEADER_BYTES:,} bytes",
     ),
     "thousands of headers": Hostile.get(
         "/health", E.HEADERS_TOO_LARGE, {f"x-h-{i}": "v" for i in range(2000)}
@@ -218,3 +279,51 @@ def test_a_hostile_request_gets_its_4xx_and_stores_nothing(
             assert error["code"] == case.code
             assert error["message"]
     assert client.scan(TableName=table, Select="COUNT")["Count"] == 0, "something was stored"
+
+
+#: The README's list of what the API refuses: what a client got wrong, and the request here
+#: that shows it.
+REFUSALS: tuple[tuple[str, str], ...] = (
+    ("malformed JSON, or trailing garbage", "invalid json"),
+    ("a body that is not UTF-8", "invalid utf-8"),
+    ("a key twice in one object, at any depth (RFC 7493, 2.3)", "key twice, nested"),
+    ("a body that is not one JSON object", "json array"),
+    ("a number with more than 38 significant digits", "39 digits"),
+    ("a number outside DynamoDB's range, 1E-130 .. 9.9...E+125", "huge exponent"),
+    ("`NaN`, `Infinity`, `-Infinity`", "NaN"),
+    (
+        "nesting deeper than 31 levels (DynamoDB's 32, the item's own map the first)",
+        "one level too deep",
+    ),
+    ("a string or key holding a lone surrogate", "lone surrogate"),
+    ("an empty object key", "empty object key"),
+    ("a body not labelled `application/json` (or `+json`)", "text/plain"),
+    ("a charset other than UTF-8", "utf-16 charset"),
+    ("a `Content-Encoding` other than `identity` (a compressed body)", "gzip body"),
+    ("a body over 400 KiB", "body over the limit"),
+    ("an item over DynamoDB's 400 KB", "item over 400 KB"),
+    ("a URL over 8 KiB", "URL over the limit"),
+    ("headers over 16 KiB", "headers over the limit"),
+    ("a key that can never exist", "key not a uuid"),
+    ("a bad `limit`", "limit zero"),
+    ("a `cursor` the API did not issue", "cursor forged"),
+    ("a method the path does not answer", "PUT on put"),
+)
+REFUSALS_START, REFUSALS_END = "<!-- refusals:start -->", "<!-- refusals:end -->"
+
+
+def refusals_table() -> str:
+    """The README's table of refusals, from ``REFUSALS`` and the requests in ``CASES``."""
+    lines = ["| what is refused | for example | answer |", "|---|---|---|"]
+    for what, name in REFUSALS:
+        case = CASES[name]
+        example = case.example().replace("|", "\\|")
+        lines.append(f"| {what} | `{example}` | {case.status} `{case.code}` |")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_readme_lists_each_refusal_with_the_answer_sent_here() -> None:
+    # Each row is a case that test_a_hostile_request_gets_its_4xx_and_stores_nothing sends.
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split(REFUSALS_START, 1)[1].split(REFUSALS_END, 1)[0]
+    assert section == "\n" + refusals_table(), refusals_table()
