@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components import outputs
+from components import outputs, release_outputs
 from components.alarms import Alarms, AlarmsArgs
 from components.dashboard import Dashboard, DashboardArgs
 from components.delete_function import ALIAS, DeleteFunction, DeleteFunctionArgs
@@ -71,6 +71,8 @@ load_balancer = LoadBalancer(
         access_logs_bucket=traffic_logs.bucket if traffic_logs else None,
         protect=config.protect,
         auth=config.auth,
+        canary_weight=config.deployment.canary_weight,
+        release_header=config.deployment.release_header,
     ),
 )
 delete_fn = DeleteFunction(
@@ -88,12 +90,14 @@ delete_fn = DeleteFunction(
         snap_start=config.snap_start,
     ),
 )
-# ECS watches two of these during each release of the service, and rolls it back.
+# ECS watches two of these during each release of the service, and rolls it back; the deploy
+# job watches their twins on the canary's target group while a canary bakes.
 alarms = Alarms(
     prefix,
     AlarmsArgs(
         load_balancer_arn_suffix=load_balancer.arn_suffix,
         target_group_arn_suffix=load_balancer.target_group_arn_suffix,
+        canary_target_group_arn_suffix=load_balancer.canary_target_group_arn_suffix,
         function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
         function_name=delete_fn.function_name,
         table_name=table.name,
@@ -111,6 +115,8 @@ api = FargateService(
         load_balancer_security_group_id=load_balancer.security_group_id,
         target_group_arn=load_balancer.target_group_arn,
         request_count_label=load_balancer.request_count_label,
+        canary_target_group_arn=load_balancer.canary_target_group_arn,
+        canary_request_count_label=load_balancer.canary_request_count_label,
         deregistration_delay=config.deregistration_delay,
         table_name=table.name,
         table_arn=table.arn,
@@ -173,5 +179,11 @@ pulumi.export(outputs.SERVICE_NAME, api.service_name)
 pulumi.export(outputs.TASK_DEFINITION_ARN, api.task_definition_arn)
 pulumi.export(outputs.DASHBOARD_URL, dashboard.url)
 pulumi.export(outputs.HTTPS, config.https)
+# What the deploy job reads to drive and judge a canary (deploy/canary.py, deploy/check.py).
+pulumi.export(release_outputs.CANARY_SERVICE_NAME, api.canary_service_name)
+pulumi.export(release_outputs.CANARY_TASK_DEFINITION_ARN, api.canary_task_definition_arn)
+pulumi.export(release_outputs.CANARY_ALARM_NAMES, alarms.canary_alarm_names)
+pulumi.export(release_outputs.CANARY_IMAGE_URI, config.deployment.canary_image_uri or "")
+pulumi.export(release_outputs.CANARY_WEIGHT, config.deployment.canary_weight)
 if config.auth is not None:
     pulumi.export(outputs.AUTH_ISSUER, config.auth.issuer)

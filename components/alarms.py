@@ -1,7 +1,9 @@
 """CloudWatch alarms on what users would feel, sent to an SNS topic when one is configured.
 
 Two of them also guard every release of the service (``deployment_alarm_names``): ECS rolls a
-deployment back when one fires while it runs (components/deployment.py).
+deployment back when one fires while it runs (components/deployment.py). Their twins on the
+canary's target group (``canary_alarm_names``) judge a canary: the deploy job watches them while
+the canary bakes and rolls it back when one fires (deploy/canary.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ DEPLOYMENT_5XX_PERCENT: Final = 1.0
 class AlarmsArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     target_group_arn_suffix: pulumi.Input[str]
+    #: The canary service's target group (components/deployment.py).
+    canary_target_group_arn_suffix: pulumi.Input[str]
     #: The DELETE function's target group: it answers 5xx without raising, so Lambda's own
     #: Errors metric never sees those; the load balancer's count per target group does.
     function_target_group_arn_suffix: pulumi.Input[str]
@@ -39,6 +43,8 @@ class Alarms(pulumi.ComponentResource):
     alarm_arns: list[pulumi.Output[str]]
     #: The alarms ECS watches during a deployment of the service: its 5xx rate, its p99.
     deployment_alarm_names: list[pulumi.Output[str]]
+    #: The same two on the canary's target group: what a canary's bake watches.
+    canary_alarm_names: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None
@@ -128,6 +134,53 @@ class Alarms(pulumi.ComponentResource):
             "a service task fails its health check",
             statistic="Maximum",
         )
+
+        # Over one-minute periods, 2 of 3: a release is judged within minutes, and a single
+        # bad minute (a cold task) does not roll it back.
+        def error_rate(
+            suffix: str, dimensions: dict[str, pulumi.Input[str]], whose: str
+        ) -> aws.cloudwatch.MetricAlarm:
+            created = aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                metric_queries=[
+                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                        id=query,
+                        return_data=False,
+                        metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                            namespace="AWS/ApplicationELB",
+                            metric_name=metric,
+                            dimensions=dimensions,
+                            period=60,
+                            stat="Sum",
+                        ),
+                    )
+                    for query, metric in (
+                        ("errors", "HTTPCode_Target_5XX_Count"),
+                        ("requests", "RequestCount"),
+                    )
+                ]
+                + [
+                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                        id="rate",
+                        expression="IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)",
+                        label=f"5xx % of {whose} answers",
+                        return_data=True,
+                    )
+                ],
+                evaluation_periods=3,
+                datapoints_to_alarm=2,
+                threshold=DEPLOYMENT_5XX_PERCENT,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_description=f"more than {DEPLOYMENT_5XX_PERCENT:g} % of {whose} answers "
+                "are 5xx (rolls a release back)",
+                alarm_actions=actions,
+                ok_actions=actions,
+                opts=child,
+            )
+            self.alarm_arns.append(created.arn)
+            return created
+
         latency = alarm(
             "p99-latency",
             "AWS/ApplicationELB",
@@ -137,48 +190,20 @@ class Alarms(pulumi.ComponentResource):
             "p99 latency of the service is high",
             statistic="p99",
         )
-        # Over one-minute periods, 2 of 3: a release is judged within minutes, and a single
-        # bad minute (a cold task) does not roll it back.
-        error_rate = aws.cloudwatch.MetricAlarm(
-            f"{name}-deploy-5xx-rate",
-            metric_queries=[
-                aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                    id=query,
-                    return_data=False,
-                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                        namespace="AWS/ApplicationELB",
-                        metric_name=metric,
-                        dimensions=target,
-                        period=60,
-                        stat="Sum",
-                    ),
-                )
-                for query, metric in (
-                    ("errors", "HTTPCode_Target_5XX_Count"),
-                    ("requests", "RequestCount"),
-                )
-            ]
-            + [
-                aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                    id="rate",
-                    expression="IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)",
-                    label="5xx % of the service's answers",
-                    return_data=True,
-                )
-            ],
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
-            threshold=DEPLOYMENT_5XX_PERCENT,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_description=f"more than {DEPLOYMENT_5XX_PERCENT:g} % of the service's answers "
-            "are 5xx (rolls a release back)",
-            alarm_actions=actions,
-            ok_actions=actions,
-            opts=child,
+        rate = error_rate("deploy-5xx-rate", target, "the service's")
+        self.deployment_alarm_names = [rate.name, latency.name]
+        canary = {**alb, "TargetGroup": args.canary_target_group_arn_suffix}
+        canary_rate = error_rate("canary-5xx-rate", canary, "the canary's")
+        canary_latency = alarm(
+            "canary-p99-latency",
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            canary,
+            args.p99_latency_seconds,
+            "p99 latency of the canary is high (rolls the canary back)",
+            statistic="p99",
         )
-        self.alarm_arns.append(error_rate.arn)
-        self.deployment_alarm_names = [error_rate.name, latency.name]
+        self.canary_alarm_names = [canary_rate.name, canary_latency.name]
 
         function = {"FunctionName": args.function_name}
         alarm("lambda-errors", "AWS/Lambda", "Errors", function, 0, "the DELETE function failed")

@@ -1,5 +1,7 @@
 """The service on ECS Fargate in the private subnets: its image, security group, roles, logs,
-cluster, task definition, service and autoscaling.
+cluster, task definition, service and autoscaling; and the canary service beside it, with a task
+definition of its own, the same roles, and no tasks while there is no canary image
+(components/deployment.py).
 
 Plain pulumi-aws rather than awsx's FargateService, which attaches AWS managed policies to the
 roles it makes: here each role has one inline policy of exactly what the service does.
@@ -7,6 +9,7 @@ roles it makes: here each role has one inline policy of exactly what the service
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -15,6 +18,7 @@ import pulumi_aws as aws
 from components.container import CONTAINER_NAME, container_definitions
 from components.deployment import (
     DeploymentSettings,
+    canary_capacity,
     ecs_deployment_configuration,
     service_deployment_args,
 )
@@ -45,6 +49,8 @@ class FargateServiceArgs:
     target_group_arn: pulumi.Input[str]
     #: "app/.../targetgroup/..." for the ALBRequestCountPerTarget scaling metric.
     request_count_label: pulumi.Input[str]
+    canary_target_group_arn: pulumi.Input[str]
+    canary_request_count_label: pulumi.Input[str]
     deregistration_delay: int
     table_name: pulumi.Input[str]
     table_arn: pulumi.Input[str]
@@ -60,7 +66,7 @@ class FargateServiceArgs:
     health_check_grace_period: int
     #: The strategy of every release, and the alarms that roll one back.
     deployment: DeploymentSettings
-    deployment_alarm_names: list[pulumi.Input[str]]
+    deployment_alarm_names: Sequence[pulumi.Input[str]]
     log_retention_days: int
     image_uri: str | None
     #: Whether the image repository refuses to be deleted while it holds images.
@@ -88,6 +94,9 @@ class FargateService(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     task_definition_arn: pulumi.Output[str]
     image_uri: pulumi.Output[str]
+    canary_service_name: pulumi.Output[str]
+    #: The canary's revision this `up` registered: what the test rules reach once it runs.
+    canary_task_definition_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -168,127 +177,194 @@ class FargateService(pulumi.ComponentResource):
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[insights_logs]),
         )
-        task = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=f"{name}-service",
-            cpu=str(args.cpu),
-            memory=str(args.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                cpu_architecture=args.architecture.value, operating_system_family="LINUX"
-            ),
-            execution_role_arn=execution.role.arn,
-            task_role_arn=task_role.role.arn,
-            container_definitions=pulumi.Output.all(
-                image.image_uri, args.table_name, region, log_group.name
-            ).apply(
-                lambda a: container_definitions(
-                    image=a[0],
-                    table_name=a[1],
-                    region=a[2],
-                    log_group=a[3],
-                    vpc_cidr=args.vpc_cidr,
-                    stop_timeout=args.stop_timeout,
-                    graceful_shutdown=args.graceful_shutdown,
-                    extra_environment=auth_environment(args.auth),
-                )
-            ),
-            # Replacing the task definition keeps the old revision registered: it is what the
-            # deployment circuit breaker rolls back to when the new one fails.
-            skip_destroy=True,
-            opts=child,
-        )
-        # One description of the deployment, ECS's, read here and in the tests; the alarms'
-        # names are filled in by the provider.
-        configuration = ecs_deployment_configuration(args.deployment, [])
-        del configuration["alarms"]["alarmNames"]
-        breaker = configuration.get("deploymentCircuitBreaker")
-        service = aws.ecs.Service(
-            f"{name}-service",
-            cluster=cluster.arn,
-            task_definition=task.arn,
-            desired_count=args.desired_count,
-            launch_type="FARGATE",
-            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=args.private_subnet_ids,
-                security_groups=[security_group.id],
-                assign_public_ip=False,
-            ),
-            load_balancers=[
-                aws.ecs.ServiceLoadBalancerArgs(
-                    target_group_arn=args.target_group_arn,
-                    container_name=CONTAINER_NAME,
-                    container_port=CONTAINER_PORT,
-                )
-            ],
-            deployment_configuration=service_deployment_args(args.deployment),
-            deployment_minimum_healthy_percent=configuration.get("minimumHealthyPercent"),
-            deployment_maximum_percent=configuration.get("maximumPercent"),
-            deployment_circuit_breaker=(
-                aws.ecs.ServiceDeploymentCircuitBreakerArgs(**breaker) if breaker else None
-            ),
-            alarms=aws.ecs.ServiceAlarmsArgs(
-                alarm_names=args.deployment_alarm_names, **configuration["alarms"]
-            ),
-            health_check_grace_period_seconds=args.health_check_grace_period,
-            wait_for_steady_state=True,
-            propagate_tags="SERVICE",
-            # A task that starts must be able to write its logs and read the table at once;
-            # autoscaling owns the count once the service exists.
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[execution.policy, task_role.policy],
-                ignore_changes=["desiredCount"],
-            ),
-        )
 
-        scaling = aws.appautoscaling.Target(
-            f"{name}-scaling",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
-            min_capacity=args.min_count,
-            max_capacity=args.max_count,
-            opts=child,
-        )
-        tracked: list[tuple[str, str, float, pulumi.Input[str] | None]] = [
-            ("cpu", "ECSServiceAverageCPUUtilization", args.cpu_target_percent, None),
-            (
-                "requests",
-                "ALBRequestCountPerTarget",
-                float(args.requests_per_target),
-                args.request_count_label,
-            ),
-        ]
-        for suffix, metric, target, label in tracked:
-            aws.appautoscaling.Policy(
+        def task_definition(
+            suffix: str, family: str, image_uri: pulumi.Input[str]
+        ) -> aws.ecs.TaskDefinition:
+            return aws.ecs.TaskDefinition(
                 f"{name}-{suffix}",
-                policy_type="TargetTrackingScaling",
-                service_namespace=scaling.service_namespace,
-                scalable_dimension=scaling.scalable_dimension,
-                resource_id=scaling.resource_id,
-                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                    target_value=target,
-                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                        predefined_metric_type=metric, resource_label=label
-                    ),
-                    # Out fast when load comes, in slowly so a dip does not drop capacity.
-                    scale_in_cooldown=120,
-                    scale_out_cooldown=30,
+                family=family,
+                cpu=str(args.cpu),
+                memory=str(args.memory),
+                network_mode="awsvpc",
+                requires_compatibilities=["FARGATE"],
+                runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                    cpu_architecture=args.architecture.value, operating_system_family="LINUX"
                 ),
+                # The canary's too: it reaches what the primary reaches, and nothing else.
+                execution_role_arn=execution.role.arn,
+                task_role_arn=task_role.role.arn,
+                container_definitions=pulumi.Output.all(
+                    image_uri, args.table_name, region, log_group.name
+                ).apply(
+                    lambda a: container_definitions(
+                        image=a[0],
+                        table_name=a[1],
+                        region=a[2],
+                        log_group=a[3],
+                        vpc_cidr=args.vpc_cidr,
+                        stop_timeout=args.stop_timeout,
+                        graceful_shutdown=args.graceful_shutdown,
+                        extra_environment=auth_environment(args.auth),
+                    )
+                ),
+                # Replacing the task definition keeps the old revision registered: it is what
+                # the deployment circuit breaker rolls back to when the new one fails.
+                skip_destroy=True,
                 opts=child,
             )
 
+        task = task_definition("task", f"{name}-service", image.image_uri)
+        # Without a canary image the canary's revision is the primary's image: it runs no
+        # tasks then, and a promotion (imageUri = the canary's image) leaves it unchanged.
+        canary_task = task_definition(
+            "canary-task", f"{name}-canary", args.deployment.canary_image_uri or image.image_uri
+        )
+        # One description of the deployment, ECS's, read here and in the tests; the alarms'
+        # names are filled in by the provider.
+        configuration = ecs_deployment_configuration([])
+        del configuration["alarms"]["alarmNames"]
+
+        def service(
+            suffix: str,
+            task: aws.ecs.TaskDefinition,
+            target_group_arn: pulumi.Input[str],
+            desired_count: int,
+            alarms: aws.ecs.ServiceAlarmsArgs | None,
+        ) -> aws.ecs.Service:
+            return aws.ecs.Service(
+                f"{name}-{suffix}",
+                cluster=cluster.arn,
+                task_definition=task.arn,
+                desired_count=desired_count,
+                launch_type="FARGATE",
+                network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                    subnets=args.private_subnet_ids,
+                    security_groups=[security_group.id],
+                    assign_public_ip=False,
+                ),
+                load_balancers=[
+                    aws.ecs.ServiceLoadBalancerArgs(
+                        target_group_arn=target_group_arn,
+                        container_name=CONTAINER_NAME,
+                        container_port=CONTAINER_PORT,
+                    )
+                ],
+                deployment_configuration=service_deployment_args(),
+                deployment_minimum_healthy_percent=configuration["minimumHealthyPercent"],
+                deployment_maximum_percent=configuration["maximumPercent"],
+                deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                    **configuration["deploymentCircuitBreaker"]
+                ),
+                alarms=alarms,
+                health_check_grace_period_seconds=args.health_check_grace_period,
+                wait_for_steady_state=True,
+                propagate_tags="SERVICE",
+                # A task that starts must be able to write its logs and read the table at
+                # once; autoscaling owns the count once the service exists.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[execution.policy, task_role.policy],
+                    ignore_changes=["desiredCount"],
+                ),
+            )
+
+        primary = service(
+            "service",
+            task,
+            args.target_group_arn,
+            args.desired_count,
+            aws.ecs.ServiceAlarmsArgs(
+                alarm_names=args.deployment_alarm_names, **configuration["alarms"]
+            ),
+        )
+        # The canary's own rollouts keep the circuit breaker; its alarms are the deploy job's
+        # to judge (a rollback by ECS would put the previous image behind the test rules).
+        canary = service("canary", canary_task, args.canary_target_group_arn, 0, None)
+        canary_min, canary_max = canary_capacity(
+            args.deployment, args.min_count, args.desired_count, args.max_count
+        )
+
+        def autoscaling(
+            prefix: str,
+            ecs_service: aws.ecs.Service,
+            bounds: tuple[int, int],
+            request_count_label: pulumi.Input[str],
+            scale_in_suspended: bool,
+        ) -> None:
+            scaling = aws.appautoscaling.Target(
+                f"{prefix}-scaling",
+                service_namespace="ecs",
+                scalable_dimension="ecs:service:DesiredCount",
+                resource_id=pulumi.Output.concat("service/", cluster.name, "/", ecs_service.name),
+                min_capacity=bounds[0],
+                max_capacity=bounds[1],
+                suspended_state=aws.appautoscaling.TargetSuspendedStateArgs(
+                    dynamic_scaling_in_suspended=scale_in_suspended,
+                    dynamic_scaling_out_suspended=False,
+                    scheduled_scaling_suspended=False,
+                ),
+                opts=child,
+            )
+            tracked: list[tuple[str, str, float, pulumi.Input[str] | None]] = [
+                ("cpu", "ECSServiceAverageCPUUtilization", args.cpu_target_percent, None),
+                (
+                    "requests",
+                    "ALBRequestCountPerTarget",
+                    float(args.requests_per_target),
+                    request_count_label,
+                ),
+            ]
+            for suffix, metric, target, label in tracked:
+                aws.appautoscaling.Policy(
+                    f"{prefix}-{suffix}",
+                    policy_type="TargetTrackingScaling",
+                    service_namespace=scaling.service_namespace,
+                    scalable_dimension=scaling.scalable_dimension,
+                    resource_id=scaling.resource_id,
+                    target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                        target_value=target,
+                        predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                            predefined_metric_type=metric, resource_label=label
+                        ),
+                        # Out fast when load comes, in slowly so a dip does not drop capacity.
+                        scale_in_cooldown=120,
+                        scale_out_cooldown=30,
+                    ),
+                    opts=child,
+                )
+
+        # While a canary holds a share, the primary does not scale in: the traffic it gave up
+        # comes back at once on a rollback or a promotion, to the capacity it had before.
+        autoscaling(
+            name,
+            primary,
+            (args.min_count, args.max_count),
+            args.request_count_label,
+            args.deployment.canary_active,
+        )
+        # The canary scales on its own requests per target, so its share sizes it.
+        autoscaling(
+            f"{name}-canary",
+            canary,
+            (canary_min, canary_max),
+            args.canary_request_count_label,
+            False,
+        )
+
         self.cluster_name = cluster.name
-        self.service_name = service.name
+        self.service_name = primary.name
         self.task_definition_arn = task.arn
         self.image_uri = image.image_uri
+        self.canary_service_name = canary.name
+        self.canary_task_definition_arn = canary_task.arn
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
                 "service_name": self.service_name,
                 "task_definition_arn": self.task_definition_arn,
                 "image_uri": self.image_uri,
+                "canary_service_name": self.canary_service_name,
+                "canary_task_definition_arn": self.canary_task_definition_arn,
             }
         )

@@ -1,5 +1,6 @@
-"""The internet-facing Application Load Balancer: its security group, the service's target group,
-the listeners (HTTPS with an HTTP redirect, or HTTP alone), the optional WAF and DNS record.
+"""The internet-facing Application Load Balancer: its security group, the service's two target
+groups (the primary's and the canary's, with one health check), the listeners (HTTPS with an
+HTTP redirect, or HTTP alone), the optional WAF and DNS record.
 
 Routes to the Lambda are listener rules that ``DeleteFunction`` adds to ``serving_listener_arns``.
 """
@@ -12,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.jwt_validation import EdgeAuth
-from components.listener_rules import listener_rules
+from components.listener_rules import Forward, listener_rules
 from components.security_groups import ANYWHERE, tcp_rule
 from components.traffic_logs import ALB_PREFIX
 from picus.alb import NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE, NO_ROUTE_STATUS
@@ -41,6 +42,25 @@ class LoadBalancerArgs:
     protect: bool
     #: Token verification on the service's routes; None for a public API.
     auth: EdgeAuth | None
+    #: The canary's share of every service rule's traffic, in % (components/deployment.py).
+    canary_weight: int = 0
+    #: The value of the header that reaches the canary alone; None: no test rules.
+    release_header: str | None = None
+
+
+def health_check() -> aws.lb.TargetGroupHealthCheckArgs:
+    """The service's health check, the same for both of its target groups: a canary is judged
+    as the primary is."""
+    return aws.lb.TargetGroupHealthCheckArgs(
+        path=HEALTH_PATH,
+        port="traffic-port",
+        protocol="HTTP",
+        matcher="200",
+        interval=10,
+        timeout=5,
+        healthy_threshold=2,
+        unhealthy_threshold=3,
+    )
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -53,6 +73,10 @@ class LoadBalancer(pulumi.ComponentResource):
     #: to create a service on a target group no load balancer uses.
     target_group_arn: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
+    #: The canary service's target group, likewise known once the rules forward to it.
+    canary_target_group_arn: pulumi.Output[str]
+    canary_target_group_arn_suffix: pulumi.Output[str]
+    canary_request_count_label: pulumi.Output[str]
     #: The service's target group as the ALBRequestCountPerTarget metric names it.
     request_count_label: pulumi.Output[str]
     #: Where clients reach the API: the custom domain if any, else the ALB's name.
@@ -108,24 +132,18 @@ class LoadBalancer(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
-            target_type="ip",
-            port=CONTAINER_PORT,
-            protocol="HTTP",
-            vpc_id=args.vpc_id,
-            deregistration_delay=args.deregistration_delay,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(
-                path=HEALTH_PATH,
-                port="traffic-port",
+        target_group, canary_group = (
+            aws.lb.TargetGroup(
+                f"{name}-{suffix}",
+                target_type="ip",
+                port=CONTAINER_PORT,
                 protocol="HTTP",
-                matcher="200",
-                interval=10,
-                timeout=5,
-                healthy_threshold=2,
-                unhealthy_threshold=3,
-            ),
-            opts=child,
+                vpc_id=args.vpc_id,
+                deregistration_delay=args.deregistration_delay,
+                health_check=health_check(),
+                opts=child,
+            )
+            for suffix in ("tg", "canary-tg")
         )
         # Deny by default: a request no rule names gets a fixed 404 and reaches no target, in
         # whatever spelling its path arrives (picus/routing.py, picus/targets.py).
@@ -176,10 +194,12 @@ class LoadBalancer(pulumi.ComponentResource):
             else http
         )
 
-        # Each of the service's routes gets its own rule, verifying the token with auth on.
-        rules = listener_rules(
-            name, Target.SERVICE, target_group.arn, [serving.arn], args.auth, self
+        # Each of the service's routes gets its own rule, verifying the token with auth on, and
+        # forwarding to the primary and the canary by the canary's weight.
+        forward = Forward(
+            target_group.arn, canary_group.arn, args.canary_weight, args.release_header
         )
+        rules = listener_rules(name, Target.SERVICE, forward, [serving.arn], args.auth, self)
 
         if args.waf_web_acl_arn is not None:
             aws.wafv2.WebAclAssociation(
@@ -215,6 +235,13 @@ class LoadBalancer(pulumi.ComponentResource):
         self.target_group_arn_suffix = target_group.arn_suffix
         self.request_count_label = pulumi.Output.concat(
             alb.arn_suffix, "/", target_group.arn_suffix
+        )
+        self.canary_target_group_arn = pulumi.Output.all(
+            canary_group.arn, *(rule.arn for rule in rules)
+        ).apply(lambda arns: arns[0])
+        self.canary_target_group_arn_suffix = canary_group.arn_suffix
+        self.canary_request_count_label = pulumi.Output.concat(
+            alb.arn_suffix, "/", canary_group.arn_suffix
         )
         self.url = pulumi.Output.concat("https://" if https else "http://", host)
         self.register_outputs(

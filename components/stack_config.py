@@ -22,12 +22,14 @@ from components.jwt_validation import problems as auth_problems
 from components.naming import stack_name_problems, table_name
 from components.network import NatStrategy, SubnetLayout
 from picus.auth import ScopePolicy
-from picus.routing import RULES, Target
 
 #: The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS: Final = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557}
     | {2922, 3288, 3653}
+)
+_IMAGE: Final = re.compile(
+    r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}"
 )
 _ARN = r"arn:aws[a-z-]*:{service}:[a-z0-9-]+:\d{{12}}:{resource}"
 _FORMATS: Final = {
@@ -35,9 +37,8 @@ _FORMATS: Final = {
     "tableKmsKeyArn": re.compile(_ARN.format(service="kms", resource=r"key/[\w-]+")),
     "alarmTopicArn": re.compile(_ARN.format(service="sns", resource=r"[\w-]+")),
     "wafWebAclArn": re.compile(_ARN.format(service="wafv2", resource=r"regional/webacl/.+")),
-    "imageUri": re.compile(
-        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}"
-    ),
+    "imageUri": _IMAGE,
+    "canaryImageUri": _IMAGE,
     "hostedZoneId": re.compile(r"Z[A-Z0-9]{1,31}"),
 }
 
@@ -135,14 +136,7 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         requests_per_target=reader.integer("requestsPerTarget"),
         deregistration_delay=reader.integer("deregistrationDelay"),
         health_check_grace_period=reader.integer("healthCheckGracePeriod"),
-        deployment=DeploymentSettings(
-            strategy=reader.choice("deploymentStrategy", DeploymentStrategy),
-            bake_minutes=reader.integer("bakeTimeMinutes"),
-            canary_percent=reader.number("canaryPercent"),
-            canary_bake_minutes=reader.integer("canaryBakeMinutes"),
-            linear_step_percent=reader.number("linearStepPercent"),
-            linear_step_bake_minutes=reader.integer("linearStepBakeMinutes"),
-        ),
+        deployment=_deployment(reader),
         log_retention_days=reader.integer("logRetentionDays"),
         traffic_logs=reader.boolean("trafficLogs"),
         traffic_log_retention_days=reader.integer("trafficLogRetentionDays"),
@@ -179,6 +173,30 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
     return settings
 
 
+def _deployment(reader: _Reader) -> DeploymentSettings:
+    return DeploymentSettings(
+        strategy=reader.choice("deploymentStrategy", DeploymentStrategy),
+        bake_minutes=reader.integer("bakeTimeMinutes"),
+        canary_percent=reader.integer("canaryPercent"),
+        canary_bake_minutes=reader.integer("canaryBakeMinutes"),
+        linear_step_percent=reader.integer("linearStepPercent"),
+        linear_step_bake_minutes=reader.integer("linearStepBakeMinutes"),
+        canary_image_uri=reader.text("canaryImageUri"),
+        canary_weight=reader.integer("canaryWeight"),
+        release_header=reader.text("releaseHeader"),
+    )
+
+
+def deployment_settings(config: ConfigSource) -> DeploymentSettings:
+    """The release settings alone, as the deploy job reads them (deploy/canary.py); ConfigError
+    naming each bad key."""
+    reader = _Reader(config)
+    settings = _deployment(reader)
+    if reader.problems:
+        raise ConfigError("; ".join(reader.problems))
+    return settings
+
+
 def problems_of(c: StackConfig) -> list[str]:
     """Every contradiction and every stage rule the settings break, each naming its keys."""
     problems: list[str] = []
@@ -188,6 +206,7 @@ def problems_of(c: StackConfig) -> list[str]:
         "alarmTopicArn": c.alarm_topic_arn,
         "wafWebAclArn": c.waf_web_acl_arn,
         "imageUri": c.image_uri,
+        "canaryImageUri": c.deployment.canary_image_uri,
         "hostedZoneId": c.hosted_zone_id,
     }
     for key, pattern in _FORMATS.items():
@@ -198,9 +217,7 @@ def problems_of(c: StackConfig) -> list[str]:
     problems += [f"picus:cpu, picus:memory: {p}" for p in fargate_size_problems(c.cpu, c.memory)]
     if not 0 < c.min_count <= c.desired_count <= c.max_count:
         problems.append("picus:minCount, desiredCount, maxCount: need 0 < min <= desired <= max")
-    problems += deployment_problems(
-        c.deployment, sum(1 for rule in RULES if rule.target is Target.SERVICE)
-    )
+    problems += deployment_problems(c.deployment, c.image_uri)
     if c.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:
         problems.append(
             f"picus:deregistrationDelay must stay below {MAX_STOP_TIMEOUT - 5} s: the container's "

@@ -28,7 +28,13 @@ PRODUCTION_REQUIRED = {
     "authIssuer": "https://login.example.com/",
     "authJwksUrl": "https://login.example.com/.well-known/jwks.json",
     "authClaims": "aud=https://api.example.com",
+    # The canary's test rules (a secret in the real stack file).
+    "releaseHeader": "0123456789abcdef" * 3,
 }
+#: A prebuilt image and the next one, from the same repository.
+IMAGE_REPOSITORY = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus"
+RUNNING_IMAGE = f"{IMAGE_REPOSITORY}@sha256:" + "cd" * 32
+NEXT_IMAGE = f"{IMAGE_REPOSITORY}@sha256:" + "ef" * 32
 
 
 def _is_production(stack: str) -> bool:
@@ -80,6 +86,17 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
         },
     ),
     "dev-firewall-count": ("dev", "dev", {"firewall": "true", "firewallCountOnly": "true"}),
+    # Production in the middle of a canary release: the next image takes 10 %.
+    "prod-canary-live": (
+        "prod",
+        "prod",
+        {
+            **PRODUCTION_REQUIRED,
+            "imageUri": RUNNING_IMAGE,
+            "canaryImageUri": NEXT_IMAGE,
+            "canaryWeight": "10",
+        },
+    ),
     # The longest stack name the program accepts, with dev's settings.
     "longest-name": ("x" * MAX_STACK_NAME, "dev", {}),
 }
@@ -157,9 +174,12 @@ def policy_of(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def service_target_group(stack: Stack) -> dict[str, Any]:
-    """The load balancer's target group for the service's tasks (the Lambda's is another)."""
+    """The load balancer's target group for the primary service's tasks (the Lambda's and the
+    canary's are others)."""
     (group,) = [
-        t for t in stack.all("aws:lb/targetGroup:TargetGroup") if t["state"]["targetType"] == "ip"
+        t
+        for t in stack.all("aws:lb/targetGroup:TargetGroup")
+        if t["state"]["targetType"] == "ip" and not t["name"].endswith("-canary-tg")
     ]
     return group
 

@@ -67,7 +67,8 @@ def test_every_target_groups_5xx_alarms(stack: Stack) -> None:
         if m["metricName"] == "HTTPCode_Target_5XX_Count"
     }
     groups = {t["state"]["arnSuffix"] for t in stack.all("aws:lb/targetGroup:TargetGroup")}
-    assert len(groups) == 2
+    # The primary's, the canary's and the function's.
+    assert len(groups) == 3
     assert watched == groups
 
 

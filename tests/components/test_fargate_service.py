@@ -19,13 +19,13 @@ def register_task_definition_shape() -> Shape:
 
 
 def container(stack: Stack) -> dict[str, Any]:
-    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition", "-api-task")
     (definition,) = json.loads(task["state"]["containerDefinitions"])
     return dict(definition)
 
 
 def test_the_task_definition_is_valid_for_ecs(stack: Stack) -> None:
-    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")["state"]
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition", "-api-task")["state"]
     request = {
         "family": task["family"],
         "containerDefinitions": json.loads(task["containerDefinitions"]),
@@ -49,7 +49,7 @@ def test_botocore_validation_catches_a_bad_container_definition() -> None:
 
 
 def test_fargate_size_comes_from_config_and_is_legal(stack: Stack) -> None:
-    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")["state"]
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition", "-api-task")["state"]
     config = stack.config
     cpu, memory = int(task["cpu"]), int(task["memory"])
     assert (cpu, memory) == (int(config["picus:cpu"]), int(config["picus:memory"]))
@@ -76,7 +76,7 @@ def test_the_container(stack: Stack) -> None:
 
 
 def test_the_ecs_service_deploys_with_zero_downtime(stack: Stack) -> None:
-    service = stack.one("aws:ecs/service:Service")
+    service = stack.one("aws:ecs/service:Service", "-api-service")
     state = service["state"]
     config = stack.config
     assert state["launchType"] == "FARGATE"
@@ -100,7 +100,7 @@ def test_the_cluster_has_container_insights(stack: Stack) -> None:
 
 def test_autoscaling_between_the_configured_bounds(stack: Stack) -> None:
     config = stack.config
-    target = stack.one("aws:appautoscaling/target:Target")["state"]
+    target = stack.one("aws:appautoscaling/target:Target", "-api-scaling")["state"]
     assert target["minCapacity"] == int(config["picus:minCount"])
     assert target["maxCapacity"] == int(config["picus:maxCount"])
     assert target["scalableDimension"] == "ecs:service:DesiredCount"

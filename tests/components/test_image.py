@@ -8,7 +8,7 @@ from tests.components.conftest import Stack, policy_of
 
 
 def test_the_image_is_built_for_the_task_architecture_and_used_by_digest(stack: Stack) -> None:
-    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition", "-api-task")
     (container,) = json.loads(task["state"]["containerDefinitions"])
     architecture = task["state"]["runtimePlatform"]["cpuArchitecture"]
     assert architecture == stack.setting("cpuArchitecture")

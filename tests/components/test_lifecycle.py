@@ -178,7 +178,7 @@ def test_a_rollback_has_its_target(stack: Stack) -> None:
     # The circuit breaker rolls back to the previous task definition revision; replacing the
     # task definition must not deregister it. Lambda keeps every published version, and the
     # alias is what moves.
-    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition", "-api-task")
     assert task["state"]["skipDestroy"] is True
     function = stack.one("aws:lambda/function:Function")["state"]
     assert function["publish"] is True

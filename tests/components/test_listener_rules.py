@@ -30,7 +30,10 @@ def test_every_rule_of_the_table_on_every_serving_listener(stack: Stack) -> None
     }
     # Every rule, with auth or without: the default action forwards nowhere.
     expected = list(RULES)
-    rules = stack.all("aws:lb/listenerRule:ListenerRule")
+    # The canary's test twins: tests/components/test_deployment.py.
+    rules = [
+        r for r in stack.all("aws:lb/listenerRule:ListenerRule") if "-test-rule-" not in r["name"]
+    ]
     listeners = serving_listeners(stack)
     assert len(rules) == len(expected) * len(listeners)
     policy = ScopePolicy.from_env(stack.setting("authScopes"), stack.setting("authScopeClaim"))
@@ -47,7 +50,12 @@ def test_every_rule_of_the_table_on_every_serving_listener(stack: Stack) -> None
             assert paths == [[definition.path_pattern]]
             *checks, forward = rule["state"]["actions"]
             assert forward["type"] == "forward"
-            assert forward["targetGroupArn"] == groups[definition.target], rule["name"]
+            if definition.target is Target.SERVICE:
+                # The primary's share; the canary's is tested in test_deployment.py.
+                forwarded = [g["arn"] for g in forward["forward"]["targetGroups"]]
+                assert forwarded[0] == groups[definition.target], rule["name"]
+            else:
+                assert forward["targetGroupArn"] == groups[definition.target], rule["name"]
             if not (auth and definition.authenticated):
                 assert checks == [], rule["name"]
                 continue
@@ -85,7 +93,7 @@ def test_both_runtimes_are_told_the_scopes_to_check(stack: Stack) -> None:
     import json
 
     auth = bool(stack.setting("authIssuer"))
-    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")["state"]
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition", "-api-task")["state"]
     (container,) = json.loads(task["containerDefinitions"])
     service_env = {e["name"]: e["value"] for e in container["environment"]}
     function_env = stack.one("aws:lambda/function:Function")["state"]["environment"]["variables"]

@@ -157,13 +157,22 @@ def test_the_waf_hook(stack: Stack) -> None:
 def test_the_service_is_created_only_once_a_listener_forwards_to_its_target_group(
     stack: Stack,
 ) -> None:
-    # ECS refuses a service whose target group no load balancer uses yet.
-    service = stack.one("aws:ecs/service:Service")
-    group = service_target_group(stack)["state"]["arn"]
-    forwarding = [
-        r["urn"]
-        for r in stack.all("aws:lb/listenerRule:ListenerRule")
-        if any(a.get("targetGroupArn") == group for a in r["state"]["actions"])
-    ]
-    assert forwarding
-    assert set(forwarding) <= set(service["dependencies"])
+    # ECS refuses a service whose target group no load balancer uses yet: the primary's and
+    # the canary's alike.
+    for suffix, group in (
+        ("-api-service", service_target_group(stack)),
+        ("-api-canary", stack.one("aws:lb/targetGroup:TargetGroup", "-canary-tg")),
+    ):
+        service = stack.one("aws:ecs/service:Service", suffix)
+        forwarding = [
+            r["urn"]
+            for r in stack.all("aws:lb/listenerRule:ListenerRule")
+            for a in r["state"]["actions"]
+            if group["state"]["arn"]
+            in {
+                a.get("targetGroupArn"),
+                *(g["arn"] for g in a.get("forward", {}).get("targetGroups", [])),
+            }
+        ]
+        assert forwarding, suffix
+        assert set(forwarding) <= set(service["dependencies"]), suffix

@@ -74,7 +74,7 @@ def test_the_layout_fits_the_vpc_and_what_runs_in_it(stack: Stack) -> None:
 
 def test_tasks_run_in_the_private_subnets_and_the_alb_in_the_public_ones(stack: Stack) -> None:
     outputs = vpc(stack)["state"]
-    service = stack.one("aws:ecs/service:Service")["state"]["networkConfiguration"]
+    service = stack.one("aws:ecs/service:Service", "-api-service")["state"]["networkConfiguration"]
     assert service["subnets"] == outputs["privateSubnetIds"]
     assert service["assignPublicIp"] is False
     alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]

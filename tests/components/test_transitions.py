@@ -27,7 +27,12 @@ import pytest
 
 from components.network import SubnetLayout
 from devkit import ROOT
-from tests.components.conftest import PRODUCTION_REQUIRED, Stack
+from tests.components.conftest import (
+    NEXT_IMAGE,
+    PRODUCTION_REQUIRED,
+    RUNNING_IMAGE,
+    Stack,
+)
 from tests.components.graph import Urns, load
 from tests.components.harness import autoname
 from tests.components.test_lifecycle import NAME_RULES
@@ -170,6 +175,37 @@ TRANSITIONS: tuple[Transition, ...] = (
         "before the two roles' policies grant that key.",
     ),
     Transition(
+        "`deploymentStrategy` rolling → canary (with `releaseHeader`)",
+        "prod",
+        {
+            **PRODUCTION_REQUIRED,
+            "deploymentStrategy": "rolling",
+            "releaseHeader": "",
+            "imageUri": RUNNING_IMAGE,
+        },
+        {**PRODUCTION_REQUIRED, "imageUri": RUNNING_IMAGE},
+        added=_names("ListenerRule test-rule-*"),
+        traffic="No. The test rules match only requests that carry the release header; every "
+        "other request is routed as before.",
+        note="The canary service, its target group and alarms exist in every stack (no tasks "
+        "without a canary image), so nothing holding traffic or data is replaced.",
+    ),
+    Transition(
+        "a canary release: `canaryImageUri` set, then `canaryWeight` 0 → 10",
+        "prod",
+        {**PRODUCTION_REQUIRED, "imageUri": RUNNING_IMAGE},
+        {
+            **PRODUCTION_REQUIRED,
+            "imageUri": RUNNING_IMAGE,
+            "canaryImageUri": NEXT_IMAGE,
+            "canaryWeight": "10",
+        },
+        replaced=_names("TaskDefinition api-canary-task"),
+        traffic="No. The canary's tasks start beside the primary's; each rule's weights change "
+        "in place, so 10 % of each route's requests go to the canary; the primary stops "
+        "scaling in until the canary is gone.",
+    ),
+    Transition(
         "`protect` on",
         "dev",
         {},
@@ -192,6 +228,8 @@ IN_PLACE: dict[str, frozenset[str]] = {
     "aws:lambda/function:Function": frozenset({"environment", "snapStart", "code", "role"}),
     "aws:iam/rolePolicy:RolePolicy": frozenset({"policy"}),
     "aws:ecs/service:Service": frozenset({"networkConfiguration", "taskDefinition"}),
+    # RegisterScalableTarget again, with new bounds or suspensions.
+    "aws:appautoscaling/target:Target": frozenset({"minCapacity", "maxCapacity", "suspendedState"}),
     "aws:ec2/vpcEndpoint:VpcEndpoint": frozenset({"routeTableIds"}),
     "aws:dynamodb/table:Table": frozenset({"serverSideEncryption", "deletionProtectionEnabled"}),
     # A setting of the provider's delete, not of AWS.

@@ -1,0 +1,16 @@
+"""The stack's outputs about the service's canary, by name: what the deploy job reads to drive a
+release and what its check reads to judge one (deploy/canary.py, deploy/check.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+CANARY_SERVICE_NAME: Final = "canaryServiceName"
+#: The canary's revision the last `up` registered: the canary must run it before its walkthrough.
+CANARY_TASK_DEFINITION_ARN: Final = "canaryTaskDefinitionArn"
+#: The canary target group's 5xx-rate and p99 alarms, which a bake watches.
+CANARY_ALARM_NAMES: Final = "canaryAlarmNames"
+#: Empty when no canary runs.
+CANARY_IMAGE_URI: Final = "canaryImageUri"
+#: The canary's share of the traffic, in %; 0 after a promotion or a rollback.
+CANARY_WEIGHT: Final = "canaryWeight"
