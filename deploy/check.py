@@ -6,6 +6,9 @@
 The provider reports success even when ECS rolled the deployment back (the service is steady,
 on the old revision), so this reads what actually runs:
 
+0. the release is whole: with ``--image``, the primary service runs that image (a canary that
+   deploy/canary.py rolled back leaves it on the old one, never a success), and no canary
+   holds a share of the traffic;
 1. the ECS service's newest service deployment (ListServiceDeployments,
    DescribeServiceDeployments), followed through its phases (in progress, each lifecycle stage
    and traffic share of a canary, linear or blue/green shift, baking) until it succeeds; a
@@ -54,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components import outputs
+from components import outputs, release_outputs
 from components.delete_function import ALIAS
 from components.function_release import shift_minutes
 from deploy.release import (
@@ -105,6 +108,11 @@ class Deployed:
     function_version: str
     https: bool
     auth_issuer: str | None = None
+    #: What the last `up` left of a canary release (deploy/canary.py): none after a release.
+    canary_image_uri: str = ""
+    canary_weight: int = 0
+    #: The image the primary service runs.
+    image_uri: str = ""
 
     @property
     def plain_http(self) -> bool:
@@ -144,6 +152,9 @@ class Deployed:
             function_version=str(values[outputs.FUNCTION_VERSION]),
             https=https,
             auth_issuer=values.get(outputs.AUTH_ISSUER) or None,
+            image_uri=str(values.get(outputs.IMAGE_URI) or ""),
+            canary_image_uri=str(values.get(release_outputs.CANARY_IMAGE_URI) or ""),
+            canary_weight=int(values.get(release_outputs.CANARY_WEIGHT) or 0),
         )
 
 
@@ -407,9 +418,17 @@ class Answer:
     body: Any
 
 
-def _call(method: str, url: str, body: Any = None, token: str | None = None) -> Answer:
+def _call(
+    method: str,
+    url: str,
+    body: Any = None,
+    token: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Answer:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token is not None:
@@ -483,17 +502,19 @@ def check_walkthrough(
     *,
     plain_http: bool = False,
     run: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> str:
     """The README's walkthrough; ``plain_http`` for a stack without a certificate (never with
-    a token: a bearer token does not travel in clear)."""
+    a token: a bearer token does not travel in clear). ``headers`` go with every call: the
+    release header sends all of them to the canary alone (deploy/canary.py)."""
     require_url(api_url, "the stack's apiUrl", plain_http=plain_http and token is None)
     run = run or this_run()
     items = f"{api_url}{ITEM_PATH_PREFIX}"
-    call = functools.partial(_call, token=token)
+    call = functools.partial(_call, token=token, headers=headers)
     deadline = time.monotonic() + patience_s
     while True:
         try:
-            health = _call("GET", f"{api_url}{HEALTH_PATH}")
+            health = _call("GET", f"{api_url}{HEALTH_PATH}", headers=headers)
             if health.status == 200:
                 break
         except Unreachable as error:  # DNS not there yet, connection refused, TLS not ready
@@ -503,7 +524,7 @@ def check_walkthrough(
         sleep(5)
 
     if token is not None:
-        refused = _call("GET", f"{items}list?limit=1")
+        refused = _call("GET", f"{items}list?limit=1", headers=headers)
         if refused.status != 401:
             raise CheckFailed(f"a call without a token got {refused.status}, not the ALB's 401")
     sent = {MARKER: {"run": run, "at": time.time_ns()}, "nested": {"n": 0.1, "ok": True}}
@@ -534,7 +555,8 @@ def check_walkthrough(
     _expect(call("GET", f"{items}get/{key}"), 404, "get after delete")
     _expect(call("DELETE", f"{items}{key}"), 404, "delete after delete")
     with_token = " with a token (401 without)" if token is not None else ""
-    return f"API: put, get, list, delete and 404s on {api_url}{with_token}"
+    through = f" through {', '.join(headers)}" if headers else ""
+    return f"API: put, get, list, delete and 404s on {api_url}{with_token}{through}"
 
 
 #: What the check's client asks for when the stack has auth on.
@@ -566,18 +588,38 @@ def _walkthrough(deployed: Deployed) -> str:
     )
 
 
+def check_release(deployed: Deployed, image_uri: str | None) -> str:
+    """The release is whole: the primary runs ``image_uri`` (the image this job released, when
+    given) and no canary holds a share. A canary rolled back leaves the primary on the old
+    image, so it never passes for a release."""
+    if deployed.canary_weight or deployed.canary_image_uri:
+        raise CheckFailed(
+            f"a canary ({deployed.canary_image_uri or 'no image'}) still holds "
+            f"{deployed.canary_weight} % of the traffic: the release did not finish; rerun the "
+            "deploy, which rolls it back first"
+        )
+    if image_uri and deployed.image_uri != image_uri:
+        raise CheckFailed(
+            f"the service runs {deployed.image_uri or 'its own build'}, not {image_uri}: the "
+            "release was rolled back"
+        )
+    return f"release: the service runs {deployed.image_uri or 'its own build'}, no canary"
+
+
 def run(
     deployed: Deployed,
     ecs: ECSClient,
     functions: LambdaClient,
     codedeploy: CodeDeployClient,
     progress: Callable[[str], None] | None = None,
+    image_uri: str | None = None,
 ) -> list[str]:
     """Every check, each reported; failures collected rather than stopping at the first.
     Phases of a deployment in progress go to ``progress`` (stdout) as they change."""
     progress = progress or functools.partial(print, flush=True)
     report, failures = [], []
     checks: list[Callable[[], str]] = [
+        lambda: check_release(deployed, image_uri),
         lambda: check_rollout(ecs, deployed, progress=progress),
         lambda: check_function_release(codedeploy, functions, deployed, progress=progress),
         lambda: _walkthrough(deployed),
@@ -595,6 +637,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.check", description=__doc__)
     parser.add_argument("outputs", help="the JSON of `pulumi stack output --json`")
+    parser.add_argument("--image", help="the image this deploy released (deploy/canary.py)")
     args = parser.parse_args(argv)
     with open(args.outputs) as file:
         values = json.load(file)
@@ -607,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
     import boto3
 
     clients = (boto3.client("ecs"), boto3.client("lambda"), boto3.client("codedeploy"))
-    lines = run(deployed, *clients)
+    lines = run(deployed, *clients, image_uri=args.image)
     print("\n".join(lines))
     return 1 if any(line.startswith("FAIL") for line in lines) else 0
 

@@ -324,20 +324,21 @@ def up_in_a_copy(tmp_path: Path, *, check_fails: bool = False) -> tuple[int, lis
     return result.returncode, calls
 
 
-def test_every_deploy_refreshes_before_it_plans(tmp_path: Path) -> None:
+def test_every_deploy_releases_through_the_strategy_then_checks(tmp_path: Path) -> None:
     returncode, calls = up_in_a_copy(tmp_path)
     assert returncode == 0
     assert calls == [
         "pulumi login",
         "pulumi stack select --create org/dev",
-        f"pulumi config set imageUri {RUNNING} --stack org/dev",
-        # After a circuit-breaker rollback the state names the task definition that did not
-        # stay: the refresh reads what runs, so the rerun plans the rollout again.
-        "pulumi up --yes --skip-preview --refresh --stack org/dev",
+        # Rolling or through the canary, each step `config set` and `up --refresh`
+        # (tests/deploy/test_canary.py): after a circuit-breaker rollback the state names the
+        # task definition that did not stay, and the refresh reads what runs.
+        f"python -m deploy.canary org/dev dev {RUNNING}",
         "pulumi stack output --json --stack org/dev",
-        # The function's shift starts, then the check follows it and the service's rollout.
+        # The function's shift starts, then the check follows it and the service's rollout,
+        # and fails unless the service runs the image released here, with no canary left.
         "python -m deploy.release outputs-dev.json",
-        "python -m deploy.check outputs-dev.json",
+        f"python -m deploy.check outputs-dev.json --image {RUNNING}",
     ]
     for workflow, name, job in all_jobs():
         for step in steps_using(job, "pulumi/actions"):

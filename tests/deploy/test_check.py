@@ -217,8 +217,9 @@ def test_the_command_reports_every_check_and_fails_on_any(
         )
         assert check.main([str(written)]) == 1
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("ok    Lambda")
-    assert [line.split()[0] for line in printed] == ["ok", "FAIL", "FAIL"]
+    assert printed[0].startswith("ok    release:")
+    assert printed[1].startswith("ok    Lambda")
+    assert [line.split()[0] for line in printed] == ["ok", "ok", "FAIL", "FAIL"]
 
 
 class TokenEndpoint:
@@ -512,7 +513,7 @@ def test_a_connection_dropped_after_health_is_a_fail_line_not_a_traceback(
     # then: one FAIL line naming the call, and where to find what it may have written
     assert code == 1
     printed = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in printed] == ["ok", "ok", "FAIL"]
+    assert [line.split()[0] for line in printed] == ["ok", "ok", "ok", "FAIL"]
     assert printed[-1].startswith(f"FAIL  put: POST {url}/picus/put")
     assert "https://github.com/example-org/picus/actions/runs/4242/attempts/1" in printed[-1]
     assert [method for method, _, _ in fake.calls] == ["POST"]
@@ -635,8 +636,9 @@ def test_aws_errors_are_fail_lines(ecs: tuple[Any, Stubber]) -> None:
     lines = check.run(
         replace(deployed(), api_url="file:///etc/passwd"), client, lambda_client, codedeploy
     )
-    assert [line.split()[0] for line in lines] == ["ok", "FAIL", "FAIL"]
-    assert "AccessDeniedException" in lines[1]
+    # The release line reads the outputs only.
+    assert [line.split()[0] for line in lines] == ["ok", "ok", "FAIL", "FAIL"]
+    assert "AccessDeniedException" in lines[2]
 
 
 @pytest.mark.parametrize(
@@ -1057,3 +1059,34 @@ def test_an_alias_already_on_the_new_version_needs_no_shift(
     assert check.check_function_release(codedeploy, functions, deployed()) == (
         f"Lambda: alias {ALIAS} -> version 12"
     )
+
+
+def test_a_rolled_back_or_unfinished_canary_is_never_a_release() -> None:
+    deployed = check.Deployed.from_outputs(
+        {**stack_outputs("https://api.example.com"), outputs.IMAGE_URI: "repo@sha256:old"}
+    )
+    # The canary rolled back: the service still runs the old image.
+    with pytest.raises(check.CheckFailed, match="not repo@sha256:new: the release was rolled back"):
+        check.check_release(deployed, "repo@sha256:new")
+    assert "runs repo@sha256:old, no canary" in check.check_release(deployed, "repo@sha256:old")
+    # A job that died mid-canary: a share is still on the canary.
+    half = replace(deployed, canary_image_uri="repo@sha256:new", canary_weight=5)
+    with pytest.raises(check.CheckFailed, match="still holds 5 % of the traffic"):
+        check.check_release(half, None)
+
+
+def test_the_walkthrough_sends_the_release_header_with_every_call(api_url: str) -> None:
+    seen: list[str | None] = []
+    original: Any = check._call
+
+    def spy(*args: Any, headers: Any = None, **kwargs: Any) -> Any:
+        seen.append((headers or {}).get("X-Picus-Release"))
+        return original(*args, headers=headers, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(check, "_call", spy)
+        said = check.check_walkthrough(
+            api_url, plain_http=True, headers={"X-Picus-Release": "a" * 40}
+        )
+    assert "through X-Picus-Release" in said
+    assert seen and set(seen) == {"a" * 40}
