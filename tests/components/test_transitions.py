@@ -95,8 +95,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         HTTPS,
         {**HTTPS, **AUTH},
         added=_names("SecurityGroupEgressRule alb-jwks-out"),
-        replaced=_names("TaskDefinition api-task"),
-        traffic="No interruption: a new task definition revision rolls out. Requests without a "
+        replaced=_names("TaskDefinition api-task", "TaskDefinition api-canary-task"),
+        traffic="No interruption: a new task definition revision rolls out (the canary's too, "
+        "which runs no tasks). Requests without a "
         "valid token get 401 once the listener rules verify tokens.",
     ),
     Transition(
@@ -105,7 +106,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         PUBLIC_PROD,
         PRODUCTION_REQUIRED,
         added=_names("SecurityGroupEgressRule alb-jwks-out"),
-        replaced=_names("TaskDefinition api-task"),
+        replaced=_names("TaskDefinition api-task", "TaskDefinition api-canary-task"),
         traffic="As above.",
     ),
     Transition(
@@ -152,8 +153,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         {},
         {"imageUri": IMAGE},
         removed=_names("Image api-image-image"),
-        replaced=_names("TaskDefinition api-task"),
-        traffic="No interruption: a new task definition revision rolls out.",
+        replaced=_names("TaskDefinition api-task", "TaskDefinition api-canary-task"),
+        traffic="No interruption: a new task definition revision rolls out (the canary's "
+        "too, which runs no tasks).",
         note="The stack's own repository and its images stay, and the tasks may still pull "
         "from it: a rollback to the revision before starts as before. Deleting the build "
         "resource deletes no image.",
