@@ -327,3 +327,19 @@ def test_the_readme_lists_each_refusal_with_the_answer_sent_here() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split(REFUSALS_START, 1)[1].split(REFUSALS_END, 1)[0]
     assert section == "\n" + refusals_table(), refusals_table()
+
+
+def test_the_api_tables_put_row_names_each_code_a_bad_put_gets() -> None:
+    # The README's API table, row `POST /picus/put`: its error codes are exactly those the
+    # hostile puts above provoke (503 aside: a failing table, tests/service/test_faults.py).
+    readme = (ROOT / "README.md").read_text()
+    api = readme.split("## The API", 1)[1]
+    row = next(line for line in api.splitlines() if line.startswith("| `POST /picus/put` |"))
+    errors = row.strip("|").split("|")[3]
+    named = {c.code for c in ErrorCode if f"`{c.code}`" in errors}
+    provoked = {
+        case.code
+        for case in CASES.values()
+        if (case.method, case.path) == ("POST", "/picus/put") and case.code is not None
+    }
+    assert named == provoked
