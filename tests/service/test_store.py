@@ -88,7 +88,9 @@ def test_a_dead_table_is_a_fast_503_and_health_stays_up(
 
 class _RetriedPut:
     """A table whose first PutItem landed before the connection broke: botocore's retry meets
-    the condition, and DynamoDB answers with the stored item, numbers in its own spelling."""
+    the condition, and the table answers with the stored item, its numbers spelled otherwise
+    than sent (the codec sends DynamoDB's plain notation; this answers in exponent form), so
+    only a comparison by value recognises the write."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -104,7 +106,8 @@ class _RetriedPut:
 
 
 def canonical(attribute: Any) -> Any:
-    """An attribute as DynamoDB keeps it: each number's value, its zeros trimmed."""
+    """An attribute with each number's value kept and its spelling changed (zeros trimmed,
+    exponent form)."""
     if isinstance(attribute, dict):
         if "N" in attribute:
             return {"N": str(Decimal(attribute["N"]).normalize(Context(prec=38)))}
