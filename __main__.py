@@ -149,8 +149,7 @@ release = FunctionRelease(
         load_balancer_arn_suffix=load_balancer.arn_suffix,
         function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
         settings=config.function_release,
-        # Where the stack's other alarms go, in the same order.
-        alarm_actions=[a for a in (config.alarm_topic_arn, alarms.topic_arn) if a is not None],
+        alarm_actions=alarms.alarm_actions,
     ),
 )
 dashboard = Dashboard(

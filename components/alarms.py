@@ -40,6 +40,8 @@ class AlarmsArgs:
 
 class Alarms(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str] | None
+    #: Where every alarm of the stack goes: the configured topic, then the email's topic.
+    alarm_actions: list[pulumi.Input[str]]
     alarm_arns: list[pulumi.Output[str]]
     #: The alarms ECS watches during a deployment of the service: its 5xx rate, its p99.
     deployment_alarm_names: list[pulumi.Output[str]]
@@ -67,6 +69,7 @@ class Alarms(pulumi.ComponentResource):
             )
             self.topic_arn = topic.arn
             actions.append(topic.arn)
+        self.alarm_actions = actions
 
         def alarm(
             suffix: str,
