@@ -35,7 +35,13 @@ import psutil
 from bench.cost import stack_config, stacks
 from bench.load import SCRIPTS, parse_wrk
 from bench.machine import calibration_flags, machine_state
-from bench.servers import backend_env, start_bare, start_dynalite, use_local_credentials
+from bench.servers import (
+    backend_env,
+    cpu_seconds,
+    start_bare,
+    start_dynalite,
+    use_local_credentials,
+)
 from bench.workloads import SEED_ITEMS, seed
 from devkit import ROOT
 from devkit.container import CA_BUNDLE, base_image, build_service_image, docker, engine_answers
@@ -84,15 +90,7 @@ class Container:
 
     def cpu_seconds(self) -> float:
         pid = int(docker("inspect", "--format", "{{.State.Pid}}", self.id))
-        root = psutil.Process(pid)
-        total = 0.0
-        for proc in [root, *root.children(recursive=True)]:
-            try:
-                times = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        return cpu_seconds(psutil.Process(pid))
 
     def log_bytes(self) -> int:
         result = subprocess.run(

@@ -15,6 +15,18 @@ from devkit import ROOT
 from devkit.processes import free_port, wait_healthy
 
 
+def cpu_seconds(root: psutil.Process) -> float:
+    """User and system CPU of a process and all its children; one that ended counts nothing."""
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 @dataclass
 class Server:
     name: str
@@ -26,14 +38,7 @@ class Server:
         return [root, *root.children(recursive=True)]
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for proc in self.tree():
-            try:
-                times = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        return cpu_seconds(psutil.Process(self.process.pid))
 
     def rss_bytes(self) -> int:
         total = 0

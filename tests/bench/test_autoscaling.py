@@ -10,6 +10,7 @@ import yaml
 
 from bench.autoscaling import HEADROOM, Targets, measured, targets
 from bench.capacity import CAPACITY_FILE
+from bench.cost import stack_config, stacks
 from devkit import ROOT
 
 CAPACITY = {
@@ -42,14 +43,13 @@ def test_pulumi_yamls_defaults_are_what_the_committed_capacity_implies() -> None
     assert config["cpuTargetPercent"]["default"] == implied.cpu_target_percent
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", stacks())
 def test_each_stacks_targets_are_what_its_task_size_implies(stack: str) -> None:
     # A stack with a bigger task sets its own targets; one without inherits the defaults.
-    config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = stack_config(stack)
 
     def setting(key: str) -> int:
-        return int(stack_file.get(f"picus:{key}", config[key]["default"]))
+        return int(config[f"picus:{key}"])
 
     capacity = json.loads(CAPACITY_FILE.read_text())
     implied = targets(capacity, setting("cpu"), setting("memory"))

@@ -910,16 +910,6 @@ def deployment_info(status: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def shift() -> Iterator[tuple[Any, Stubber, Any, Stubber]]:
-    codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
-    functions = boto3.client("lambda", region_name="eu-west-1")
-    with Stubber(codedeploy) as cd_stub, Stubber(functions) as fn_stub:
-        yield codedeploy, cd_stub, functions, fn_stub
-        cd_stub.assert_no_pending_responses()
-        fn_stub.assert_no_pending_responses()
-
-
 def shift_started(cd_stub: Stubber, fn_stub: Stubber) -> None:
     """The alias on 11, and the deployment to 12 found, in progress, a 10 %/5 minute canary."""
     alias_answer(fn_stub, "11")
@@ -957,9 +947,9 @@ def then(
 
 
 def test_the_functions_shift_is_followed_until_it_succeeds(
-    shift: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, cd_stub, functions, fn_stub = shift
+    codedeploy, cd_stub, functions, fn_stub = release_clients
     shift_started(cd_stub, fn_stub)
     then(cd_stub, fn_stub, "InProgress", "11", 0.1)
     then(cd_stub, fn_stub, "Succeeded", "12", None)
@@ -978,9 +968,9 @@ def test_the_functions_shift_is_followed_until_it_succeeds(
 
 
 def test_a_shift_stopped_by_an_alarm_fails_and_says_where_the_alias_went(
-    shift: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, cd_stub, functions, fn_stub = shift
+    codedeploy, cd_stub, functions, fn_stub = release_clients
     shift_started(cd_stub, fn_stub)
     then(cd_stub, fn_stub, "InProgress", "11", 0.1)
     then(
@@ -1006,9 +996,9 @@ def test_a_shift_stopped_by_an_alarm_fails_and_says_where_the_alias_went(
 
 
 def test_a_shift_that_says_succeeded_but_left_the_alias_elsewhere_is_no_success(
-    shift: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, cd_stub, functions, fn_stub = shift
+    codedeploy, cd_stub, functions, fn_stub = release_clients
     shift_started(cd_stub, fn_stub)
     then(cd_stub, fn_stub, "Succeeded", "11", None)
     with pytest.raises(CheckFailed, match="not all to the 12"):
@@ -1018,9 +1008,9 @@ def test_a_shift_that_says_succeeded_but_left_the_alias_elsewhere_is_no_success(
 
 
 def test_a_shift_still_running_past_its_patience_fails(
-    shift: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, cd_stub, functions, fn_stub = shift
+    codedeploy, cd_stub, functions, fn_stub = release_clients
     alias_answer(fn_stub, "11", 0.1)
     cd_stub.add_response(
         "list_deployments",
@@ -1037,9 +1027,9 @@ def test_a_shift_still_running_past_its_patience_fails(
 
 
 def test_an_alias_left_behind_with_no_shift_under_way_fails(
-    shift: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, cd_stub, functions, fn_stub = shift
+    codedeploy, cd_stub, functions, fn_stub = release_clients
     alias_answer(fn_stub, "11")
     cd_stub.add_response(
         "list_deployments",
@@ -1051,10 +1041,10 @@ def test_an_alias_left_behind_with_no_shift_under_way_fails(
 
 
 def test_an_alias_already_on_the_new_version_needs_no_shift(
-    shift: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
     # The first up of a stack creates the alias on the version it published.
-    codedeploy, _, functions, fn_stub = shift
+    codedeploy, _, functions, fn_stub = release_clients
     alias_answer(fn_stub, "12")
     assert check.check_function_release(codedeploy, functions, deployed()) == (
         f"Lambda: alias {ALIAS} -> version 12"

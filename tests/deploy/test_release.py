@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -21,16 +20,6 @@ from deploy.release import Release, ReleaseFailed, appspec, target_version
 FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:picus-dev-delete-fn-1a2b3c4"
 NAME = "picus-dev-delete-fn-1a2b3c4"
 TARGET = Release(NAME, "12")
-
-
-@pytest.fixture
-def clients() -> Iterator[tuple[Any, Stubber, Any, Stubber]]:
-    codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
-    functions = boto3.client("lambda", region_name="eu-west-1")
-    with Stubber(codedeploy) as cd_stub, Stubber(functions) as fn_stub:
-        yield codedeploy, cd_stub, functions, fn_stub
-        cd_stub.assert_no_pending_responses()
-        fn_stub.assert_no_pending_responses()
 
 
 def alias_on(stubber: Stubber, version: str, extra: dict[str, float] | None = None) -> None:
@@ -62,9 +51,9 @@ def test_the_release_is_read_from_the_stacks_outputs() -> None:
 
 
 def test_a_shift_is_started_from_where_the_alias_points(
-    clients: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, cd_stub, functions, fn_stub = clients
+    codedeploy, cd_stub, functions, fn_stub = release_clients
     alias_on(fn_stub, "11")
     under_way(cd_stub, [])
     content = appspec(TARGET, "11")
@@ -100,17 +89,17 @@ def test_a_shift_is_started_from_where_the_alias_points(
 
 
 def test_nothing_is_started_when_the_alias_is_already_on_the_version(
-    clients: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, _, functions, fn_stub = clients
+    codedeploy, _, functions, fn_stub = release_clients
     alias_on(fn_stub, "12")
     assert "already points at version 12" in release.start(codedeploy, functions, TARGET)
 
 
 def test_a_shift_under_way_is_left_to_finish(
-    clients: tuple[Any, Stubber, Any, Stubber],
+    release_clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
-    codedeploy, cd_stub, functions, fn_stub = clients
+    codedeploy, cd_stub, functions, fn_stub = release_clients
     alias_on(fn_stub, "11", {"12": 0.1})
     under_way(cd_stub, ["d-ABCD12345"])
     cd_stub.add_response(
