@@ -378,6 +378,8 @@ def tls_front(upstream: str, tls: Tls) -> Iterator[str]:
     target = urllib.parse.urlsplit(upstream)
     loop = asyncio.new_event_loop()
 
+    connections: set[asyncio.Task[None]] = set()
+
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
@@ -387,10 +389,25 @@ def tls_front(upstream: str, tls: Tls) -> Iterator[str]:
             pass
         finally:
             writer.close()
+            with contextlib.suppress(OSError, TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), 1)
 
     async def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        back_reader, back_writer = await asyncio.open_connection(target.hostname, target.port)
-        await asyncio.gather(pipe(reader, back_writer), pipe(back_reader, writer))
+        # Tracked so that closing the front ends every connection a keep-alive client left
+        # open: otherwise the loop closes with their tasks pending and transports unclosed.
+        task = asyncio.current_task()
+        assert task is not None
+        connections.add(task)
+        try:
+            back_reader, back_writer = await asyncio.open_connection(target.hostname, target.port)
+        except OSError:
+            writer.close()
+            connections.discard(task)
+            return
+        try:
+            await asyncio.gather(pipe(reader, back_writer), pipe(back_reader, writer))
+        finally:
+            connections.discard(task)
 
     server = loop.run_until_complete(asyncio.start_server(connect, "127.0.0.1", 0, ssl=tls.server))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -401,6 +418,9 @@ def tls_front(upstream: str, tls: Tls) -> Iterator[str]:
 
         async def stop() -> None:
             server.close()
+            for task in connections:
+                task.cancel()
+            await asyncio.gather(*connections, return_exceptions=True)
             await server.wait_closed()
 
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
