@@ -143,9 +143,11 @@ class FaultProxy:
                     self._server.close()
                 for client in list(self._clients):
                     client.transport.abort()
-                for task in asyncio.all_tasks():
-                    if task is not asyncio.current_task():
-                        task.cancel()
+                tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in tasks:
+                    task.cancel()
+                # Awaited, so that no task is pending when the loop closes.
+                await asyncio.gather(*tasks, return_exceptions=True)
 
             asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
             loop.call_soon_threadsafe(loop.stop)
