@@ -23,14 +23,17 @@ from picus.auth import (
     has_scope,
     subject,
 )
+from picus.conditional import Condition, EntityTags, etag, if_match_condition, parse
+from picus.cors import ORIGIN, CorsPolicy, read_environment
 from picus.errors import (
-    NO_SUCH_ROUTE,
     ApiError,
     BadRequest,
     ErrorCode,
     InsufficientScope,
     MethodNotAllowed,
+    NoSuchRoute,
     NotFound,
+    PreconditionFailed,
     StoreUnavailable,
     error_body,
     from_client_error,
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import DeleteItemInputTypeDef
 
 # Nothing at import may raise. With SnapStart this code runs while Lambda snapshots a newly
 # published version; an exception there leaves that version Failed, pulumi-aws waiting for it
@@ -64,6 +68,8 @@ def _scope_policy(env: Mapping[str, str]) -> tuple[ScopePolicy | None, str | Non
 
 #: With auth on, the delete scope is checked in the token the load balancer verified.
 SCOPES, _scopes_unusable = _scope_policy(os.environ)
+#: The browser origins whose pages may read its answers (picus/cors.py, the stack's corsOrigins).
+CORS, _cors_unusable = read_environment(os.environ)
 log = logging.getLogger("picus.delete_fn")
 
 #: Bounded so a dead table gives a fast 503 well inside the function's timeout instead of a
@@ -112,12 +118,12 @@ def _key(request: AlbRequest) -> str:
     # The same refusal as the service's: a path with a second spelling names nothing, so the
     # listener rule that sent it here and this handler always read one and the same path.
     if not is_canonical(request.raw_path):
-        raise NotFound(NOT_CANONICAL)
+        raise NoSuchRoute(NOT_CANONICAL)
     # The listener sends every DELETE under the prefix here, the other operations' paths too.
     operation = operation_at(request.raw_path)
     if operation is None:
-        raise NotFound(NO_SUCH_ROUTE)
-    if operation != contract.DELETE_PATH or request.method != "DELETE":
+        raise NoSuchRoute()
+    if operation != contract.ITEM_PATH or request.method != "DELETE":
         raise MethodNotAllowed(allowed_methods(operation))
     key = request.raw_path.removeprefix(contract.ITEM_PATH_PREFIX)
     if not contract.is_valid_key(key):
@@ -127,18 +133,70 @@ def _key(request: AlbRequest) -> str:
     return key
 
 
-def delete(key: str, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
-    try:
-        # The condition makes concurrent deletes of one key answer 200 exactly once.
-        answer = client.delete_item(
-            TableName=TABLE_NAME,
-            Key={contract.PARTITION_KEY: {"S": key}},
-            ConditionExpression="attribute_exists(#k)",
-            ExpressionAttributeNames={"#k": contract.PARTITION_KEY},
-            ReturnValues="ALL_OLD",
+class ItemPreconditionFailed(PreconditionFailed):
+    """A 412 that carries the item's current ETag when the item still exists (RFC 9110, 8.8.3
+    lets any response name the representation's ETag): the client learns what it would have
+    to match without a GET."""
+
+    def __init__(self, message: str, current: str | None = None) -> None:
+        super().__init__(message)
+        #: The item's ETag now; None when it is gone, or was not read (weak tags only).
+        self.current = current
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.current is None else {contract.ETAG_HEADER: self.current}
+
+
+#: Without If-Match: the item exists. The condition makes concurrent deletes of one key answer
+#: 200 exactly once.
+_EXISTS = Condition("attribute_exists(#k)", {"#k": contract.PARTITION_KEY}, {})
+
+
+def if_match(request: AlbRequest) -> EntityTags | None:
+    """The request's If-Match (None without one); 400 invalid_precondition when malformed."""
+    # Without multi-value headers the load balancer passes one line of a repeated field (the
+    # last); with them, every line. Joined by commas they are one list (RFC 9110, 5.3).
+    lines = request.header_values(contract.IF_MATCH_HEADER)
+    return parse(",".join(lines), "If-Match") if lines else None
+
+
+def delete(
+    key: str, client: DynamoDBClient, tags: EntityTags | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Deletes the item under ``key``, if ``tags`` (If-Match) holds, in one conditional
+    DeleteItem: no read before it, so nothing can change the item between the check and the
+    delete."""
+    condition = _EXISTS if tags is None else if_match_condition(tags)
+    if condition is None:
+        # A delete compares strongly, and a weak tag never matches strongly (RFC 9110, 13.1.1).
+        raise ItemPreconditionFailed(
+            'If-Match names only weak entity-tags (W/"..."), which never match for a delete'
         )
+    request: DeleteItemInputTypeDef = {
+        "TableName": TABLE_NAME,
+        "Key": {contract.PARTITION_KEY: {"S": key}},
+        "ConditionExpression": condition.expression,
+        "ExpressionAttributeNames": dict(condition.names),
+        "ReturnValues": "ALL_OLD",
+        # A failed condition then returns the item as it is, in the same call: whether it
+        # changed or is gone, and its current revision (DynamoDB API Reference, DeleteItem,
+        # ReturnValuesOnConditionCheckFailure).
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if condition.values:  # DynamoDB refuses an empty map of values
+        # Each a revision, a string: spelled out so the checker sees DynamoDB's value type.
+        request["ExpressionAttributeValues"] = {
+            name: {"S": value["S"]} for name, value in condition.values.items()
+        }
+    try:
+        answer = client.delete_item(**request)
     except ClientError as exc:
-        raise from_client_error(exc.response.get("Error", {}), key) from exc
+        error = exc.response.get("Error", {})
+        if tags is not None and error.get("Code") == "ConditionalCheckFailedException":
+            item = exc.response.get("Item")
+            raise _precondition_failed(key, item if isinstance(item, dict) else None) from exc
+        raise from_client_error(error, key) from exc
     except BotoCoreError as exc:
         raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
     if "Attributes" not in answer:
@@ -146,7 +204,21 @@ def delete(key: str, client: DynamoDBClient) -> tuple[int, dict[str, Any]]:
     return 200, {"deleted": key}
 
 
-def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[str, Any]:
+def _precondition_failed(key: str, item: Mapping[str, Any] | None) -> ItemPreconditionFailed:
+    if item is None:
+        return ItemPreconditionFailed(f"no item has the key {key}: If-Match needs one")
+    current = etag(item.get(contract.REVISION, {}).get("S"))
+    return ItemPreconditionFailed(
+        f"the item has changed: its ETag is now {current}, which If-Match does not name", current
+    )
+
+
+def handle(
+    event: dict[str, Any],
+    context: Any,
+    client: DynamoDBClient,
+    cors: CorsPolicy | None = CORS,
+) -> dict[str, Any]:
     started = time.perf_counter()
     request = AlbRequest(event)
     trace_id = request.header(contract.TRACE_ID_HEADER)
@@ -154,6 +226,9 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
         request.header(contract.REQUEST_ID_HEADER), trace_id, lambda: context.aws_request_id
     )
     headers = {contract.REQUEST_ID_HEADER: request_id}
+    if cors is not None:
+        # Every answer, errors too: a page reads why its DELETE failed (412, 403, 503).
+        headers |= cors.response_headers(request.header(ORIGIN))
     who: str | None = None
     route: str | None = None
     try:
@@ -168,14 +243,14 @@ def handle(event: dict[str, Any], context: Any, client: DynamoDBClient) -> dict[
                 needed = SCOPES.names[Scope.DELETE]
                 raise InsufficientScope(f"deleting needs the {needed} scope")
         key = _key(request)
-        route = contract.DELETE_PATH
-        status, body = delete(key, client)
+        route = contract.ITEM_PATH
+        status, body = delete(key, client, if_match(request))
     except ApiError as failure:
         status = failure.code.status
         body = error_body(failure.code, failure.message, request_id, failure.details)
         headers |= retry_headers(failure.code)
-        if isinstance(failure, MethodNotAllowed):
-            headers |= failure.headers
+        # A 405's Allow, a 412's ETag.
+        headers |= failure.headers
         if not failure.expected:
             log.error("dynamodb DeleteItem failed: %s", failure.message)
     except Exception as exc:  # an uncaught exception is an empty 502 from the ALB
@@ -212,7 +287,7 @@ def _log(
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    reason = _scopes_unusable or _client_unusable
+    reason = _scopes_unusable or _cors_unusable or _client_unusable
     if reason is not None or _client is None:
         return _cannot_serve(event, context, reason or "no DynamoDB client")
     return handle(event, context, _client)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from devkit.processes import free_port
 from picus.access_log import FIELDS as ACCESS_FIELDS
 from picus.access_log import MAX_PATH, MAX_TRACE_ID
-from picus.contract import PARTITION_KEY, TABLE_NAME
+from picus.contract import PARTITION_KEY, REVISION, TABLE_NAME
 from tests.backends import REGION
 from tests.events import load_event
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 NEW_KEY = "00000000-0000-4000-8000-00000000abcd"
 
@@ -29,25 +35,41 @@ class Context:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:delete_fn:live"
 
 
-@pytest.fixture
-def stored_key(ddb_endpoint: str) -> Callable[[], str]:
-    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint)
+class Items:
+    """The API's table, written and read directly: items as the service stores them."""
 
-    def put() -> str:
-        import uuid
+    def __init__(self, client: DynamoDBClient) -> None:
+        self.client = client
 
+    def put(self, revision: str | None) -> str:
+        """Stores an item at ``revision`` (None: written before items carried one)."""
         key = str(uuid.uuid4())
-        client.put_item(
-            TableName=TABLE_NAME,
-            Item={
-                PARTITION_KEY: {"S": key},
-                "created_at": {"S": "2026-01-01T00:00:00.000Z"},
-                "payload": {"M": {"a": {"N": "1"}}},
-            },
-        )
+        item: dict[str, Any] = {
+            PARTITION_KEY: {"S": key},
+            "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+            "payload": {"M": {"a": {"N": "1"}}},
+        }
+        if revision is not None:
+            item[REVISION] = {"S": revision}
+        self.client.put_item(TableName=TABLE_NAME, Item=item)
         return key
 
-    return put
+    def exists(self, key: str) -> bool:
+        answer = self.client.get_item(
+            TableName=TABLE_NAME, Key={PARTITION_KEY: {"S": key}}, ConsistentRead=True
+        )
+        return "Item" in answer
+
+
+@pytest.fixture
+def items(ddb_endpoint: str) -> Items:
+    return Items(boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint))
+
+
+@pytest.fixture
+def stored_key(items: Items) -> Callable[[], str]:
+    """Stores an item as the service does, with a fresh revision; returns its key."""
+    return lambda: items.put(str(uuid.uuid4()))
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +121,7 @@ def test_a_percent_encoded_key_names_no_route_and_deletes_nothing(
     key = stored_key()
     response = invoke(load_event("alb_delete_url_encoded.json", key))
     assert_well_formed(response, 404)
-    assert body(response)["error"]["code"] == "not_found"
+    assert body(response)["error"]["code"] == "no_such_route"
     assert invoke(load_event("alb_delete.json", key))["statusCode"] == 200
 
 
@@ -111,10 +133,12 @@ def test_a_base64_body_is_ignored(stored_key: Callable[[], str]) -> None:
 
 
 def test_a_wrong_method_is_405(stored_key: Callable[[], str]) -> None:
+    # The listener sends an item's GET to the service; should one reach the function, it names
+    # every method the item's URL answers, whichever target serves it.
     key = stored_key()
     response = invoke(load_event("alb_get_wrong_method.json", key))
     assert_well_formed(response, 405)
-    assert response["headers"]["allow"] == "DELETE"
+    assert response["headers"]["allow"] == "DELETE, GET, HEAD, PUT"
     assert body(response)["error"]["code"] == "method_not_allowed"
     # and nothing was deleted
     assert invoke(load_event("alb_delete.json", key))["statusCode"] == 200
@@ -147,6 +171,7 @@ def test_a_delete_of_a_path_no_operation_has_is_404(ddb_endpoint: str) -> None:
     event["path"] = f"/picus/{NEW_KEY}/{NEW_KEY}"
     response = invoke(event)
     assert_well_formed(response, 404)
+    assert body(response)["error"]["code"] == "no_such_route"
     assert body(response)["error"]["message"] == "no such route"
 
 
@@ -163,7 +188,7 @@ def test_a_key_that_can_never_exist_is_400(ddb_endpoint: str, key: str) -> None:
 def test_a_path_with_a_second_spelling_is_404(ddb_endpoint: str, key: str) -> None:
     response = invoke(load_event("alb_delete.json", key))
     assert_well_formed(response, 404)
-    assert body(response)["error"]["code"] == "not_found"
+    assert body(response)["error"]["code"] == "no_such_route"
 
 
 def test_an_encoded_slash_is_not_a_key(stored_key: Callable[[], str]) -> None:
@@ -259,3 +284,191 @@ def test_with_auth_on_the_function_checks_the_scope_and_logs_the_subject(
     (record,) = [r for r in caplog.records if r.name == "picus.delete_fn"]
     assert record.subject == "bob"  # type: ignore[attr-defined]
     assert "Bearer" not in caplog.text
+
+
+# --- If-Match (RFC 9110, 13.1.1): evaluated by the DeleteItem itself ---------------------------
+
+
+def delete_event(key: str, *if_match: str, multi_value: bool = False) -> dict[str, Any]:
+    """A DELETE of ``key`` with each of ``if_match`` as one line of the If-Match field: with
+    multi-value headers every line reaches the function; without, the one line there is."""
+    if multi_value:
+        event = load_event("alb_delete_multi_value.json", key)
+        if if_match:
+            event["multiValueHeaders"]["if-match"] = list(if_match)
+        return event
+    assert len(if_match) <= 1, "without multi-value headers the load balancer passes one line"
+    event = load_event("alb_delete.json", key)
+    if if_match:
+        event["headers"]["if-match"] = if_match[0]
+    return event
+
+
+def response_headers(response: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = response.get("headers") or {
+        k: v[-1] for k, v in response["multiValueHeaders"].items()
+    }
+    return headers
+
+
+def assert_precondition_failed(response: dict[str, Any]) -> str:
+    """The 412's message."""
+    assert_well_formed(response, 412)
+    error = body(response)["error"]
+    assert error["code"] == "precondition_failed"
+    message: str = error["message"]
+    return message
+
+
+def test_if_match_naming_the_current_etag_deletes(items: Items) -> None:
+    revision = str(uuid.uuid4())
+    key = items.put(revision)
+    response = invoke(delete_event(key, f'"{revision}"'))
+    assert_well_formed(response, 200)
+    assert body(response) == {"deleted": key}
+    assert not items.exists(key)
+
+
+def test_a_stale_if_match_is_412_names_the_current_etag_and_deletes_nothing(
+    items: Items,
+) -> None:
+    # given an item a client read, then someone else wrote (a new revision)
+    current = str(uuid.uuid4())
+    key = items.put(current)
+    # when the client deletes what it read
+    response = invoke(delete_event(key, f'"{uuid.uuid4()}"'))
+    # then nothing is deleted, and the client learns the item changed and its new ETag
+    assert "changed" in assert_precondition_failed(response)
+    assert response_headers(response)["etag"] == f'"{current}"'
+    assert items.exists(key)
+
+
+@pytest.mark.parametrize("if_match", ["*", '"0"', '"a-revision"'])
+def test_if_match_on_an_item_that_is_gone_is_412_without_an_etag(
+    items: Items, if_match: str
+) -> None:
+    revision = str(uuid.uuid4())
+    key = items.put(revision)
+    assert invoke(delete_event(key))["statusCode"] == 200
+    response = invoke(delete_event(key, if_match))
+    message = assert_precondition_failed(response)
+    assert "no item" in message and "changed" not in message
+    assert "etag" not in response_headers(response)
+
+
+def test_if_match_star_deletes_whatever_revision_is_there(items: Items) -> None:
+    key = items.put(str(uuid.uuid4()))
+    assert_well_formed(invoke(delete_event(key, "*")), 200)
+    assert not items.exists(key)
+    # and on no item it fails, where a plain DELETE answers 404
+    assert_precondition_failed(invoke(delete_event(key, "*")))
+    assert_well_formed(invoke(delete_event(key)), 404)
+
+
+@pytest.mark.parametrize("weak", ['W/"{revision}"', 'W/"{revision}", W/"0"'])
+def test_weak_tags_never_match_a_delete(items: Items, weak: str) -> None:
+    # A weak tag names a representation that is only equivalent: a delete compares strongly,
+    # so even the item's own tag, weak, is a 412.
+    revision = str(uuid.uuid4())
+    key = items.put(revision)
+    response = invoke(delete_event(key, weak.format(revision=revision)))
+    assert "weak" in assert_precondition_failed(response)
+    assert items.exists(key)
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    ["", "{revision}", "'{revision}'", '"{revision}" "x"', '*, "{revision}"', 'w/"{revision}"'],
+)
+def test_a_malformed_if_match_is_400_and_deletes_nothing(items: Items, malformed: str) -> None:
+    revision = str(uuid.uuid4())
+    key = items.put(revision)
+    response = invoke(delete_event(key, malformed.format(revision=revision)))
+    assert_well_formed(response, 400)
+    assert body(response)["error"]["code"] == "invalid_precondition"
+    assert items.exists(key)
+
+
+def test_an_item_written_before_revisions_has_the_etag_0(items: Items) -> None:
+    old = items.put(None)
+    stale = invoke(delete_event(old, f'"{uuid.uuid4()}"'))
+    assert_precondition_failed(stale)
+    assert response_headers(stale)["etag"] == '"0"'
+    assert items.exists(old)
+    assert_well_formed(invoke(delete_event(old, '"0"')), 200)
+    assert not items.exists(old)
+    # and "0" names only such an item
+    new = items.put(str(uuid.uuid4()))
+    assert_precondition_failed(invoke(delete_event(new, '"0"')))
+    assert items.exists(new)
+
+
+@pytest.mark.parametrize("multi_value", [False, True])
+def test_a_list_in_if_match_matches_any_of_its_tags(items: Items, multi_value: bool) -> None:
+    # One line with a list, or (multi-value headers) the field repeated: one list either way.
+    revision = str(uuid.uuid4())
+    key = items.put(revision)
+    lines = [f'"{revision}"', '"stale"']
+    event = (
+        delete_event(key, *lines, multi_value=True)
+        if multi_value
+        else delete_event(key, ", ".join(lines))
+    )
+    response = invoke(event)
+    assert_well_formed(response, 200)
+    assert not items.exists(key)
+
+
+#: An element of a generated If-Match list, as a client may send it.
+_ELEMENTS = st.sampled_from(["right", "wrong", "zero", "weak right", "weak wrong"])
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    # The item store is a stateless factory on a session's server: one per test is enough.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    revised=st.booleans(),
+    present=st.booleans(),
+    star=st.booleans(),
+    elements=st.lists(_ELEMENTS, min_size=1, max_size=6),
+    lines=st.integers(min_value=1, max_value=3),
+    separator=st.sampled_from([",", ", ", " ,\t"]),
+)
+def test_if_match_deletes_exactly_when_it_names_the_item_strongly(
+    items: Items,
+    revised: bool,
+    present: bool,
+    star: bool,
+    elements: list[str],
+    lines: int,
+    separator: str,
+) -> None:
+    # given an item at a revision (or one from before revisions), there or already deleted
+    revision = str(uuid.uuid4()) if revised else None
+    key = items.put(revision)
+    if not present:
+        assert invoke(delete_event(key))["statusCode"] == 200
+    right = revision or "0"
+    wrong = str(uuid.uuid4())
+    spelled = {
+        "right": f'"{right}"',
+        "wrong": f'"{wrong}"',
+        "zero": '"0"',
+        "weak right": f'W/"{right}"',
+        "weak wrong": f'W/"{wrong}"',
+    }
+    tags = ["*"] if star else [spelled[e] for e in elements]
+    # when it is deleted with the list, on one line or spread over several (multi-value)
+    if star or lines == 1:
+        event = delete_event(key, separator.join(tags))
+    else:
+        split = [separator.join(tags[i::lines]) for i in range(lines)]
+        event = delete_event(key, *[line for line in split if line], multi_value=True)
+    response = invoke(event)
+    # then it is gone exactly when the list names its strong tag (or is "*") and it was there
+    matches = present and (star or f'"{right}"' in tags)
+    assert response["statusCode"] == (200 if matches else 412), body(response)
+    assert items.exists(key) == (present and not matches)
