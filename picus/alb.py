@@ -39,6 +39,6 @@ def error_headers(status: int) -> list[tuple[bytes, bytes]]:
 #: error shape (a fixed response cannot carry the request id, so it is empty).
 NO_ROUTE_STATUS: Final = 404
 NO_ROUTE_CONTENT_TYPE: Final = "application/json"
-NO_ROUTE_BODY: Final = error_json(ErrorCode.NOT_FOUND, NO_SUCH_ROUTE, "")
+NO_ROUTE_BODY: Final = error_json(ErrorCode.NO_ROUTE, NO_SUCH_ROUTE, "")
 #: What a fixed response may carry (Elastic Load Balancing's FixedResponseActionConfig).
 FIXED_RESPONSE_MAX_BYTES: Final = 1024

@@ -7,11 +7,33 @@ from typing import Final
 
 TABLE_NAME: Final = "picus_data"
 PARTITION_KEY: Final = "object_id"
-#: The item's other attributes, beside its key: when it was stored, and what the client sent.
+#: The item's other attributes, beside its key: when it was stored, when its payload was last
+#: replaced (absent until then), and what the client sent.
 CREATED_AT: Final = "created_at"
+UPDATED_AT: Final = "updated_at"
 PAYLOAD: Final = "payload"
-#: Every attribute of a stored item, in the order the API writes them.
-ITEM_FIELDS: Final = (PARTITION_KEY, CREATED_AT, PAYLOAD)
+#: Every attribute of a stored item the API shows, in the order it writes them; all but
+#: ``updated_at`` are always there.
+ITEM_FIELDS: Final = (PARTITION_KEY, CREATED_AT, UPDATED_AT, PAYLOAD)
+ITEM_REQUIRED_FIELDS: Final = (PARTITION_KEY, CREATED_AT, PAYLOAD)
+#: A fresh uuid4 on every write of the item, never shown in its body: its strong ETag
+#: (picus/conditional.py), and what a conditional write or delete compares.
+REVISION: Final = "revision"
+
+#: Retried creates (``POST`` with ``Idempotency-Key``) are remembered in a table of their own,
+#: written in the same transaction as the item, and forgotten by DynamoDB's TTL.
+IDEMPOTENCY_TABLE_NAME: Final = "picus_idempotency"
+#: Its partition key: a digest of the caller's subject and the key it sent.
+IDEMPOTENCY_PARTITION_KEY: Final = "request_key"
+#: Epoch seconds after which a record no longer counts; the table's TTL attribute.
+IDEMPOTENCY_EXPIRES_AT: Final = "expires_at"
+#: The record's other attributes: the item it created and a digest of the request's body.
+IDEMPOTENCY_OBJECT_ID: Final = PARTITION_KEY
+IDEMPOTENCY_FINGERPRINT: Final = "fingerprint"
+#: How long a key is remembered (the README's promise).
+IDEMPOTENCY_TTL_SECONDS: Final = 24 * 60 * 60
+IDEMPOTENCY_KEY_HEADER: Final = "idempotency-key"
+MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
 
 HEALTH_PATH: Final = "/health"
 CONTAINER_PORT: Final = 8000
@@ -49,13 +71,15 @@ LIST_MAX_LIMIT: Final = 1000
 KEY_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 _KEY_RE: Final = re.compile(KEY_PATTERN)
 
-#: Everything under this prefix is an item, addressed by its key (DELETE goes to the Lambda).
+#: Everything under this prefix is the API's (DELETE goes to the Lambda).
 ITEM_PATH_PREFIX: Final = "/picus/"
 #: The operations' paths, ``{key}`` standing for an item's key (OpenAPI's template syntax).
 PUT_PATH: Final = ITEM_PATH_PREFIX + "put"
-GET_PATH: Final = ITEM_PATH_PREFIX + "get/{key}"
 LIST_PATH: Final = ITEM_PATH_PREFIX + "list"
-DELETE_PATH: Final = ITEM_PATH_PREFIX + "{key}"
+#: An item's one URL: GET, HEAD, PUT (replace) and DELETE.
+ITEM_PATH: Final = ITEM_PATH_PREFIX + "{key}"
+#: The seed design's read path, kept as an alias of ``GET ITEM_PATH``.
+GET_PATH: Final = ITEM_PATH_PREFIX + "get/{key}"
 
 
 #: A path template's parameter, one whole segment (OpenAPI 3.1, "Path Templating").
@@ -76,8 +100,17 @@ DOCS_ASSETS_PATH: Final = DOCS_PATH + "/assets"
 DOCS_ASSET_PATH: Final = DOCS_ASSETS_PATH + "/{name}"
 
 REQUEST_ID_HEADER: Final = "x-request-id"
+#: Conditional requests (RFC 9110, 13.1).
+ETAG_HEADER: Final = "etag"
+IF_MATCH_HEADER: Final = "if-match"
+IF_NONE_MATCH_HEADER: Final = "if-none-match"
 TRACE_ID_HEADER: Final = "x-amzn-trace-id"
 
 
 def is_valid_key(key: str) -> bool:
     return _KEY_RE.fullmatch(key) is not None
+
+
+def item_url(key: str) -> str:
+    """The one URL of the item under ``key`` (a uuid4: nothing in it to escape)."""
+    return ITEM_PATH.format(key=key)

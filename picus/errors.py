@@ -3,8 +3,11 @@ DynamoDB's errors that both runtimes use.
 
     ApiError
     ├── BadRequest ........ invalid_json, not_an_object, invalid_value, invalid_key, ...
-    ├── NotFound
+    ├── NotFound .......... not_found (no such item), no_such_route (no such path)
     ├── MethodNotAllowed
+    ├── Conflict .......... an Idempotency-Key's first request still in progress
+    ├── PreconditionFailed  If-Match that no longer holds; 428 when it is required and absent
+    ├── UnprocessableContent  an Idempotency-Key reused with another body
     ├── PayloadTooLarge
     ├── UnsupportedMediaType
     ├── InsufficientScope
@@ -33,8 +36,16 @@ class ErrorCode(Enum):
     INVALID_LIMIT = ("invalid_limit", HTTPStatus.BAD_REQUEST)
     INVALID_CURSOR = ("invalid_cursor", HTTPStatus.BAD_REQUEST)
     INSUFFICIENT_SCOPE = ("insufficient_scope", HTTPStatus.FORBIDDEN)
+    INVALID_PRECONDITION = ("invalid_precondition", HTTPStatus.BAD_REQUEST)
+    INVALID_IDEMPOTENCY_KEY = ("invalid_idempotency_key", HTTPStatus.BAD_REQUEST)
+    #: A missing item, as against a path that names nothing (``NO_ROUTE``).
     NOT_FOUND = ("not_found", HTTPStatus.NOT_FOUND)
+    NO_ROUTE = ("no_such_route", HTTPStatus.NOT_FOUND)
     METHOD_NOT_ALLOWED = ("method_not_allowed", HTTPStatus.METHOD_NOT_ALLOWED)
+    IDEMPOTENCY_KEY_IN_USE = ("idempotency_key_in_use", HTTPStatus.CONFLICT)
+    PRECONDITION_FAILED = ("precondition_failed", HTTPStatus.PRECONDITION_FAILED)
+    IDEMPOTENCY_KEY_REUSED = ("idempotency_key_reused", HTTPStatus.UNPROCESSABLE_ENTITY)
+    PRECONDITION_REQUIRED = ("precondition_required", HTTPStatus.PRECONDITION_REQUIRED)
     PAYLOAD_TOO_LARGE = ("payload_too_large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     URI_TOO_LONG = ("uri_too_long", HTTPStatus.REQUEST_URI_TOO_LONG)
     HEADERS_TOO_LARGE = ("headers_too_large", HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
@@ -47,7 +58,22 @@ class ErrorCode(Enum):
         self.status = status
 
 
-_BY_STATUS: Final = {int(c.status): c for c in ErrorCode if c.status != HTTPStatus.BAD_REQUEST}
+#: The codes a framework's own status may stand for: a 404 is for a path, never an item, and
+#: a 409, 412, 422 or 428 means something only where this API raises it itself.
+_BY_STATUS: Final = {
+    int(c.status): c
+    for c in (
+        ErrorCode.INSUFFICIENT_SCOPE,
+        ErrorCode.NO_ROUTE,
+        ErrorCode.METHOD_NOT_ALLOWED,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        ErrorCode.URI_TOO_LONG,
+        ErrorCode.HEADERS_TOO_LARGE,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode.INTERNAL,
+        ErrorCode.BACKEND_UNAVAILABLE,
+    )
+}
 
 
 def code_for_status(status: int) -> ErrorCode:
@@ -107,6 +133,11 @@ class ApiError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Header fields the status calls for, beside the body."""
+        return {}
+
 
 class BadRequest(ApiError):
     code = ErrorCode.INVALID_VALUE
@@ -114,6 +145,25 @@ class BadRequest(ApiError):
 
 class NotFound(ApiError):
     code = ErrorCode.NOT_FOUND
+
+
+class NoSuchRoute(NotFound):
+    code = ErrorCode.NO_ROUTE
+
+    def __init__(self, message: str = NO_SUCH_ROUTE) -> None:
+        super().__init__(message)
+
+
+class Conflict(ApiError):
+    code = ErrorCode.IDEMPOTENCY_KEY_IN_USE
+
+
+class PreconditionFailed(ApiError):
+    code = ErrorCode.PRECONDITION_FAILED
+
+
+class UnprocessableContent(ApiError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 class MethodNotAllowed(ApiError):

@@ -17,11 +17,11 @@ from functools import cached_property
 
 from picus.auth import Scope
 from picus.contract import (
-    DELETE_PATH,
     DOCS_ASSET_PATH,
     DOCS_PATH,
     GET_PATH,
     HEALTH_PATH,
+    ITEM_PATH,
     ITEM_PATH_PREFIX,
     LIST_PATH,
     OPENAPI_PATH,
@@ -104,15 +104,21 @@ RULES: tuple[RoutingRule, ...] = (
     _open(30, DOCS_PATH),
     _open(40, DOCS_ASSET_PATH),
     _open(90, SEED_HEALTH_PATH),
+    # A browser's CORS preflight never carries a token (Fetch, "CORS-preflight request"): the
+    # service answers it for every path under the prefix, and it reads and writes nothing.
+    RoutingRule(95, ("OPTIONS",), ITEM_PATH_PREFIX + "*", Target.SERVICE, authenticated=False),
     # Every DELETE under the prefix, for an item or not: the function answers 405 for a path
     # that is another operation's (:func:`operation_at`).
-    _operation(100, ("DELETE",), DELETE_PATH, Target.DELETE_FN, Scope.DELETE),
+    _operation(100, ("DELETE",), ITEM_PATH, Target.DELETE_FN, Scope.DELETE),
     _operation(110, ("POST",), PUT_PATH, Target.SERVICE, Scope.WRITE),
     _operation(120, _READ_ONLY, GET_PATH, Target.SERVICE, Scope.READ),
     _operation(130, _READ_ONLY, LIST_PATH, Target.SERVICE, Scope.READ),
+    # The item's own URL, after the concrete paths above: "/picus/list" is no item's.
+    _operation(140, _READ_ONLY, ITEM_PATH, Target.SERVICE, Scope.READ),
+    _operation(150, ("PUT",), ITEM_PATH, Target.SERVICE, Scope.WRITE),
     # Anything else under the prefix is no operation (the service answers 404 or 405), but
     # with auth on it still takes a valid token: the data paths are closed to anonymous calls.
-    RoutingRule(140, (), ITEM_PATH_PREFIX + "*", Target.SERVICE),
+    RoutingRule(160, (), ITEM_PATH_PREFIX + "*", Target.SERVICE),
 )
 
 _BY_PRIORITY: tuple[RoutingRule, ...] = tuple(sorted(RULES, key=lambda r: r.priority))
@@ -142,9 +148,15 @@ def operation_at(path: str) -> str | None:
     return next((op for op, pattern in _OPERATIONS if pattern.fullmatch(path)), None)
 
 
-def allowed_methods(operation: str) -> tuple[str, ...]:
-    """Every method the API answers at ``operation``, for a 405's ``Allow``."""
-    methods = {m for r in RULES if r.operation == operation for m in r.allowed}
+def allowed_methods(operation: str, target: Target | None = None) -> tuple[str, ...]:
+    """Every method the API answers at ``operation``, for a 405's ``Allow``; with ``target``,
+    the ones that target serves."""
+    methods = {
+        m
+        for r in RULES
+        if r.operation == operation and target in (None, r.target)
+        for m in r.allowed
+    }
     return tuple(sorted(methods))
 
 

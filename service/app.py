@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from picus.errors import NO_SUCH_ROUTE, ApiError, ErrorCode, MethodNotAllowed, code_for_status
-from picus.routing import method_not_allowed
+from picus.routing import Target, allowed_methods, operation_at
 from service.access import undeclared
 from service.dynamodb import dynamodb_client
 from service.heap import settled_heap
@@ -39,16 +39,19 @@ class State(TypedDict):
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(request, exc.code, exc.message, details=exc.details)
+    return error_response(request, exc.code, exc.message, exc.headers, exc.details)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # Starlette's 404 for a path that is an operation's, and its own 405: the routing table's
     # ``Allow``, the same the function answers (the path is canonical: CanonicalTargetMiddleware).
-    if exc.status_code in (404, 405) and (
-        allow := method_not_allowed(request.method, request.url.path)
-    ):
+    if exc.status_code in (404, 405) and (operation := operation_at(request.url.path)):
+        allow = allowed_methods(operation)
+        if request.method in allow:
+            # Another runtime's method (a DELETE), sent here past the load balancer: what
+            # this runtime answers at the path.
+            allow = allowed_methods(operation, Target.SERVICE)
         refused = MethodNotAllowed(allow)
         return error_response(request, refused.code, refused.message, headers=refused.headers)
     code = code_for_status(exc.status_code)
@@ -77,7 +80,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with dynamodb_client(settings) as client:
             with settled_heap():
-                yield {"store": Store(client, settings.table_name, settings.store_deadline)}
+                store = Store(
+                    client,
+                    settings.table_name,
+                    settings.idempotency_table_name,
+                    settings.store_deadline,
+                )
+                yield {"store": store}
 
     app = Starlette(
         routes=routes,

@@ -24,6 +24,7 @@ from orjson import Fragment, dumps
 from picus.contract import (
     CREATED_AT,
     ITEM_FIELDS,
+    ITEM_REQUIRED_FIELDS,
     MAX_ITEM_BYTES,
     MAX_NUMBER_DIGITS,
     MAX_NUMBER_EXPONENT,
@@ -31,6 +32,8 @@ from picus.contract import (
     MIN_NUMBER_EXPONENT,
     PARTITION_KEY,
     PAYLOAD,
+    REVISION,
+    UPDATED_AT,
 )
 from picus.errors import BadRequest, ErrorCode, PayloadTooLarge
 
@@ -294,10 +297,17 @@ class _Converter:
         return converted
 
 
-#: What the stored item adds around the payload: its other attributes and their names.
+#: What the stored item adds around the payload: its other attributes and their names, with
+#: the ones a replace adds, so that an item stored may always be replaced by one as large.
+_TIMESTAMP_BYTES = len("2026-01-01T00:00:00.000Z")
 _ITEM_OVERHEAD = sum(
     len(name) + size
-    for name, size in ((PARTITION_KEY, 36), (CREATED_AT, len("2026-01-01T00:00:00.000Z")))
+    for name, size in (
+        (PARTITION_KEY, 36),
+        (CREATED_AT, _TIMESTAMP_BYTES),
+        (UPDATED_AT, _TIMESTAMP_BYTES),
+        (REVISION, 36),
+    )
 ) + len(PAYLOAD)
 
 
@@ -373,7 +383,11 @@ def _base64(value: bytes | str) -> str:
 
 def item_value(item: Mapping[str, Any]) -> dict[str, Any]:
     """A stored item as the API shows it, its attributes in the API's order."""
-    return {name: None if (a := item.get(name)) is None else plain(a) for name in ITEM_FIELDS}
+    return {
+        name: None if (a := item.get(name)) is None else plain(a)
+        for name in ITEM_FIELDS
+        if name in item or name in ITEM_REQUIRED_FIELDS
+    }
 
 
 def item_json(item: Mapping[str, Any]) -> bytes:

@@ -127,6 +127,6 @@ class CanonicalTargetMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_canonical(_raw_path(scope)):
-            await send_error(send, ErrorCode.NOT_FOUND, NOT_CANONICAL, _request_id(scope))
+            await send_error(send, ErrorCode.NO_ROUTE, NOT_CANONICAL, _request_id(scope))
             return
         await self.app(scope, receive, send)

@@ -10,17 +10,28 @@ from anyio import to_thread
 from starlette.responses import Response
 from starlette.routing import Route
 
-from picus import contract
+from picus import conditional, contract
 from picus.auth import Scope
-from picus.errors import BadRequest, ErrorCode, PayloadTooLarge, UnsupportedMediaType
+from picus.errors import (
+    ApiError,
+    BadRequest,
+    ErrorCode,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
+from picus.routing import allowed_methods, operation_at
 from service import docs
 from service.access import public, requires
 from service.codec import OFF_LOOP_BYTES, payload_of
 from service.cursor import decode_cursor, encode_cursor
+from service.idempotency import idempotent_request, key_of
 from service.responses import json_text
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+    from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
 
     from service.store import Store
 
@@ -72,8 +83,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@requires(Scope.WRITE)
-async def put(request: Request) -> Response:
+async def _payload(request: Request) -> tuple[bytes, AttributeValueTypeDef]:
+    """The request's body and its payload: a JSON object in UTF-8, uncompressed."""
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("the body must be application/json in UTF-8")
     if not _is_identity(",".join(request.headers.getlist("content-encoding"))):
@@ -86,23 +97,87 @@ async def put(request: Request) -> Response:
         if len(body) > OFF_LOOP_BYTES
         else payload_of(body)
     )
-    created = await _store(request).put(payload)
+    return body, payload
+
+
+@requires(Scope.WRITE)
+async def put(request: Request) -> Response:
+    key = key_of(request.headers.getlist(contract.IDEMPOTENCY_KEY_HEADER))
+    body, payload = await _payload(request)
+    idempotent = (
+        idempotent_request(key, getattr(request.state, "subject", None), body)
+        if key is not None
+        else None
+    )
+    try:
+        created = await _store(request).put(payload, idempotent)
+    except ApiError as failure:
+        if failure.code is ErrorCode.BACKEND_UNAVAILABLE:
+            failure.message += (
+                ": retrying with the same Idempotency-Key is safe"
+                if key is not None
+                else ": the item may have been stored under object_id; send an Idempotency-Key"
+                " to make a retry safe"
+            )
+        raise
+    headers = {"location": contract.item_url(created.object_id)}
+    if created.replayed:
+        # Not in the draft; tells a client (and its logs) that nothing new was written.
+        headers["idempotent-replayed"] = "true"
     return json_text(
-        orjson.dumps({contract.PARTITION_KEY: created.object_id}),
-        status=201,
-        # A key is a uuid4: nothing in it to escape.
-        headers={"location": contract.GET_PATH.format(key=created.object_id)},
+        orjson.dumps({contract.PARTITION_KEY: created.object_id}), status=201, headers=headers
     )
 
 
-@requires(Scope.READ)
-async def get(request: Request) -> Response:
+def _item_key(request: Request) -> str:
+    """The key of the item the path names. ``/picus/list`` fits ``/picus/{key}`` too: the
+    routing table says whose it is (a concrete path before a template), and a method that
+    path does not answer is its 405."""
+    operation = operation_at(request.url.path)
+    if operation is not None and operation not in (contract.ITEM_PATH, contract.GET_PATH):
+        raise MethodNotAllowed(allowed_methods(operation))
     key: str = request.path_params["key"]
     if not contract.is_valid_key(key):
         raise BadRequest(
             "a key is the object_id the API returned: a lowercase uuid4", ErrorCode.INVALID_KEY
         )
-    return json_text(await _store(request).get(key))
+    return key
+
+
+def _field(request: Request, name: str) -> str | None:
+    values = request.headers.getlist(name)
+    # RFC 9110, 5.3: field lines of one name are one comma-separated list.
+    return ", ".join(values) if values else None
+
+
+@requires(Scope.READ)
+async def get(request: Request) -> Response:
+    key = _item_key(request)
+    if_none_match = _field(request, contract.IF_NONE_MATCH_HEADER)
+    tags = conditional.parse(if_none_match, "If-None-Match") if if_none_match else None
+    stored = await _store(request).get(key)
+    headers = {contract.ETAG_HEADER: conditional.etag(stored.revision)}
+    if tags is not None and tags.weak_match(stored.revision):
+        # RFC 9110, 15.4.5: a 304 carries the ETag a 200 would have, and no body.
+        return Response(status_code=304, headers=headers)
+    return json_text(stored.json, headers=headers)
+
+
+@requires(Scope.WRITE)
+async def replace(request: Request) -> Response:
+    key = _item_key(request)
+    if_match = _field(request, contract.IF_MATCH_HEADER)
+    if if_match is None:
+        raise ApiError(
+            "replacing an item needs If-Match with the ETag of the version it replaces",
+            ErrorCode.PRECONDITION_REQUIRED,
+        )
+    condition = conditional.if_match_condition(conditional.parse(if_match, "If-Match"))
+    _, payload = await _payload(request)
+    if condition is None:
+        raise PreconditionFailed("a weak ETag never matches: If-Match compares strong ones")
+    stored = await _store(request).replace(key, payload, condition)
+    return json_text(stored.json, headers={contract.ETAG_HEADER: conditional.etag(stored.revision)})
 
 
 def _limit(raw: str | None) -> int:
@@ -141,6 +216,8 @@ routes = [
     # ``path``: a key with a slash in it still reaches the handler, which refuses it (400).
     Route(contract.GET_PATH.replace("{key}", "{key:path}"), get, methods=["GET"], name="get"),
     Route(contract.LIST_PATH, list_items, methods=["GET"]),
+    Route(contract.ITEM_PATH, get, methods=["GET"], name="item"),
+    Route(contract.ITEM_PATH, replace, methods=["PUT"], name="replace"),
     Route(contract.OPENAPI_PATH, openapi, methods=["GET"]),
     Route(docs.DOCS_PATH, docs.docs, methods=["GET"]),
     Route(docs.ASSETS_PATH + "/{name}", docs.asset, methods=["GET"]),

@@ -39,6 +39,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         contract.TABLE_NAME,
         "the DynamoDB table (the Lambda reads it too)",
     ),
+    Setting(
+        "idempotency_table_name",
+        ("PICUS_IDEMPOTENCY_TABLE_NAME",),
+        str,
+        contract.IDEMPOTENCY_TABLE_NAME,
+        "the DynamoDB table that remembers each Idempotency-Key (with TTL)",
+    ),
     Setting("region", ("AWS_REGION", "AWS_DEFAULT_REGION"), str, "us-east-1", "the table's region"),
     Setting(
         "endpoint_url",
@@ -186,6 +193,7 @@ def _default(name: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     table_name: str = _default("table_name")
+    idempotency_table_name: str = _default("idempotency_table_name")
     region: str = _default("region")
     endpoint_url: str | None = _default("endpoint_url")
     host: str = _default("host")

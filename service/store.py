@@ -1,11 +1,13 @@
-"""The table, seen from the service: put, get and scan, with botocore's errors translated."""
+"""The table, seen from the service: put, get, replace and scan, with botocore's errors
+translated."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,13 +16,35 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD
-from picus.errors import ErrorCode, NotFound, StoreUnavailable, from_client_error
+from picus.conditional import Condition
+from picus.contract import (
+    CREATED_AT,
+    IDEMPOTENCY_EXPIRES_AT,
+    IDEMPOTENCY_FINGERPRINT,
+    IDEMPOTENCY_OBJECT_ID,
+    IDEMPOTENCY_PARTITION_KEY,
+    IDEMPOTENCY_TTL_SECONDS,
+    PARTITION_KEY,
+    PAYLOAD,
+    REVISION,
+    UPDATED_AT,
+)
+from picus.errors import (
+    Conflict,
+    ErrorCode,
+    NotFound,
+    PreconditionFailed,
+    StoreUnavailable,
+    UnprocessableContent,
+    from_client_error,
+)
 from service.codec import item_json, item_value, same_value
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
     from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
+
+    from service.idempotency import IdempotentRequest
 
 log = logging.getLogger("picus.store")
 
@@ -30,10 +54,27 @@ class _KeyTaken(Exception):
         self.item = item
 
 
+class _Cancelled(Exception):
+    """A transaction DynamoDB cancelled: the reason code of each of its writes."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+
+
 @dataclass(frozen=True)
 class Created:
     object_id: str
     created_at: str
+    #: Whether this answers an earlier request with the same Idempotency-Key.
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An item as the API shows it, and its revision (its ETag's opaque part)."""
+
+    json: bytes
+    revision: str | None
 
 
 @dataclass(frozen=True)
@@ -47,9 +88,12 @@ def _now() -> str:
 
 
 class Store:
-    def __init__(self, client: DynamoDBClient, table: str, deadline: float) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table: str, idempotency_table: str, deadline: float
+    ) -> None:
         self._client = client
         self._table = table
+        self._idempotency_table = idempotency_table
         self._deadline = deadline
 
     @asynccontextmanager
@@ -62,8 +106,11 @@ class Store:
             raise StoreUnavailable(f"the table did not answer {operation} in time") from exc
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            if error.get("Code") == "ConditionalCheckFailedException" and operation == "PutItem":
+            if error.get("Code") == "ConditionalCheckFailedException":
                 raise _KeyTaken(exc.response.get("Item")) from exc
+            if error.get("Code") == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons", [])
+                raise _Cancelled([str(r.get("Code", "")) for r in reasons]) from exc
             translated = from_client_error(error)
             if isinstance(translated, StoreUnavailable):
                 # Every 503 leaves a line for the operator; the unexpected ones as errors.
@@ -75,28 +122,43 @@ class Store:
             log.warning("dynamodb %s failed: %s", operation, type(exc).__name__)
             raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
 
-    async def put(self, payload: AttributeValueTypeDef) -> Created:
+    async def put(
+        self, payload: AttributeValueTypeDef, idempotent: IdempotentRequest | None = None
+    ) -> Created:
         """Store a new item under a fresh key; never overwrites an existing one.
 
-        When the outcome is unknown (the table failed after the request left), the 503 names
-        the key: a later GET of it tells whether the item was stored.
+        With an Idempotency-Key, the item and the key's record are written in one transaction:
+        a retry finds the record and gets the first answer, whatever happened in between.
+        Without one, when the outcome is unknown (the table failed after the request left),
+        the 503 names the key: a later GET of it tells whether the item was stored.
         """
         while True:
             created = Created(str(uuid.uuid4()), _now())
             try:
-                if await self._put_new(created, payload):
+                if idempotent is not None:
+                    answer = await self._put_idempotent(created, payload, idempotent)
+                    if answer is not None:
+                        return answer
+                elif await self._put_new(created, payload):
                     return created
             except StoreUnavailable as exc:
-                exc.details[PARTITION_KEY] = created.object_id
+                if idempotent is None:
+                    exc.details[PARTITION_KEY] = created.object_id
                 raise
+
+    def _new_item(
+        self, created: Created, payload: AttributeValueTypeDef
+    ) -> dict[str, AttributeValueTypeDef]:
+        return {
+            PARTITION_KEY: {"S": created.object_id},
+            CREATED_AT: {"S": created.created_at},
+            REVISION: {"S": str(uuid.uuid4())},
+            PAYLOAD: payload,
+        }
 
     async def _put_new(self, created: Created, payload: AttributeValueTypeDef) -> bool:
         """True once the item is stored; False when the key is taken by another item."""
-        item: dict[str, AttributeValueTypeDef] = {
-            PARTITION_KEY: {"S": created.object_id},
-            CREATED_AT: {"S": created.created_at},
-            PAYLOAD: payload,
-        }
+        item = self._new_item(created, payload)
         try:
             async with self._translated("PutItem"):
                 await self._client.put_item(
@@ -113,8 +175,86 @@ class Store:
             return isinstance(taken.item, dict) and same_value({"M": taken.item}, {"M": item})
         return True
 
-    async def get(self, key: str) -> bytes:
-        """The item's JSON."""
+    async def _put_idempotent(
+        self, created: Created, payload: AttributeValueTypeDef, idempotent: IdempotentRequest
+    ) -> Created | None:
+        """The answer to the request: this write's, or the first one's with the same key; None
+        when the drawn key was taken (the caller draws another)."""
+        now = int(time.time())
+        record: dict[str, AttributeValueTypeDef] = {
+            IDEMPOTENCY_PARTITION_KEY: {"S": idempotent.request_key},
+            IDEMPOTENCY_OBJECT_ID: {"S": created.object_id},
+            CREATED_AT: {"S": created.created_at},
+            IDEMPOTENCY_FINGERPRINT: {"S": idempotent.fingerprint},
+            IDEMPOTENCY_EXPIRES_AT: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
+        }
+        try:
+            # botocore gives the call a ClientRequestToken and keeps it across its own
+            # retries: a retry of a transaction that succeeded succeeds again, unchanged
+            # (DynamoDB API reference, TransactWriteItems, "ClientRequestToken").
+            async with self._translated("TransactWriteItems"):
+                await self._client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": self._new_item(created, payload),
+                                "ConditionExpression": "attribute_not_exists(#k)",
+                                "ExpressionAttributeNames": {"#k": PARTITION_KEY},
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": self._idempotency_table,
+                                "Item": record,
+                                # An expired record may outlive its time: TTL deletes within
+                                # days, not at once (developer guide, "Time to Live").
+                                "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
+                                "ExpressionAttributeNames": {
+                                    "#k": IDEMPOTENCY_PARTITION_KEY,
+                                    "#e": IDEMPOTENCY_EXPIRES_AT,
+                                },
+                                "ExpressionAttributeValues": {":now": {"N": str(now)}},
+                            }
+                        },
+                    ]
+                )
+        except _Cancelled as cancelled:
+            item_reason, record_reason = [*cancelled.reasons, "", ""][:2]
+            if record_reason == "TransactionConflict":
+                # Another request with this key is being written right now (DynamoDB cancels
+                # one of two transactions on one item): the draft's 409.
+                raise Conflict(
+                    "a request with this Idempotency-Key is in progress: retry it shortly"
+                ) from cancelled
+            if record_reason == "ConditionalCheckFailed":
+                return await self._first_answer(idempotent, now)
+            if item_reason == "ConditionalCheckFailed":
+                return None
+            raise StoreUnavailable(
+                f"the table cancelled the write ({', '.join(cancelled.reasons)})"
+            ) from cancelled
+        return created
+
+    async def _first_answer(self, idempotent: IdempotentRequest, now: int) -> Created | None:
+        async with self._translated("GetItem"):
+            answer = await self._client.get_item(
+                TableName=self._idempotency_table,
+                Key={IDEMPOTENCY_PARTITION_KEY: {"S": idempotent.request_key}},
+                ConsistentRead=True,
+            )
+        record = answer.get("Item")
+        if record is None or int(record[IDEMPOTENCY_EXPIRES_AT]["N"]) < now:
+            # Forgotten between the write and this read: the caller writes anew.
+            return None
+        if record[IDEMPOTENCY_FINGERPRINT]["S"] != idempotent.fingerprint:
+            raise UnprocessableContent(
+                "this Idempotency-Key was used with another body: use a new key for a new item"
+            )
+        return Created(record[IDEMPOTENCY_OBJECT_ID]["S"], record[CREATED_AT]["S"], replayed=True)
+
+    async def get(self, key: str) -> Stored:
+        """The item's JSON and revision."""
         async with self._translated("GetItem"):
             answer = await self._client.get_item(
                 TableName=self._table, Key={PARTITION_KEY: {"S": key}}, ConsistentRead=True
@@ -122,7 +262,48 @@ class Store:
         item = answer.get("Item")
         if item is None:
             raise NotFound(f"no item has the key {key}", ErrorCode.NOT_FOUND)
-        return item_json(item)
+        return Stored(item_json(item), _revision(item))
+
+    async def replace(
+        self, key: str, payload: AttributeValueTypeDef, condition: Condition
+    ) -> Stored:
+        """Replace the item's payload when ``condition`` (its If-Match) holds; 412 when it
+        does not, whether the item changed or is gone."""
+        revision = str(uuid.uuid4())
+        try:
+            async with self._translated("UpdateItem"):
+                answer = await self._client.update_item(
+                    TableName=self._table,
+                    Key={PARTITION_KEY: {"S": key}},
+                    UpdateExpression="SET #p = :p, #u = :u, #n = :n",
+                    ConditionExpression=condition.expression,
+                    ExpressionAttributeNames={
+                        **condition.names,
+                        "#p": PAYLOAD,
+                        "#u": UPDATED_AT,
+                        "#n": REVISION,
+                    },
+                    ExpressionAttributeValues={
+                        **condition.values,
+                        ":p": payload,
+                        ":u": {"S": _now()},
+                        ":n": {"S": revision},
+                    },
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except _KeyTaken as failed:
+            current = failed.item if isinstance(failed.item, dict) else None
+            if current is not None and _revision(current) == revision:
+                # botocore retried a write that had succeeded: this revision is ours.
+                return Stored(item_json(current), revision)
+            raise PreconditionFailed(
+                f"the item {key} has changed since that ETag"
+                if current
+                else f"no item has the key {key}"
+            ) from failed
+        attributes = answer["Attributes"]
+        return Stored(item_json(attributes), revision)
 
     async def scan(self, limit: int, start_after: str | None) -> Page:
         """One page of items in table order, each as the API shows it."""
@@ -143,3 +324,8 @@ class Store:
             items=[item_value(item) for item in answer.get("Items", [])],
             last_key=last[PARTITION_KEY]["S"] if last else None,
         )
+
+
+def _revision(item: Mapping[str, Any]) -> str | None:
+    revision = item.get(REVISION)
+    return str(revision["S"]) if revision else None

@@ -53,7 +53,7 @@ def test_the_walkthrough(http: httpx.Client, api_url: str) -> None:
 def test_delete_with_a_bad_key_reaches_the_lambda(http: httpx.Client, api_url: str) -> None:
     assert_error(http.delete(f"{api_url}/picus/not-a-key"), ErrorCode.INVALID_KEY)
     # An escaped path is another spelling: the function refuses it as the service does.
-    assert_error(http.delete(f"{api_url}/picus/a%2Fb"), ErrorCode.NOT_FOUND)
+    assert_error(http.delete(f"{api_url}/picus/a%2Fb"), ErrorCode.NO_ROUTE)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
@@ -82,7 +82,7 @@ def test_a_delete_under_the_prefix_that_is_no_operation_is_404(
     http: httpx.Client, api_url: str
 ) -> None:
     response = http.delete(f"{api_url}/picus/{KEY}/more")
-    assert_error(response, ErrorCode.NOT_FOUND)
+    assert_error(response, ErrorCode.NO_ROUTE)
     assert response.json()["error"]["message"] == NO_SUCH_ROUTE
 
 

@@ -88,11 +88,14 @@ def test_unknown_and_access_errors_are_unexpected_and_transient_ones_not() -> No
 @pytest.mark.parametrize(
     ("status", "code"),
     [
-        (404, ErrorCode.NOT_FOUND),
+        # A framework's 404 is a path's: a missing item is the API's own answer.
+        (404, ErrorCode.NO_ROUTE),
         (405, ErrorCode.METHOD_NOT_ALLOWED),
         (413, ErrorCode.PAYLOAD_TOO_LARGE),
         (400, ErrorCode.INVALID_VALUE),
         (409, ErrorCode.INVALID_VALUE),
+        (412, ErrorCode.INVALID_VALUE),
+        (428, ErrorCode.INVALID_VALUE),
         (500, ErrorCode.INTERNAL),
         (502, ErrorCode.INTERNAL),
     ],

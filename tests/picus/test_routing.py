@@ -71,8 +71,16 @@ def test_rules_fit_alb_limits() -> None:
         ("GET", "/picus/list", Scope.READ, True),
         ("DELETE", f"/picus/{KEY}", Scope.DELETE, True),
         ("GET", "/picus/health", None, False),
-        ("PUT", "/picus/put", None, True),
-        ("GET", "/picus/anything", None, True),
+        ("GET", f"/picus/{KEY}", Scope.READ, True),
+        ("HEAD", f"/picus/{KEY}", Scope.READ, True),
+        ("PUT", f"/picus/{KEY}", Scope.WRITE, True),
+        # No operation's, still closed: "/picus/put" fits the item URL's pattern at the edge
+        # and takes its scope; the service answers 405.
+        ("PUT", "/picus/put", Scope.WRITE, True),
+        ("POST", "/picus/anything", None, True),
+        ("PATCH", f"/picus/{KEY}", None, True),
+        # A browser's preflight carries no token; it reads and writes nothing.
+        ("OPTIONS", f"/picus/{KEY}", None, False),
     ],
 )
 def test_each_operation_needs_its_scope(
@@ -93,9 +101,13 @@ def test_each_open_path_is_named_by_a_rule_of_its_own(path: str) -> None:
 
 
 def test_nothing_else_is_open() -> None:
-    # Every open rule's path answers reading only, and none under the data prefix but health.
+    # Every open rule's path answers reading only, and none under the data prefix but health
+    # and the preflight, which no operation answers.
     for rule in RULES:
-        if not rule.authenticated:
+        if not rule.authenticated and rule.methods == ("OPTIONS",):
+            assert rule.operation is None
+            assert all("OPTIONS" not in allowed_methods(op) for op in {r.operation for r in RULES if r.operation})
+        elif not rule.authenticated:
             assert rule.allowed == ("GET", "HEAD"), rule
             assert not rule.path_pattern.startswith("/picus/") or rule.path_pattern.endswith(
                 "/health"
@@ -128,7 +140,7 @@ def test_the_operation_a_path_is_an_instance_of(path: str, operation: str | None
 def test_each_operation_allows_what_its_rules_forward() -> None:
     assert allowed_methods("/picus/put") == ("POST",)
     assert allowed_methods("/picus/get/{key}") == ("GET", "HEAD")
-    assert allowed_methods("/picus/{key}") == ("DELETE",)
+    assert allowed_methods("/picus/{key}") == ("DELETE", "GET", "HEAD", "PUT")
     assert allowed_methods("/health") == ("GET", "HEAD")
     for rule in RULES:
         if rule.operation is not None and rule.methods:

@@ -184,16 +184,51 @@ CASES: dict[str, Hostile] = {
     "key in capitals": Hostile.get(f"/picus/get/{KEY.upper()}", E.INVALID_KEY),
     "key with a slash": Hostile.get(f"/picus/get/{KEY}/x", E.INVALID_KEY),
     # An escape is a second spelling of a path: no route (picus/targets.py).
-    "key with an encoded slash": Hostile.get(f"/picus/get/a%2F{KEY}", E.NOT_FOUND),
-    "key of dots": Hostile.get("/picus/get/%2E%2E", E.NOT_FOUND),
-    "key with NUL": Hostile.get(f"/picus/get/{KEY}%00", E.NOT_FOUND),
-    "unicode key": Hostile.get("/picus/get/%C3%A9t%C3%A9", E.NOT_FOUND),
+    "key with an encoded slash": Hostile.get(f"/picus/get/a%2F{KEY}", E.NO_ROUTE),
+    "key of dots": Hostile.get("/picus/get/%2E%2E", E.NO_ROUTE),
+    "key with NUL": Hostile.get(f"/picus/get/{KEY}%00", E.NO_ROUTE),
+    "unicode key": Hostile.get("/picus/get/%C3%A9t%C3%A9", E.NO_ROUTE),
     "huge key": Hostile.get("/picus/get/" + "k" * 4000, E.INVALID_KEY),
     "delete a key not a uuid": Hostile("DELETE", "/picus/nope", 400, E.INVALID_KEY.code),
-    "delete an encoded slash": Hostile("DELETE", f"/picus/%2F{KEY}", 404, E.NOT_FOUND.code),
-    "delete a key with NUL": Hostile("DELETE", f"/picus/{KEY}%00", 404, E.NOT_FOUND.code),
-    "delete a traversal": Hostile("DELETE", "/picus/..%2F..%2Fetc", 404, E.NOT_FOUND.code),
+    "delete an encoded slash": Hostile("DELETE", f"/picus/%2F{KEY}", 404, E.NO_ROUTE.code),
+    "delete a key with NUL": Hostile("DELETE", f"/picus/{KEY}%00", 404, E.NO_ROUTE.code),
+    "delete a traversal": Hostile("DELETE", "/picus/..%2F..%2Fetc", 404, E.NO_ROUTE.code),
     "delete the put route": Hostile("DELETE", "/picus/put", 405, E.METHOD_NOT_ALLOWED.code),
+    "item key not a uuid": Hostile.get("/picus/nope", E.INVALID_KEY),
+    "item path with escapes": Hostile.get(f"/picus/%32{KEY[1:]}", E.NO_ROUTE),
+    "no such path": Hostile.get("/picus/get", E.INVALID_KEY),
+    "replace without If-Match": Hostile(
+        "PUT", f"/picus/{KEY}", 428, E.PRECONDITION_REQUIRED.code, b"{}", JSON
+    ),
+    "replace a missing item": Hostile(
+        "PUT", f"/picus/{KEY}", 412, E.PRECONDITION_FAILED.code, b"{}", {**JSON, "if-match": '"x"'}
+    ),
+    "replace with a weak If-Match": Hostile(
+        "PUT",
+        f"/picus/{KEY}",
+        412,
+        E.PRECONDITION_FAILED.code,
+        b"{}",
+        {**JSON, "if-match": 'W/"x"'},
+    ),
+    "If-Match not an entity-tag": Hostile(
+        "PUT", f"/picus/{KEY}", 400, E.INVALID_PRECONDITION.code, b"{}", {**JSON, "if-match": "x"}
+    ),
+    "If-None-Match not an entity-tag": Hostile.get(
+        f"/picus/{KEY}", E.INVALID_PRECONDITION, {"if-none-match": "x y"}
+    ),
+    "delete with a stale If-Match": Hostile(
+        "DELETE", f"/picus/{KEY}", 412, E.PRECONDITION_FAILED.code, headers={"if-match": '"x"'}
+    ),
+    "Idempotency-Key empty": Hostile.put(
+        b"{}", E.INVALID_IDEMPOTENCY_KEY, {**JSON, "idempotency-key": '""'}
+    ),
+    "Idempotency-Key with a space": Hostile.put(
+        b"{}", E.INVALID_IDEMPOTENCY_KEY, {**JSON, "idempotency-key": "a b"}
+    ),
+    "Idempotency-Key too long": Hostile.put(
+        b"{}", E.INVALID_IDEMPOTENCY_KEY, {**JSON, "idempotency-key": "k" * 256}
+    ),
     "limit zero": Hostile.get("/picus/list?limit=0", E.INVALID_LIMIT),
     "limit too big": Hostile.get("/picus/list?limit=1001", E.INVALID_LIMIT),
     "limit negative": Hostile.get("/picus/list?limit=-5", E.INVALID_LIMIT),
@@ -257,7 +292,14 @@ def test_every_refusal_a_client_can_provoke_has_a_hostile_request() -> None:
     # refusals, code None, come on top); a code nobody provokes is untested behaviour.
     provoked = {case.code for case in CASES.values()}
     client_errors = {c.code for c in ErrorCode if 400 <= c.status < 500}
-    not_hostile = {ErrorCode.NOT_FOUND.code, ErrorCode.INSUFFICIENT_SCOPE.code}
+    # What only a state can provoke: an item, a token, a key already used (each has tests of
+    # its own: test_routes.py, test_auth.py, test_idempotency.py).
+    not_hostile = {
+        ErrorCode.NOT_FOUND.code,
+        ErrorCode.INSUFFICIENT_SCOPE.code,
+        ErrorCode.IDEMPOTENCY_KEY_REUSED.code,
+        ErrorCode.IDEMPOTENCY_KEY_IN_USE.code,
+    }
     assert client_errors - not_hostile <= provoked, client_errors - not_hostile - provoked
 
 
@@ -305,6 +347,11 @@ REFUSALS: tuple[tuple[str, str], ...] = (
     ("a URL over 8 KiB", "URL over the limit"),
     ("headers over 16 KiB", "headers over the limit"),
     ("a key that can never exist", "key not a uuid"),
+    ("a path that names no operation, or a second spelling of one", "item path with escapes"),
+    ("an `Idempotency-Key` that is not 1 to 255 visible characters", "Idempotency-Key empty"),
+    ("a replace without `If-Match`", "replace without If-Match"),
+    ("an `If-Match` or `If-None-Match` that is not entity-tags", "If-Match not an entity-tag"),
+    ("an `If-Match` that no longer holds, or a weak one", "replace a missing item"),
     ("a bad `limit`", "limit zero"),
     ("a `cursor` the API did not issue", "cursor forged"),
     ("a method the path does not answer", "PUT on put"),
@@ -331,7 +378,8 @@ def test_the_readme_lists_each_refusal_with_the_answer_sent_here() -> None:
 
 def test_the_api_tables_put_row_names_each_code_a_bad_put_gets() -> None:
     # The README's API table, row `POST /picus/put`: its error codes are exactly those the
-    # hostile puts above provoke (503 aside: a failing table, tests/service/test_faults.py).
+    # hostile puts above provoke (503 aside: a failing table, tests/service/test_faults.py),
+    # and the codes only a key used before can provoke (tests/service/test_idempotency.py).
     readme = (ROOT / "README.md").read_text()
     api = readme.split("## The API", 1)[1]
     row = next(line for line in api.splitlines() if line.startswith("| `POST /picus/put` |"))
@@ -342,4 +390,5 @@ def test_the_api_tables_put_row_names_each_code_a_bad_put_gets() -> None:
         for case in CASES.values()
         if (case.method, case.path) == ("POST", "/picus/put") and case.code is not None
     }
-    assert named == provoked
+    reused = {ErrorCode.IDEMPOTENCY_KEY_REUSED.code, ErrorCode.IDEMPOTENCY_KEY_IN_USE.code}
+    assert named == provoked | reused

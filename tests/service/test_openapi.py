@@ -25,7 +25,7 @@ import httpx
 import schemathesis
 
 from picus.auth import Scope, ScopePolicy
-from picus.contract import DELETE_PATH, GET_PATH, KEY_PATTERN
+from picus.contract import ITEM_PATH, GET_PATH, KEY_PATTERN
 from picus.routing import rule_for
 from service.openapi import BEARER_SCHEME, OIDC_SCHEME, StackAuth, document
 from tests.auth_origin import auth_origin
@@ -211,4 +211,4 @@ def test_a_stack_with_auth_serves_its_own_document(http: httpx.Client, settings:
     assert put == [{OIDC_SCHEME: ["picus:write"]}, {BEARER_SCHEME: ["picus:write"]}]
     assert Scope.WRITE in policy.names
     assert served["paths"][GET_PATH]["get"]["parameters"][0]["schema"]["pattern"] == KEY_PATTERN
-    assert DELETE_PATH in served["paths"]
+    assert ITEM_PATH in served["paths"]

@@ -21,7 +21,8 @@ def test_put_returns_a_new_key_and_its_location(http: httpx.Client, api_url: str
     assert response.status_code == 201
     key = response.json()["object_id"]
     assert contract.is_valid_key(key)
-    assert response.headers["location"] == f"/picus/get/{key}"
+    # The item's one URL (the seed's /picus/get/{key} is an alias of it).
+    assert response.headers["location"] == f"/picus/{key}"
     assert put(http, api_url, {"name": "picus"}).json()["object_id"] != key
 
 
@@ -179,8 +180,10 @@ def test_a_key_that_can_never_exist_is_400(http: httpx.Client, api_url: str, key
 def test_a_key_spelled_with_escapes_names_no_route(
     http: httpx.Client, api_url: str, key: str
 ) -> None:
-    # A path has one spelling (picus/targets.py): an escape, even of a plain letter, is a 404.
-    assert_error(http.get(f"{api_url}/picus/get/{key}"), ErrorCode.NOT_FOUND)
+    # A path has one spelling (picus/targets.py): an escape, even of a plain letter, names no
+    # route, and says so: not the 404 of a missing item.
+    assert_error(http.get(f"{api_url}/picus/get/{key}"), ErrorCode.NO_ROUTE)
+    assert_error(http.get(f"{api_url}/picus/{key}"), ErrorCode.NO_ROUTE)
 
 
 def test_an_unknown_key_is_404(http: httpx.Client, api_url: str) -> None:
@@ -203,15 +206,18 @@ def test_an_unknown_route_is_404_in_the_error_shape(
     assert at_the_edge.status_code == NO_ROUTE_STATUS
     assert at_the_edge.headers["content-type"] == "application/json"
     assert at_the_edge.content == NO_ROUTE_BODY
-    assert at_the_edge.json()["error"]["code"] == ErrorCode.NOT_FOUND.code
+    assert at_the_edge.json()["error"]["code"] == ErrorCode.NO_ROUTE.code
     # Behind a load balancer that let it through, the service answers the same shape.
-    assert_error(http.get(f"{service_url}/nothing/here"), ErrorCode.NOT_FOUND)
+    assert_error(http.get(f"{service_url}/nothing/here"), ErrorCode.NO_ROUTE)
 
 
 def test_the_service_does_not_serve_delete(http: httpx.Client, service_url: str) -> None:
     key = put(http, service_url, {"a": 1}).json()["object_id"]
-    # No route of the service matches: the load balancer sends DELETE to the function.
-    assert_error(http.delete(f"{service_url}/picus/{key}"), ErrorCode.NOT_FOUND)
+    # The item's URL is the service's for GET and PUT; the load balancer sends DELETE to the
+    # function, so the service itself answers it 405 with what it serves, and deletes nothing.
+    response = http.delete(f"{service_url}/picus/{key}")
+    assert_error(response, ErrorCode.METHOD_NOT_ALLOWED)
+    assert response.headers["allow"] == "GET, HEAD, PUT"
     assert http.get(f"{service_url}/picus/get/{key}").status_code == 200
 
 

@@ -131,7 +131,7 @@ SPELLINGS = [
 
 def test_a_retried_put_finding_its_own_write_is_one_item_whatever_the_numbers_spelling() -> None:
     table = _RetriedPut()
-    store = Store(table, "picus_data", deadline=1.0)  # type: ignore[arg-type]
+    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
     payload = to_payload(
         parse_object(('{"n": [' + ", ".join(SPELLINGS) + '], "m": {"x": 1.50}}').encode())
     )

@@ -1,0 +1,65 @@
+"""``Idempotency-Key`` (IETF httpapi draft, "The Idempotency-Key HTTP Header Field"): what a
+create carries so that a retry of it is answered, not repeated.
+
+The key is the client's; what the table remembers is a digest of it and of who sent it, so
+two callers' keys never meet, and a digest of the body, so a key reused for another request
+is refused (422) instead of answered with the first one's result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from picus.contract import MAX_IDEMPOTENCY_KEY_LENGTH
+from picus.errors import BadRequest, ErrorCode
+
+#: The draft's field is a Structured Field String (RFC 8941, 3.3.3): printable ASCII in
+#: double quotes, ``\\`` and ``\"`` escaped. A bare token of visible ASCII is taken as well:
+#: many clients send keys unquoted, and nothing else could be meant by one.
+_QUOTED: Final = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"')
+_BARE: Final = re.compile(r"[\x21\x23-\x2b\x2d-\x7e]+")
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A create the table may already have answered."""
+
+    #: The record's key: the caller and the key it sent, as one digest.
+    request_key: str
+    #: The request's body, as one digest: the same key with another body is another request.
+    fingerprint: str
+
+
+def key_of(values: list[str]) -> str | None:
+    """The key a request sent (None: none); 400 when it is not one key the draft allows."""
+    if not values:
+        return None
+    if len(values) > 1:
+        raise _invalid("send one Idempotency-Key")
+    value = values[0].strip()
+    if (quoted := _QUOTED.fullmatch(value)) is not None:
+        key = re.sub(r"\\(.)", r"\1", quoted[1])
+    elif _BARE.fullmatch(value):
+        key = value
+    else:
+        raise _invalid('the Idempotency-Key is a string such as "8e03978e-40d5-43e8"')
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise _invalid(f"the Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters")
+    return key
+
+
+def _invalid(message: str) -> BadRequest:
+    return BadRequest(message, ErrorCode.INVALID_IDEMPOTENCY_KEY)
+
+
+def idempotent_request(key: str, subject: str | None, body: bytes) -> IdempotentRequest:
+    # The subject is the token's, verified at the edge (with auth off there is none: one
+    # namespace for everyone). A NUL cannot occur in either, so the join is unambiguous.
+    scoped = f"{subject or ''}\0{key}".encode()
+    return IdempotentRequest(
+        request_key=hashlib.sha256(scoped).hexdigest(),
+        fingerprint=hashlib.sha256(body).hexdigest(),
+    )
