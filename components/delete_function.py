@@ -18,6 +18,7 @@ from components.jwt_validation import EdgeAuth
 from components.listener_rules import auth_environment, listener_rules
 from components.policies import ASSUME_LAMBDA, lambda_policy
 from components.roles import service_role
+from picus.cors import cors_environment
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,8 @@ class DeleteFunctionArgs:
     auth: EdgeAuth | None
     #: Published versions start from a snapshot of the initialised function.
     snap_start: bool
+    #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
+    cors_origins: tuple[str, ...] = ()
 
 
 class DeleteFunction(pulumi.ComponentResource):
@@ -104,6 +107,7 @@ class DeleteFunction(pulumi.ComponentResource):
                 variables={
                     "PICUS_TABLE_NAME": args.table_name,
                     **auth_environment(args.auth),
+                    **cors_environment(args.cors_origins),
                 }
             ),
             # The runtime's JSON lines, with the handler's fields beside its requestId.

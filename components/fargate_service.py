@@ -35,6 +35,7 @@ from components.policies import (
 from components.roles import service_role
 from components.security_groups import ANYWHERE, tcp_rule
 from picus.contract import CONTAINER_PORT
+from picus.cors import cors_environment
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class FargateServiceArgs:
     protect: bool
     #: With auth on, the service checks each route's scope itself too.
     auth: EdgeAuth | None
+    #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def stop_timeout(self) -> int:
@@ -205,7 +208,8 @@ class FargateService(pulumi.ComponentResource):
                         vpc_cidr=args.vpc_cidr,
                         stop_timeout=args.stop_timeout,
                         graceful_shutdown=args.graceful_shutdown,
-                        extra_environment=auth_environment(args.auth),
+                        extra_environment=auth_environment(args.auth)
+                        | cors_environment(args.cors_origins),
                     )
                 ),
                 # Replacing the task definition keeps the old revision registered: it is what

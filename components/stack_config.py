@@ -7,6 +7,7 @@ with one message naming every key to set. Pulumi runs it on ``preview`` as on ``
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
@@ -22,6 +23,7 @@ from components.jwt_validation import problems as auth_problems
 from components.naming import stack_name_problems, table_name
 from components.network import NatStrategy, SubnetLayout
 from picus.auth import ScopePolicy
+from picus.cors import origin_problem
 
 #: The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS: Final = frozenset(
@@ -100,6 +102,8 @@ class StackConfig:
     p99_latency_ms: int
     alarm_email: str | None
     alarm_topic_arn: str | None
+    #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
+    cors_origins: tuple[str, ...]
 
     @property
     def vpc_cidr(self) -> str:
@@ -163,6 +167,7 @@ def load(config: ConfigSource, stack: str) -> StackConfig:
         p99_latency_ms=reader.integer("p99LatencyMs"),
         alarm_email=reader.text("alarmEmail"),
         alarm_topic_arn=reader.text("alarmTopicArn"),
+        cors_origins=reader.strings("corsOrigins"),
     )
     problems = reader.problems + stack_name_problems(stack) + problems_of(settings)
     if problems:
@@ -239,6 +244,10 @@ def problems_of(c: StackConfig) -> list[str]:
     if not 1 <= c.lambda_timeout <= 900:
         problems.append("picus:lambdaTimeout must be 1..900 seconds")
     problems += c.function_release.problems()
+    for origin in c.cors_origins:
+        # A deployed API is called from deployed pages: HTTPS only (`serve` takes http too).
+        if (problem := origin_problem(origin, schemes=("https",))) is not None:
+            problems.append(f"picus:corsOrigins {problem}")
     if c.certificate_arn and not c.domain_name:
         problems.append(
             "picus:certificateArn needs picus:domainName: a certificate is for a domain, and "
@@ -316,6 +325,21 @@ class _Reader:
             if value:
                 self.problems.append(f"picus:{key} {value!r} is not a number")
             return 0.0
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        # Pulumi hands a structured value to the program as its JSON text.
+        text = self.text(key)
+        try:
+            value = json.loads(text) if text is not None else []
+        except ValueError:
+            value = None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problems.append(
+                f"picus:{key} {text!r} is not a list of strings (pulumi config set --path "
+                f"'{key}[0]' VALUE)"
+            )
+            return ()
+        return tuple(value)
 
     def boolean(self, key: str) -> bool:
         value = self.required(key)

@@ -23,6 +23,7 @@ import uvicorn
 
 from picus import contract
 from picus.auth import ScopePolicy
+from picus.cors import cors_environment, origin_problem
 from service.__main__ import exit_cleanly_on_sigterm, uvicorn_config
 from service.logs import configure_logging
 from service.settings import Settings
@@ -227,7 +228,19 @@ def main(argv: list[str] | None = None) -> None:
         help="serve this existing table in AWS (real data), in the region and account of the "
         "usual AWS settings; without it AWS is never contacted, whatever credentials are set",
     )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="let pages of this origin (such as http://localhost:5173) call the API from a "
+        "browser, as a stack's corsOrigins does; repeatable; without it no page may",
+    )
     args = parser.parse_args(argv)
+    if problems := [p for p in map(origin_problem, args.cors_origin) if p is not None]:
+        sys.exit(f"serve: --cors-origin {'; '.join(problems)}")
+    # Both runtimes read the origins from their environment, as the stack hands them over.
+    os.environ.update(cors_environment(args.cors_origin))
     text = args.log_format == "text"
     base = f"http://{args.host}:{args.port}"
     issuer: LocalIssuer | None = None

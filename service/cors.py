@@ -27,16 +27,20 @@ class CorsMiddleware:
         origin = _one(scope, ORIGIN)
         raw: bytes | None = scope.get("raw_path")
         raw_path = raw.decode("latin-1") if raw is not None else str(scope["path"])
-        preflight = self.policy.preflight(
-            scope["method"], raw_path, origin, _one(scope, REQUEST_METHOD)
-        )
+        request_method = _one(scope, REQUEST_METHOD)
+        preflight = self.policy.preflight(scope["method"], raw_path, origin, request_method)
         if preflight is not None:
             await send(
                 {"type": "http.response.start", "status": 204, "headers": _encode(preflight)}
             )
             await send({"type": "http.response.body", "body": b""})
             return
-        extra = self.policy.response_headers(origin)
+        if scope["method"] == "OPTIONS" and request_method is not None:
+            # A preflight the policy does not answer (another origin, no such path) is told
+            # nothing: the app's 404 or 405 then fails it in the browser.
+            extra = {VARY: ORIGIN}
+        else:
+            extra = self.policy.response_headers(origin)
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":

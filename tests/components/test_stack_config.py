@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components.jwt_validation import Claim, ClaimFormat
 from components.naming import MAX_STACK_NAME, table_name
 from components.stack_config import ConfigError, StackConfig, load
+from devkit import ROOT
 from picus.contract import TABLE_NAME
-from tests.components.conftest import PRODUCTION_REQUIRED
+from picus.cors import CORS_ORIGINS_ENV
+from tests.components.conftest import PRODUCTION_REQUIRED, harness
 from tests.components.harness import stack_config
 
 
@@ -170,3 +174,50 @@ def test_what_the_load_balancers_verifier_refuses_is_refused_at_preview() -> Non
     assert "picus:authIssuer is 326 characters" in message
     assert "picus:authJwksUrl 'https://localhost/jwks'" in message
     assert "picus:authClaims: 10 claims and the scope" in message
+
+
+def test_cors_origins_are_none_by_default_and_a_list_of_exact_https_origins() -> None:
+    assert load(Source("dev"), "dev").cors_origins == ()
+    origins = '["https://app.example.com", "https://admin.example.com:8443"]'
+    dev = load(Source("dev", corsOrigins=origins), "dev")
+    assert dev.cors_origins == ("https://app.example.com", "https://admin.example.com:8443")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ('["*"]', "no wildcard"),
+        ('["https://*.example.com"]', "no wildcard"),
+        ('["http://app.example.com"]', "must be https"),
+        ('["https://app.example.com/"]', "no path"),
+        ('["https://App.example.com"]', "lowercase"),
+        ('["https://app.example.com:443"]', "default port"),
+        ("https://app.example.com", "not a list of strings"),
+        ("[1]", "not a list of strings"),
+    ],
+)
+def test_cors_origins_a_browser_never_sends_are_refused_at_preview(value: str, why: str) -> None:
+    message = refusal("dev", corsOrigins=value)
+    assert "picus:corsOrigins" in message and why in message, message
+
+
+@pytest.mark.xfail(
+    "cors_origins=config.cors_origins" not in (ROOT / "__main__.py").read_text(),
+    reason="__main__.py does not pass config.cors_origins to FargateServiceArgs and "
+    "DeleteFunctionArgs yet",
+    strict=True,
+)
+def test_both_runtimes_get_the_stacks_cors_origins_under_the_mocks() -> None:
+    origins = ["https://b.example.com", "https://app.example.com"]
+    result = harness("dev", "dev", {"corsOrigins": json.dumps(origins)})
+    assert result.returncode == 0, result.stderr
+    resources = json.loads(result.stdout)["resources"]
+    expected = "https://app.example.com,https://b.example.com"
+    tasks = [r for r in resources if r["type"] == "aws:ecs/taskDefinition:TaskDefinition"]
+    assert tasks, "no task definition"
+    for task in tasks:
+        (container,) = json.loads(task["state"]["containerDefinitions"])
+        env = {e["name"]: e["value"] for e in container["environment"]}
+        assert env[CORS_ORIGINS_ENV] == expected, task["name"]
+    (function,) = [r for r in resources if r["type"] == "aws:lambda/function:Function"]
+    assert function["state"]["environment"]["variables"][CORS_ORIGINS_ENV] == expected
