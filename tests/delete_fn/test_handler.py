@@ -472,3 +472,33 @@ def test_if_match_deletes_exactly_when_it_names_the_item_strongly(
     matches = present and (star or f'"{right}"' in tags)
     assert response["statusCode"] == (200 if matches else 412), body(response)
     assert items.exists(key) == (present and not matches)
+
+
+def test_if_match_is_evaluated_by_the_delete_itself(items: Items, ddb_endpoint: str) -> None:
+    # One DeleteItem whatever the outcome: no read before it that a concurrent write could
+    # make stale, and the 412's ETag comes back from that same call.
+    from delete_fn.handler import handle, make_client
+
+    client = make_client(ddb_endpoint)
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    revision = str(uuid.uuid4())
+    key = items.put(revision)
+    stale = handle(delete_event(key, '"stale"'), Context(), client)
+    assert response_headers(stale)["etag"] == f'"{revision}"'
+    assert handle(delete_event(key, f'"{revision}"'), Context(), client)["statusCode"] == 200
+    assert calls == ["DeleteItem", "DeleteItem"]
+
+
+def test_concurrent_deletes_with_one_etag_succeed_once(items: Items) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    revision = str(uuid.uuid4())
+    key = items.put(revision)
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(
+            pool.map(lambda _: invoke(delete_event(key, f'"{revision}"'))["statusCode"], range(8))
+        )
+    assert statuses == [200] + [412] * 7
