@@ -133,21 +133,6 @@ def _key(request: AlbRequest) -> str:
     return key
 
 
-class ItemPreconditionFailed(PreconditionFailed):
-    """A 412 that carries the item's current ETag when the item still exists (RFC 9110, 8.8.3
-    lets any response name the representation's ETag): the client learns what it would have
-    to match without a GET."""
-
-    def __init__(self, message: str, current: str | None = None) -> None:
-        super().__init__(message)
-        #: The item's ETag now; None when it is gone, or was not read (weak tags only).
-        self.current = current
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {} if self.current is None else {contract.ETAG_HEADER: self.current}
-
-
 #: Without If-Match: the item exists. The condition makes concurrent deletes of one key answer
 #: 200 exactly once.
 _EXISTS = Condition("attribute_exists(#k)", {"#k": contract.PARTITION_KEY}, {})
@@ -170,7 +155,7 @@ def delete(
     condition = _EXISTS if tags is None else if_match_condition(tags)
     if condition is None:
         # A delete compares strongly, and a weak tag never matches strongly (RFC 9110, 13.1.1).
-        raise ItemPreconditionFailed(
+        raise PreconditionFailed(
             'If-Match names only weak entity-tags (W/"..."), which never match for a delete'
         )
     request: DeleteItemInputTypeDef = {
@@ -204,11 +189,11 @@ def delete(
     return 200, {"deleted": key}
 
 
-def _precondition_failed(key: str, item: Mapping[str, Any] | None) -> ItemPreconditionFailed:
+def _precondition_failed(key: str, item: Mapping[str, Any] | None) -> PreconditionFailed:
     if item is None:
-        return ItemPreconditionFailed(f"no item has the key {key}: If-Match needs one")
+        return PreconditionFailed(f"no item has the key {key}: If-Match needs one")
     current = etag(item.get(contract.REVISION, {}).get("S"))
-    return ItemPreconditionFailed(
+    return PreconditionFailed(
         f"the item has changed: its ETag is now {current}, which If-Match does not name", current
     )
 

@@ -159,7 +159,20 @@ class Conflict(ApiError):
 
 
 class PreconditionFailed(ApiError):
+    """A 412 that carries the item's current ETag when the item still exists (RFC 9110, 8.8.3
+    lets any response name the representation's ETag): the client learns what it would have
+    to match without a GET."""
+
     code = ErrorCode.PRECONDITION_FAILED
+
+    def __init__(self, message: str, current: str | None = None) -> None:
+        super().__init__(message)
+        #: The item's ETag now; None when it is gone, or was not read (weak tags only).
+        self.current = current
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.current is None else {"etag": self.current}
 
 
 class UnprocessableContent(ApiError):

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from picus.errors import NO_SUCH_ROUTE, ApiError, ErrorCode, MethodNotAllowed, code_for_status
 from picus.routing import Target, allowed_methods, operation_at
 from service.access import undeclared
+from service.cors import CorsMiddleware
 from service.dynamodb import dynamodb_client
 from service.heap import settled_heap
 from service.middleware import (
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(RequestContextMiddleware),
+            # Before the limits and routing: a preflight is answered, and every refusal
+            # carries the headers a page needs to read it.
+            Middleware(CorsMiddleware, policy=settings.cors_policy),
             Middleware(RequestLimitsMiddleware),
             Middleware(CanonicalTargetMiddleware),
         ],

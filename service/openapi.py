@@ -132,6 +132,23 @@ _KEY_PARAM = {
     "example": "2f897e49-a179-4160-8056-d96c51aab199",
 }
 _UNAVAILABLE = (ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.INTERNAL)
+#: What a body a put or a replace sends may be refused for.
+_BAD_BODY = (
+    ErrorCode.INVALID_JSON,
+    ErrorCode.NOT_AN_OBJECT,
+    ErrorCode.INVALID_VALUE,
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+)
+_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": payload_schema.payload_ref(),
+            "example": {"name": "picus", "tags": ["a", "b"], "count": 3},
+        }
+    },
+}
 #: What the service's middleware refuses before any route (service/middleware.py), under the
 #: load balancer's own limits on a request line and its headers.
 _SERVICE_LIMITS = (ErrorCode.URI_TOO_LONG, ErrorCode.HEADERS_TOO_LARGE)
@@ -144,6 +161,76 @@ _ITEM_LINKS = {
         "parameters": {"key": f"$response.body#/{contract.PARTITION_KEY}"},
     }
     for operation in ("getItem", "deleteItem")
+}
+#: From a read item to a write that names the version read: its ETag as the If-Match.
+_VERSION_LINKS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {
+            "key": f"$response.body#/{contract.PARTITION_KEY}",
+            "header.If-Match": "$response.header.ETag",
+        },
+    }
+    for operation in ("replaceItem", "deleteItem")
+}
+
+#: RFC 9110, 8.8.3 and 13.1: one entity-tag, or a list of them, or ``*``.
+_ENTITY_TAG = r'(W/)?"[\x21\x23-\x7e]*"'
+_ENTITY_TAGS = {
+    "type": "string",
+    "pattern": rf"^(\*|{_ENTITY_TAG}(\s*,\s*{_ENTITY_TAG})*)$",
+}
+_ETAG_HEADER = {
+    "ETag": {
+        "description": "the item's version: a strong entity-tag, new on every write",
+        "schema": {"type": "string", "pattern": rf"^{_ENTITY_TAG}$"},
+    }
+}
+
+
+def _precondition(name: str, required: bool, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": description,
+        "schema": _ENTITY_TAGS,
+        "example": '"2f897e49-a179-4160-8056-d96c51aab199"',
+    }
+
+
+_IF_NONE_MATCH = _precondition(
+    "If-None-Match",
+    False,
+    "the ETag of a version the client holds: 304, no body, while it is still the item's",
+)
+_IF_MATCH_REPLACE = _precondition(
+    "If-Match",
+    True,
+    "the ETag of the version being replaced (428 without it, 412 when the item has changed)",
+)
+_IF_MATCH_DELETE = _precondition(
+    "If-Match",
+    False,
+    "delete only this version: 412 when the item has changed or is gone",
+)
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "A key unique to this create (a uuid4, say), quoted as a Structured Field string or "
+        "bare. A retry with the same key and body gets the first answer, for "
+        f"{contract.IDEMPOTENCY_TTL_SECONDS // 3600} hours; the same key with another body is "
+        "422, and while the first is being written, 409. Scoped to the token's subject."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": contract.MAX_IDEMPOTENCY_KEY_LENGTH + 2,
+        "pattern": r'^("[\x20\x21\x23-\x5b\x5d-\x7e]+"|[\x21\x23-\x2b\x2d-\x7e]+)$',
+    },
+    "example": '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
 }
 
 
@@ -196,6 +283,40 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
             _load_balancer(_TOKEN, target, _FIREWALL), _errors(ErrorCode.INSUFFICIENT_SCOPE)
         )
 
+    def read(operation_id: str, summary: str) -> dict[str, Any]:
+        return {
+            "operationId": operation_id,
+            "tags": [ITEMS_TAG],
+            "security": needs(Scope.READ),
+            "summary": summary,
+            "description": (
+                "The item stored under the key, with its creation time and, once replaced, "
+                "the time of its last replace: a write that answered is always visible to it. "
+                "Its ETag names this version, for If-None-Match here and If-Match on a replace "
+                "or a delete."
+            ),
+            "parameters": [_KEY_PARAM, _IF_NONE_MATCH],
+            "responses": _either(
+                {
+                    "200": {
+                        **_json({"$ref": "#/components/schemas/Item"}, "the item"),
+                        "headers": _ETAG_HEADER,
+                        "links": _VERSION_LINKS,
+                    },
+                    "304": {"description": "not modified", "headers": _ETAG_HEADER},
+                },
+                _errors(
+                    ErrorCode.INVALID_KEY,
+                    ErrorCode.INVALID_PRECONDITION,
+                    ErrorCode.NOT_FOUND,
+                    ErrorCode.METHOD_NOT_ALLOWED,
+                    *_SERVICE_LIMITS,
+                    *_UNAVAILABLE,
+                ),
+                edge(_TASKS),
+            ),
+        }
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -228,38 +349,41 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "summary": "Store a JSON object under a new key",
                     "description": (
                         "Stores the body, a JSON object within the limits its schema states, "
-                        "under a new key, and answers the key (also in Location). After a 503 "
-                        "the object may have been stored: the error names the key to GET. "
+                        "under a new key, and answers the key (also in Location, the item's "
+                        "URL). With an Idempotency-Key a retry is safe: after a 503 or a lost "
+                        "answer, send the same request with the same key. Without one, a 503's "
+                        "error names the key the object may have been stored under. "
                         "A key given twice in one object, at any depth, is refused (400 "
                         "invalid_json, naming the key), and so is a Content-Encoding other than "
                         "identity (415): the body is read as sent, never decompressed. Numbers "
                         "are stored by value and read back in DynamoDB's spelling: plain "
                         "notation, leading and trailing zeros trimmed (1.0 reads back as 1)."
                     ),
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": payload_schema.payload_ref(),
-                                "example": {"name": "picus", "tags": ["a", "b"], "count": 3},
-                            }
-                        },
-                    },
+                    "parameters": [_IDEMPOTENCY_KEY],
+                    "requestBody": _BODY,
                     "responses": _either(
                         {
                             "201": {
                                 **_json({"$ref": "#/components/schemas/Created"}, "stored"),
-                                "headers": {"Location": {"schema": {"type": "string"}}},
+                                "headers": {
+                                    "Location": {
+                                        "description": "the item's URL, /picus/{key}",
+                                        "schema": {"type": "string"},
+                                    },
+                                    "Idempotent-Replayed": {
+                                        "description": "true: the first answer to this key",
+                                        "schema": {"const": "true"},
+                                    },
+                                },
                                 "links": _ITEM_LINKS,
                             }
                         },
                         _errors(
-                            ErrorCode.INVALID_JSON,
-                            ErrorCode.NOT_AN_OBJECT,
-                            ErrorCode.INVALID_VALUE,
+                            *_BAD_BODY,
+                            ErrorCode.INVALID_IDEMPOTENCY_KEY,
                             ErrorCode.METHOD_NOT_ALLOWED,
-                            ErrorCode.PAYLOAD_TOO_LARGE,
-                            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                            ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+                            ErrorCode.IDEMPOTENCY_KEY_REUSED,
                             *_SERVICE_LIMITS,
                             *_UNAVAILABLE,
                         ),
@@ -267,29 +391,72 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     ),
                 }
             },
-            contract.GET_PATH: {
-                "get": {
-                    "operationId": "getItem",
+            contract.ITEM_PATH: {
+                "get": read("getItem", "Read one stored item (strongly consistent)"),
+                "put": {
+                    "operationId": "replaceItem",
                     "tags": [ITEMS_TAG],
-                    "security": needs(Scope.READ),
-                    "summary": "Read one stored item (strongly consistent)",
+                    "security": needs(Scope.WRITE),
+                    "summary": "Replace an item's payload, if it is still the version read",
                     "description": (
-                        "The item stored under the key, with its creation time: a put that "
-                        "answered 201 is always visible to it."
+                        "Replaces the payload of the item under the key, keeping its object_id "
+                        "and created_at and setting updated_at, only when If-Match names its "
+                        "current version (RFC 9110, 13.1.1): read it, change it, send it back "
+                        "with the ETag read. 412 when another write came first or the item is "
+                        "gone; 428 without If-Match. The body is as for POST /picus/put."
                     ),
-                    "parameters": [_KEY_PARAM],
+                    "parameters": [_KEY_PARAM, _IF_MATCH_REPLACE],
+                    "requestBody": _BODY,
                     "responses": _either(
-                        {"200": _json({"$ref": "#/components/schemas/Item"}, "the item")},
+                        {
+                            "200": {
+                                **_json({"$ref": "#/components/schemas/Item"}, "replaced"),
+                                "headers": _ETAG_HEADER,
+                                "links": _VERSION_LINKS,
+                            }
+                        },
                         _errors(
+                            *_BAD_BODY,
                             ErrorCode.INVALID_KEY,
-                            ErrorCode.NOT_FOUND,
+                            ErrorCode.INVALID_PRECONDITION,
                             ErrorCode.METHOD_NOT_ALLOWED,
+                            ErrorCode.PRECONDITION_FAILED,
+                            ErrorCode.PRECONDITION_REQUIRED,
                             *_SERVICE_LIMITS,
                             *_UNAVAILABLE,
                         ),
                         edge(_TASKS),
                     ),
-                }
+                },
+                "delete": {
+                    "operationId": "deleteItem",
+                    "tags": [ITEMS_TAG],
+                    "security": needs(Scope.DELETE),
+                    "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
+                    "description": (
+                        "Deletes the item stored under the key; 404 when there is none. With "
+                        "If-Match, only while it is that version (412 otherwise), decided by "
+                        "the delete itself. A function behind the load balancer serves it, so "
+                        "a request over 1 MB and a failure of the function are the load "
+                        "balancer's own pages."
+                    ),
+                    "parameters": [_KEY_PARAM, _IF_MATCH_DELETE],
+                    "responses": _either(
+                        {"200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted")},
+                        _errors(
+                            ErrorCode.INVALID_KEY,
+                            ErrorCode.INVALID_PRECONDITION,
+                            ErrorCode.NOT_FOUND,
+                            ErrorCode.METHOD_NOT_ALLOWED,
+                            ErrorCode.PRECONDITION_FAILED,
+                            *_UNAVAILABLE,
+                        ),
+                        edge(_FUNCTION),
+                    ),
+                },
+            },
+            contract.GET_PATH: {
+                "get": read("getItemBySeedPath", "The seed design's path to an item: an alias"),
             },
             contract.LIST_PATH: {
                 "get": {
@@ -341,30 +508,6 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     ),
                 }
             },
-            contract.DELETE_PATH: {
-                "delete": {
-                    "operationId": "deleteItem",
-                    "tags": [ITEMS_TAG],
-                    "security": needs(Scope.DELETE),
-                    "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
-                    "description": (
-                        "Deletes the item stored under the key; 404 when there is none. A "
-                        "function behind the load balancer serves it, so a request over 1 MB "
-                        "and a failure of the function are the load balancer's own pages."
-                    ),
-                    "parameters": [_KEY_PARAM],
-                    "responses": _either(
-                        {"200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted")},
-                        _errors(
-                            ErrorCode.INVALID_KEY,
-                            ErrorCode.NOT_FOUND,
-                            ErrorCode.METHOD_NOT_ALLOWED,
-                            *_UNAVAILABLE,
-                        ),
-                        edge(_FUNCTION),
-                    ),
-                }
-            },
             contract.HEALTH_PATH: _health("health", "the load balancer's health check"),
             contract.SEED_HEALTH_PATH: _health("seedHealth", "the seed design's path, same answer"),
         },
@@ -387,8 +530,8 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                                 contract.PARTITION_KEY: {
                                     "type": "string",
                                     "description": (
-                                        "on a 503 from put: the key the object may have been "
-                                        "stored under; GET it to know"
+                                        "on a 503 from a put without Idempotency-Key: the key "
+                                        "the object may have been stored under; GET it to know"
                                     ),
                                 },
                             },
@@ -405,10 +548,15 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                 },
                 "Item": {
                     "type": "object",
-                    "required": list(contract.ITEM_FIELDS),
+                    "required": list(contract.ITEM_REQUIRED_FIELDS),
                     "properties": {
                         contract.PARTITION_KEY: {"type": "string", "pattern": contract.KEY_PATTERN},
                         contract.CREATED_AT: {"type": "string", "format": "date-time"},
+                        contract.UPDATED_AT: {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "when the payload was last replaced; absent until",
+                        },
                         contract.PAYLOAD: payload_schema.payload_ref(),
                     },
                 },

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from picus import contract
 from picus.auth import DEFAULT_SCOPE_CLAIM, ISSUER_ENV, SCOPE_CLAIM_ENV, SCOPES_ENV, ScopePolicy
+from picus.cors import CORS_ORIGINS_ENV, CorsPolicy
 
 LOG_LEVELS: Final = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
@@ -178,6 +179,16 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "security scheme (the stack sets it)",
         shown_default="(empty)",
     ),
+    Setting(
+        "cors_origins",
+        (CORS_ORIGINS_ENV,),
+        str,
+        "",
+        "browser origins whose pages may call the API (CORS): exact origins, comma-separated, "
+        "like `https://app.example.com` (the stack sets it from `corsOrigins`; the function "
+        "reads it too)",
+        shown_default="(empty: none)",
+    ),
 )
 _BY_NAME: Final = {s.name: s for s in SETTINGS}
 
@@ -211,6 +222,7 @@ class Settings:
     auth_scopes: str = _default("auth_scopes")
     auth_scope_claim: str = _default("auth_scope_claim")
     auth_issuer: str = _default("auth_issuer")
+    cors_origins: str = _default("cors_origins")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -231,6 +243,10 @@ class Settings:
             settings.scope_policy  # noqa: B018 - parsed now, so a bad value fails at start
         except ValueError as error:
             raise SettingsError(f"{SCOPES_ENV}: {error}") from None
+        try:
+            settings.cors_policy  # noqa: B018 - likewise
+        except ValueError as error:
+            raise SettingsError(f"{CORS_ORIGINS_ENV}: {error}") from None
         return settings
 
     @property
@@ -238,6 +254,10 @@ class Settings:
         if not self.auth_scopes:
             return None
         return ScopePolicy.from_env(self.auth_scopes, self.auth_scope_claim)
+
+    @property
+    def cors_policy(self) -> CorsPolicy | None:
+        return CorsPolicy.parse(self.cors_origins)
 
 
 def _parse(setting: Setting, raw: str) -> str | int | float:

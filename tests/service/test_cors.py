@@ -10,7 +10,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,6 @@ from picus import contract
 from picus.cors import ALLOW_METHODS, ALLOW_ORIGIN, MAX_AGE, MAX_AGE_SECONDS, CorsPolicy
 from picus.routing import allowed_methods
 from service.app import create_app
-from service.cors import CorsMiddleware
 from tests.service.test_docs import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
@@ -126,7 +125,7 @@ def origins(page_port: int, settings: Settings, ddb_endpoint: str) -> Iterator[O
     def delete(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return handle(event, context, client, cors=policy)
 
-    app = LocalAlb(CorsMiddleware(create_app(settings), policy), delete)
+    app = LocalAlb(create_app(replace(settings, cors_origins=allowed)), delete)
     with serving(app) as api:
         yield Origins(allowed, other, api)
 
