@@ -17,7 +17,9 @@ on the old revision), so this reads what actually runs:
 2. the function's alias: CodeDeploy's shift of it to the version this `up` published
    (deploy/release.py starts it), followed until it succeeds; a stop or a rollback fails the
    check, and the alias must then point at that version alone;
-3. the README walkthrough against the stack's URL: put, get, list, delete, then 404 twice.
+3. the README walkthrough against the stack's URL, through the API's own client (``client/``):
+   put (with an Idempotency-Key, so the client's retry of it is safe), get, list, delete, then
+   404 twice; a call is sent again only where that is safe, after no answer or a 503.
    With auth on (the stack exports ``authIssuer``), a call without a token must get the load
    balancer's 401, and the walkthrough runs with a token of the OAuth client-credentials flow:
    ``PICUS_CHECK_TOKEN_URL``, ``PICUS_CHECK_CLIENT_ID``, ``PICUS_CHECK_CLIENT_SECRET`` and
@@ -53,10 +55,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from client import ApiError, NotFound, PicusClient, PicusError, RetryPolicy
+from client.errors import Unreachable as NoAnswer
 from components import outputs, release_outputs
 from components.delete_function import ALIAS
 from components.function_release import shift_minutes
@@ -68,7 +72,7 @@ from deploy.release import (
     settled_on,
 )
 from picus.auth import ScopePolicy
-from picus.contract import HEALTH_PATH, ITEM_PATH_PREFIX, PARTITION_KEY, PAYLOAD
+from picus.contract import HEALTH_PATH, LIST_PATH, PAYLOAD
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -85,9 +89,15 @@ POLL_S = 10.0
 HTTP_PATIENCE_S = 120.0
 #: One HTTP call, connection included.
 CALL_TIMEOUT_S = 15.0
+#: The walkthrough's calls are sent again, when that is safe, to ride out a moment's 503, a
+#: throttle or a dropped connection; patience beyond that is the health wait's.
+CALL_RETRIES = RetryPolicy(attempts=3, backoff_s=0.5, max_backoff_s=2.0, max_retry_after_s=10.0)
 #: The payload field of every item the walkthrough writes: which check wrote it, in which run.
 #: An item a failed clean-up leaves behind, in a production table too, is found by it.
 MARKER = "deploy_check"
+
+
+T = TypeVar("T")
 
 
 class CheckFailed(Exception):
@@ -412,42 +422,6 @@ def _open(request: urllib.request.Request) -> tuple[int, bytes]:
         raise Unreachable(f"{request.get_method()} {request.full_url}: {why}") from None
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-
-
-def _call(
-    method: str,
-    url: str,
-    body: Any = None,
-    token: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> Answer:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    status, raw = _open(request)
-    try:
-        return Answer(status, json.loads(raw) if raw else None)
-    except ValueError:
-        return Answer(status, raw[:200].decode(errors="replace"))
-
-
-def _expect(answer: Answer, status: int, what: str) -> dict[str, Any]:
-    if answer.status != status:
-        raise CheckFailed(f"{what}: expected {status}, got {answer.status} {answer.body}")
-    if not isinstance(answer.body, dict):
-        raise CheckFailed(f"{what}: expected a JSON object, got {answer.body!r}")
-    return answer.body
-
-
 def client_credentials_token(token_url: str, client_id: str, secret: str, scopes: str) -> str:
     """An access token by OAuth 2.0's client-credentials grant (RFC 6749, 4.4)."""
     require_url(token_url, "PICUS_CHECK_TOKEN_URL")  # it receives the client secret
@@ -480,18 +454,71 @@ def this_run(env: Mapping[str, str] = os.environ) -> str:
     return f"{socket.gethostname()} pid {os.getpid()}"
 
 
-def _clean_up(call: Callable[..., Answer], url: str, key: str, run: str) -> str:
+def _api(api_url: str, token: str | None, headers: Mapping[str, str] | None) -> PicusClient:
+    # The system's trust store, as the token endpoint's calls use (SSL_CERT_FILE included),
+    # rather than httpx's own bundle: a deployer's CA is trusted the same for both.
+    return PicusClient(
+        api_url,
+        token=None if token is None else lambda: token,
+        retries=CALL_RETRIES,
+        timeout=CALL_TIMEOUT_S,
+        headers=headers,
+        verify=ssl.create_default_context(),
+    )
+
+
+def _failure(what: str, expected: int, error: PicusError) -> CheckFailed:
+    if isinstance(error, ApiError):
+        return CheckFailed(f"{what}: expected {expected}, got {error}")
+    # No answer, or one the API's document does not describe.
+    return CheckFailed(f"{what}: {error}")
+
+
+def _step(what: str, expected: int, action: Callable[[], T]) -> T:
+    """One call of the walkthrough; whatever goes wrong, a CheckFailed naming the step."""
+    try:
+        return action()
+    except PicusError as error:
+        raise _failure(what, expected, error) from None
+
+
+def _gone(what: str, action: Callable[[], object]) -> None:
+    """The call must answer 404 not_found (a 404 no_such_route is a routing fault, not this)."""
+    try:
+        action()
+    except NotFound:
+        return
+    except PicusError as error:
+        raise CheckFailed(f"{what}: expected 404, got {error}") from None
+    raise CheckFailed(f"{what}: expected 404, got 200")
+
+
+def _clean_up(api: PicusClient, key: str, run: str) -> str:
     """Deletes the walkthrough's item; says what became of it, and never raises."""
     try:
-        answer = call("DELETE", url)
-    except CheckFailed as error:
-        answer = Answer(0, str(error))
-    if answer.status in (200, 404):
-        return f"item {key} deleted"
-    return (
-        f"item {key} left in the table ({answer.status} {answer.body}): "
-        f"its {PAYLOAD}.{MARKER}.run is {run!r}"
-    )
+        api.delete(key)
+    except NotFound:
+        pass
+    except PicusError as error:
+        return f"item {key} left in the table ({error}): its {PAYLOAD}.{MARKER}.run is {run!r}"
+    return f"item {key} deleted"
+
+
+def _wait_for_health(
+    api: PicusClient, api_url: str, patience_s: float, sleep: Callable[[float], None]
+) -> None:
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            health = api.request("GET", HEALTH_PATH)
+            if health.status_code == 200:
+                return
+            seen = f"{health.status_code} {health.text[:200]}"
+        except PicusError as error:  # DNS not there yet, connection refused, TLS not ready
+            seen = str(error)
+        if time.monotonic() > deadline:
+            raise CheckFailed(f"{api_url}{HEALTH_PATH} never answered 200: {seen}")
+        sleep(5)
 
 
 def check_walkthrough(
@@ -504,56 +531,51 @@ def check_walkthrough(
     run: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> str:
-    """The README's walkthrough; ``plain_http`` for a stack without a certificate (never with
-    a token: a bearer token does not travel in clear). ``headers`` go with every call: the
-    release header sends all of them to the canary alone (deploy/canary.py)."""
+    """The README's walkthrough, through the API's client (``client/``); ``plain_http`` for a
+    stack without a certificate (never with a token: a bearer token does not travel in clear).
+    ``headers`` go with every call: the release header sends all of them to the canary alone
+    (deploy/canary.py)."""
     require_url(api_url, "the stack's apiUrl", plain_http=plain_http and token is None)
     run = run or this_run()
-    items = f"{api_url}{ITEM_PATH_PREFIX}"
-    call = functools.partial(_call, token=token, headers=headers)
-    deadline = time.monotonic() + patience_s
-    while True:
+    with _api(api_url, token, headers) as api, _api(api_url, None, headers) as anonymous:
+        _wait_for_health(anonymous, api_url, patience_s, sleep)
+        if token is not None:
+            refused = _step(
+                "list without a token",
+                401,
+                lambda: anonymous.request("GET", LIST_PATH, params={"limit": "1"}),
+            )
+            if refused.status_code != 401:
+                raise CheckFailed(
+                    f"a call without a token got {refused.status_code}, not the ALB's 401"
+                )
+        sent = {MARKER: {"run": run, "at": time.time_ns()}, "nested": {"n": 0.1, "ok": True}}
         try:
-            health = _call("GET", f"{api_url}{HEALTH_PATH}", headers=headers)
-            if health.status == 200:
-                break
-        except Unreachable as error:  # DNS not there yet, connection refused, TLS not ready
-            health = Answer(0, str(error))
-        if time.monotonic() > deadline:
-            raise CheckFailed(f"{api_url}{HEALTH_PATH} never answered 200: {health}")
-        sleep(5)
-
-    if token is not None:
-        refused = _call("GET", f"{items}list?limit=1", headers=headers)
-        if refused.status != 401:
-            raise CheckFailed(f"a call without a token got {refused.status}, not the ALB's 401")
-    sent = {MARKER: {"run": run, "at": time.time_ns()}, "nested": {"n": 0.1, "ok": True}}
-    try:
-        created = _expect(call("POST", f"{items}put", sent), 201, "put")
-    except Unreachable as error:
-        # The item may have been written before the connection failed: its key is unknown.
-        written = f"an item it wrote has {PAYLOAD}.{MARKER}.run {run!r}"
-        raise CheckFailed(f"put: {error} ({written})") from None
-    key = created.get(PARTITION_KEY)
-    if not isinstance(key, str) or not key:
-        raise CheckFailed(f"put answered no {PARTITION_KEY}: {created}")
-    try:
-        got = _expect(call("GET", f"{items}get/{key}"), 200, "get")
-        if got.get(PAYLOAD) != sent:
-            raise CheckFailed(f"get returned {got.get(PAYLOAD)}, not what was put: {sent}")
-        listed = _expect(call("GET", f"{items}list?limit=1"), 200, "list")
-        if not isinstance(listed.get("items"), list) or "next_cursor" not in listed:
-            raise CheckFailed(f"list answered an unexpected shape: {listed}")
-        deleted = _expect(call("DELETE", f"{items}{key}"), 200, "delete")
-        if deleted != {"deleted": key}:
-            raise CheckFailed(f"delete answered {deleted}")
-    except CheckFailed as failure:  # leave nothing behind, whatever failed
-        raise CheckFailed(f"{failure}; {_clean_up(call, f'{items}{key}', key, run)}") from None
-    except Exception:
-        _clean_up(call, f"{items}{key}", key, run)
-        raise
-    _expect(call("GET", f"{items}get/{key}"), 404, "get after delete")
-    _expect(call("DELETE", f"{items}{key}"), 404, "delete after delete")
+            # With an Idempotency-Key (the client's own): a retry after no answer or a 503 is
+            # answered with the first attempt's item, never a second one.
+            key = api.put(sent).object_id
+        except NoAnswer as error:
+            # The item may have been written before the connection failed: its key is unknown.
+            written = f"an item it wrote has {PAYLOAD}.{MARKER}.run {run!r}"
+            raise CheckFailed(f"put: {error} ({written})") from None
+        except PicusError as error:
+            raise _failure("put", 201, error) from None
+        try:
+            got = _step("get", 200, lambda: api.get(key))
+            if got.payload != sent:
+                raise CheckFailed(f"get returned {got.payload}, not what was put: {sent}")
+            # The first page only: a production table is never walked.
+            _step("list", 200, lambda: next(api.iter_items(limit=1), None))
+            deleted = _step("delete", 200, lambda: api.delete(key))
+            if deleted != key:
+                raise CheckFailed(f"delete answered {deleted}")
+        except CheckFailed as failure:  # leave nothing behind, whatever failed
+            raise CheckFailed(f"{failure}; {_clean_up(api, key, run)}") from None
+        except Exception:
+            _clean_up(api, key, run)
+            raise
+        _gone("get after delete", lambda: api.get(key))
+        _gone("delete after delete", lambda: api.delete(key))
     with_token = " with a token (401 without)" if token is not None else ""
     through = f" through {', '.join(headers)}" if headers else ""
     return f"API: put, get, list, delete and 404s on {api_url}{with_token}{through}"

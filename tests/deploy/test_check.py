@@ -187,8 +187,9 @@ def test_the_walkthrough_passes_on_the_local_origin(api_url: str) -> None:
 def test_the_walkthrough_fails_where_delete_is_not_routed_to_the_function(
     service_url: str,
 ) -> None:
-    # The service alone does not serve DELETE: a listener without the rule looks like this.
-    with pytest.raises(CheckFailed, match="delete: expected 200, got 404"):
+    # The service alone does not serve DELETE (it serves GET and PUT on the item's URL): a
+    # listener without the function's rule looks like this.
+    with pytest.raises(CheckFailed, match="delete: expected 200, got 405 method_not_allowed"):
         check.check_walkthrough(service_url, patience_s=0, plain_http=True)
 
 
@@ -441,6 +442,8 @@ class FakeApi:
 
     behaviour: Behaviour
     calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    #: Every request's method, path and headers, /health's included.
+    headers: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     hang: threading.Event = field(default_factory=threading.Event)
 
     @contextlib.contextmanager
@@ -454,6 +457,9 @@ class FakeApi:
             def answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                api.headers.append(
+                    (self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                )
                 if self.path == "/health":
                     outcome: tuple[int, Any] | None = (200, {"status": "ok"})
                 else:
@@ -475,7 +481,7 @@ class FakeApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_DELETE = answer
+            do_GET = do_POST = do_PUT = do_DELETE = answer
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
@@ -488,6 +494,7 @@ class FakeApi:
 
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
+CREATED_AT = "2025-01-02T03:04:05.678Z"
 
 
 def api_until(failing: str, outcome: tuple[int, Any] | None) -> Behaviour:
@@ -500,13 +507,17 @@ def api_until(failing: str, outcome: tuple[int, Any] | None) -> Behaviour:
         if method == "POST":
             stored[KEY] = body
             return 201, {"object_id": KEY}
-        if path.startswith("/picus/get/"):
-            return (200, {"payload": stored[KEY]}) if KEY in stored else (404, {})
+        if method == "GET" and path == f"/picus/{KEY}":
+            if KEY not in stored:
+                return 404, {"error": {"code": "not_found", "message": "", "request_id": ""}}
+            return 200, {"object_id": KEY, "created_at": CREATED_AT, "payload": stored[KEY]}
         if path.startswith("/picus/list"):
             return 200, {"items": [], "next_cursor": None}
         if method == "DELETE":
-            return (200, {"deleted": KEY}) if stored.pop(KEY, None) else (404, {})
-        return 404, {}
+            if stored.pop(KEY, None):
+                return 200, {"deleted": KEY}
+            return 404, {"error": {"code": "not_found", "message": "", "request_id": ""}}
+        return 404, {"error": {"code": "no_such_route", "message": "", "request_id": ""}}
 
     return behave
 
@@ -536,7 +547,12 @@ def test_a_connection_dropped_after_health_is_a_fail_line_not_a_traceback(
     assert [line.split()[0] for line in printed] == ["ok", "ok", "ok", "FAIL"]
     assert printed[-1].startswith(f"FAIL  put: POST {url}/picus/put")
     assert "https://github.com/example-org/picus/actions/runs/4242/attempts/1" in printed[-1]
-    assert [method for method, _, _ in fake.calls] == ["POST"]
+    # The put, and only the put, sent again as often as the check allows: safe, since every
+    # attempt carries the same Idempotency-Key (the API answers a retry with the first item).
+    attempts = check.CALL_RETRIES.attempts
+    assert [method for method, _, _ in fake.calls] == ["POST"] * attempts
+    keys = {h.get("idempotency-key") for method, _, h in fake.headers if method == "POST"}
+    assert len(keys) == 1 and None not in keys
 
 
 def test_a_timeout_after_health_is_a_check_failure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -558,8 +574,13 @@ def test_a_timeout_after_health_is_a_check_failure(monkeypatch: pytest.MonkeyPat
 @pytest.mark.parametrize(
     ("failing", "outcome", "reported"),
     [
-        ("GET /picus/get/", (200, {"payload": {"something": "else"}}), "not what was put"),
-        ("GET /picus/get/", None, "Remote end closed connection"),
+        (
+            f"GET /picus/{KEY}",
+            (200, {"object_id": KEY, "created_at": CREATED_AT, "payload": {"something": "else"}}),
+            "not what was put",
+        ),
+        (f"GET /picus/{KEY}", None, "Server disconnected without sending a response"),
+        (f"GET /picus/{KEY}", (200, {"payload": {}}), "get: expected an item"),
         ("GET /picus/list", (500, {"error": {}}), "list: expected 200, got 500"),
         ("GET /picus/list", (200, ["not", "an", "object"]), "list: expected a JSON object"),
     ],
@@ -582,7 +603,7 @@ def test_an_item_the_clean_up_cannot_delete_is_named_with_its_marker() -> None:
     def behave(method: str, path: str, body: Any) -> tuple[int, Any] | None:
         if method == "DELETE":
             return None
-        return api_until("GET /picus/get/", (500, {}))(method, path, body)
+        return api_until(f"GET /picus/{KEY}", (500, {}))(method, path, body)
 
     with FakeApi(behave).serving() as url, pytest.raises(CheckFailed) as failure:
         check.check_walkthrough(url, patience_s=0, plain_http=True, run="the run")
@@ -1085,18 +1106,39 @@ def test_a_rolled_back_or_unfinished_canary_is_never_a_release() -> None:
         check.check_release(half, None)
 
 
-def test_the_walkthrough_sends_the_release_header_with_every_call(api_url: str) -> None:
-    seen: list[str | None] = []
-    original: Any = check._call
-
-    def spy(*args: Any, headers: Any = None, **kwargs: Any) -> Any:
-        seen.append((headers or {}).get("X-Picus-Release"))
-        return original(*args, headers=headers, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(check, "_call", spy)
+def test_the_walkthrough_sends_the_release_header_with_every_call() -> None:
+    fake = FakeApi(api_until("nothing fails", None))
+    with fake.serving() as url:
         said = check.check_walkthrough(
-            api_url, plain_http=True, headers={"X-Picus-Release": "a" * 40}
+            url, patience_s=0, plain_http=True, headers={"X-Picus-Release": "a" * 40}
         )
     assert "through X-Picus-Release" in said
-    assert seen and set(seen) == {"a" * 40}
+    assert [(m, p) for m, p, _ in fake.headers] == [
+        ("GET", "/health"),
+        ("POST", "/picus/put"),
+        ("GET", f"/picus/{KEY}"),
+        ("GET", "/picus/list?limit=1"),
+        ("DELETE", f"/picus/{KEY}"),
+        ("GET", f"/picus/{KEY}"),
+        ("DELETE", f"/picus/{KEY}"),
+    ]
+    assert {h.get("x-picus-release") for _, _, h in fake.headers} == {"a" * 40}
+
+
+def test_a_wrong_route_after_delete_is_no_success() -> None:
+    # A 404 that is no_such_route means the request went nowhere: never "the item is gone".
+    def behave(method: str, path: str, body: Any) -> tuple[int, Any] | None:
+        if method == "GET" and path == f"/picus/{KEY}" and not stored:
+            return 404, {"error": {"code": "no_such_route", "message": "", "request_id": ""}}
+        answer = working(method, path, body)
+        if method == "POST":
+            stored.append(KEY)
+        if method == "DELETE":
+            stored.clear()
+        return answer
+
+    stored: list[str] = []
+    working = api_until("nothing fails", None)
+    with FakeApi(behave).serving() as url, pytest.raises(CheckFailed) as failure:
+        check.check_walkthrough(url, patience_s=0, plain_http=True)
+    assert str(failure.value).startswith("get after delete: expected 404, got 404 no_such_route")
