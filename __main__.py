@@ -20,6 +20,7 @@ from components.network import Network, NetworkArgs
 from components.stack_config import ConfigError, load
 from components.table import Table, TableArgs
 from components.traffic_logs import TrafficLogs, TrafficLogsArgs
+from picus.contract import IDEMPOTENCY_EXPIRES_AT, IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
 
 try:
     config = load(pulumi.Config(), pulumi.get_stack())
@@ -47,6 +48,20 @@ table = Table(
         table_name=config.table_name,
         protect=config.protect,
         kms_key_arn=config.table_kms_key_arn,
+        partition_key=PARTITION_KEY,
+        ttl_attribute=None,
+    ),
+)
+# What each Idempotency-Key created, forgotten by TTL; kept, encrypted and protected as the
+# data is: a lost record lets a retry create a second item.
+idempotency_table = Table(
+    f"{prefix}-idempotency",
+    TableArgs(
+        table_name=config.idempotency_table_name,
+        protect=config.protect,
+        kms_key_arn=config.table_kms_key_arn,
+        partition_key=IDEMPOTENCY_PARTITION_KEY,
+        ttl_attribute=IDEMPOTENCY_EXPIRES_AT,
     ),
 )
 firewall = (
@@ -88,6 +103,7 @@ delete_fn = DeleteFunction(
         tracing=config.tracing,
         auth=config.auth,
         snap_start=config.snap_start,
+        cors_origins=config.cors_origins,
     ),
 )
 # ECS watches two of these during each release of the service, and rolls it back; the deploy
@@ -101,6 +117,7 @@ alarms = Alarms(
         function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
         function_name=delete_fn.function_name,
         table_name=table.name,
+        idempotency_table_name=idempotency_table.name,
         p99_latency_seconds=config.p99_latency_ms / 1000,
         alarm_email=config.alarm_email,
         alarm_topic_arn=config.alarm_topic_arn,
@@ -120,6 +137,8 @@ api = FargateService(
         deregistration_delay=config.deregistration_delay,
         table_name=table.name,
         table_arn=table.arn,
+        idempotency_table_name=idempotency_table.name,
+        idempotency_table_arn=idempotency_table.arn,
         table_kms_key_arn=config.table_kms_key_arn,
         architecture=config.architecture,
         cpu=config.cpu,
@@ -136,6 +155,7 @@ api = FargateService(
         image_uri=config.image_uri,
         protect=config.protect,
         auth=config.auth,
+        cors_origins=config.cors_origins,
     ),
 )
 # CodeDeploy shifts each new version of the function onto the alias, under these alarms.
@@ -169,6 +189,7 @@ dashboard = Dashboard(
 pulumi.export(outputs.API_URL, load_balancer.url)
 pulumi.export(outputs.ALB_DNS_NAME, load_balancer.dns_name)
 pulumi.export(outputs.TABLE_NAME, table.name)
+pulumi.export(outputs.IDEMPOTENCY_TABLE_NAME, idempotency_table.name)
 pulumi.export(outputs.IMAGE_URI, api.image_uri)
 pulumi.export(outputs.FUNCTION_ARN, delete_fn.function_arn)
 pulumi.export(outputs.FUNCTION_VERSION, delete_fn.function_version)

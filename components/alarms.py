@@ -31,6 +31,9 @@ class AlarmsArgs:
     function_target_group_arn_suffix: pulumi.Input[str]
     function_name: pulumi.Input[str]
     table_name: pulumi.Input[str]
+    #: A throttled idempotency record fails its create's transaction: a 503 as the data
+    #: table's throttles are.
+    idempotency_table_name: pulumi.Input[str]
     p99_latency_seconds: float
     #: An email address to subscribe to a new topic.
     alarm_email: str | None
@@ -218,21 +221,25 @@ class Alarms(pulumi.ComponentResource):
             0,
             "the DELETE function was throttled",
         )
-        table = {"TableName": args.table_name}
-        alarm(
-            "table-read-throttles",
-            "AWS/DynamoDB",
-            "ReadThrottleEvents",
-            table,
-            0,
-            "table reads were throttled",
-        )
-        alarm(
-            "table-write-throttles",
-            "AWS/DynamoDB",
-            "WriteThrottleEvents",
-            table,
-            0,
-            "table writes were throttled",
-        )
+        for prefix, table_name, what in (
+            ("table", args.table_name, "table"),
+            ("idempotency", args.idempotency_table_name, "idempotency record"),
+        ):
+            table = {"TableName": table_name}
+            alarm(
+                f"{prefix}-read-throttles",
+                "AWS/DynamoDB",
+                "ReadThrottleEvents",
+                table,
+                0,
+                f"{what} reads were throttled",
+            )
+            alarm(
+                f"{prefix}-write-throttles",
+                "AWS/DynamoDB",
+                "WriteThrottleEvents",
+                table,
+                0,
+                f"{what} writes were throttled",
+            )
         self.register_outputs({})

@@ -16,6 +16,7 @@ def container_definitions(
     *,
     image: str,
     table_name: str,
+    idempotency_table_name: str,
     region: str,
     log_group: str,
     vpc_cidr: str,
@@ -32,6 +33,7 @@ def container_definitions(
         ],
         "environment": [
             {"name": "PICUS_TABLE_NAME", "value": table_name},
+            {"name": "PICUS_IDEMPOTENCY_TABLE_NAME", "value": idempotency_table_name},
             {"name": "AWS_REGION", "value": region},
             # Only the load balancer, inside the VPC, may set X-Forwarded-For.
             {"name": "PICUS_FORWARDED_ALLOW_IPS", "value": vpc_cidr},

@@ -14,8 +14,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-#: The operations the service and the function call (components/policies.py grants them).
-TABLE_OPERATIONS = ("GetItem", "PutItem", "Scan", "DeleteItem")
+from components.policies import DELETE_TABLE_ACTIONS, SERVICE_TABLE_ACTIONS
+
+#: The operations the service and the function call on the data table, as their roles grant
+#: them (components/policies.py).
+TABLE_OPERATIONS = tuple(a.split(":")[1] for a in (*SERVICE_TABLE_ACTIONS, *DELETE_TABLE_ACTIONS))
 WIDTH = 24
 
 

@@ -89,9 +89,10 @@ RELEASE_HEADER: Final = "X-Picus-Release"
 #: The header's value: long enough not to be guessed, and no ``*`` or ``?``, which the load
 #: balancer's header condition reads as wildcards (it matches up to 128 characters).
 RELEASE_HEADER_VALUE: Final = re.compile(r"[A-Za-z0-9]{32,128}")
-#: How far before its production rule a test rule sits. The routing table's priorities are
-#: multiples of 10, so ``p - 5`` is free and lies between the rule and the one before it.
-TEST_RULE_OFFSET: Final = 5
+#: How far before its production rule a test rule sits: ``p - 1`` lies between the rule and
+#: the one before it for any routing table whose priorities are at least 2 apart (the CORS
+#: preflight's 95 sits 5 after the seed health path's 90, so ``p - 5`` no longer would).
+TEST_RULE_OFFSET: Final = 1
 
 
 @dataclass(frozen=True)
@@ -210,9 +211,13 @@ def problems(settings: DeploymentSettings, image_uri: str | None) -> list[str]:
             "(pulumi config set --secret releaseHeader $(openssl rand -hex 24)) and commit "
             "the stack file"
         )
-    taken = {rule.priority for rule in RULES}
+    # A twin sits after every rule before its own, or a request could reach the canary
+    # through a rule the production path would not have taken.
+    taken = sorted(rule.priority for rule in RULES)
     service = [rule.priority for rule in RULES if rule.target is Target.SERVICE]
-    clashes = [p for p in service if twin_priority(p) in taken or twin_priority(p) < 1]
+    clashes = [
+        p for p in service if twin_priority(p) < 1 or any(twin_priority(p) <= q < p for q in taken)
+    ]
     if clashes:  # the routing table's priorities moved: the twins need another offset
         found.append(f"the test rules of priorities {clashes} clash with the routing table")
     return found

@@ -28,9 +28,8 @@ from components.jwt_validation import EdgeAuth
 from components.listener_rules import auth_environment
 from components.policies import (
     ASSUME_ECS_TASKS,
-    SERVICE_TABLE_ACTIONS,
     execution_policy,
-    table_policy,
+    service_policy,
 )
 from components.roles import service_role
 from components.security_groups import ANYWHERE, tcp_rule
@@ -55,6 +54,10 @@ class FargateServiceArgs:
     deregistration_delay: int
     table_name: pulumi.Input[str]
     table_arn: pulumi.Input[str]
+    #: Where a create with an Idempotency-Key records it (the service's alone).
+    idempotency_table_name: pulumi.Input[str]
+    idempotency_table_arn: pulumi.Input[str]
+    #: The tables' key, None for the AWS owned key.
     table_kms_key_arn: str | None
     architecture: CpuArchitecture
     cpu: int
@@ -159,8 +162,8 @@ class FargateService(pulumi.ComponentResource):
         task_role = service_role(
             f"{name}-task",
             ASSUME_ECS_TASKS,
-            pulumi.Output.from_input(args.table_arn).apply(
-                lambda arn: table_policy(arn, SERVICE_TABLE_ACTIONS, args.table_kms_key_arn)
+            pulumi.Output.all(args.table_arn, args.idempotency_table_arn).apply(
+                lambda a: service_policy(a[0], a[1], args.table_kms_key_arn)
             ),
             parent=self,
         )
@@ -198,13 +201,14 @@ class FargateService(pulumi.ComponentResource):
                 execution_role_arn=execution.role.arn,
                 task_role_arn=task_role.role.arn,
                 container_definitions=pulumi.Output.all(
-                    image_uri, args.table_name, region, log_group.name
+                    image_uri, args.table_name, args.idempotency_table_name, region, log_group.name
                 ).apply(
                     lambda a: container_definitions(
                         image=a[0],
                         table_name=a[1],
-                        region=a[2],
-                        log_group=a[3],
+                        idempotency_table_name=a[2],
+                        region=a[3],
+                        log_group=a[4],
                         vpc_cidr=args.vpc_cidr,
                         stop_timeout=args.stop_timeout,
                         graceful_shutdown=args.graceful_shutdown,

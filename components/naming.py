@@ -2,9 +2,11 @@
 stacks can share one AWS account and region without colliding.
 
 Pulumi names each resource after its logical name plus ``-`` and 7 random hex characters
-(auto-naming), so a replacement can be created before the old one is deleted. Only the table
-has a name of its own: it is part of the contract (``picus_data``, which the service reads by
-default and the production stack pins), and every other stack gets ``picus_data-<stack>``.
+(auto-naming), so a replacement can be created before the old one is deleted. Only the tables
+have names of their own: the data table's is part of the contract (``picus_data``, which the
+service reads by default and the production stack pins), and every other stack gets
+``picus_data-<stack>``. The idempotency table's follows the data table's (``picus_idempotency``,
+``picus_idempotency-<stack>``), so that ``serve --aws-table`` finds it from the one name.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from picus.contract import TABLE_NAME
+from picus.contract import IDEMPOTENCY_TABLE_NAME, TABLE_NAME
 
 PROJECT: Final = "picus"
 #: What pulumi-aws appends to a logical name: "-" and 7 random hex characters.
@@ -34,6 +36,16 @@ def stack_prefix(stack: str) -> str:
 def table_name(stack: str, configured: str) -> str:
     """The table's name: as configured, or the contract's name carrying the stack."""
     return configured or f"{TABLE_NAME}-{stack}"
+
+
+def idempotency_table_name(table: str) -> str:
+    """The idempotency table beside the data table ``table``: the contract's data name replaced
+    by the contract's idempotency name (``picus_data-dev`` -> ``picus_idempotency-dev``); a data
+    table named otherwise gets ``-idempotency`` appended. Distinct data names give distinct
+    idempotency names, so stacks that share an account share none."""
+    if table.startswith(TABLE_NAME):
+        return IDEMPOTENCY_TABLE_NAME + table.removeprefix(TABLE_NAME)
+    return f"{table}-idempotency"
 
 
 def stack_name_problems(stack: str) -> list[str]:

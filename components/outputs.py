@@ -7,6 +7,8 @@ from typing import Final
 API_URL: Final = "apiUrl"
 ALB_DNS_NAME: Final = "albDnsName"
 TABLE_NAME: Final = "tableName"
+#: Where the service remembers each Idempotency-Key (``serve --aws-idempotency-table``).
+IDEMPOTENCY_TABLE_NAME: Final = "idempotencyTableName"
 IMAGE_URI: Final = "imageUri"
 FUNCTION_ARN: Final = "functionArn"
 #: The version this `up` published; the alias must point at it afterwards.

@@ -11,8 +11,21 @@ from typing import Any
 ASSUME_ECS_TASKS = "ecs-tasks.amazonaws.com"
 ASSUME_LAMBDA = "lambda.amazonaws.com"
 
-#: What the service's code calls (service/store.py).
-SERVICE_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
+#: What the service's code calls on the data table (service/store.py): put, get, replace
+#: (a conditional UpdateItem) and list.
+SERVICE_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+)
+#: ... and on the idempotency table: a create with an Idempotency-Key writes the item and the
+#: key's record in one TransactWriteItems of two Puts, and a retry reads the record back.
+#: TransactWriteItems is no IAM action of its own: each Put is authorised as the PutItem it
+#: stands for, on its own table, and only a ConditionCheck would need
+#: dynamodb:ConditionCheckItem ("Using IAM with DynamoDB transactions",
+#: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+SERVICE_IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 #: What the Lambda's code calls (delete_fn/handler.py).
 DELETE_TABLE_ACTIONS = ("dynamodb:DeleteItem",)
 
@@ -62,6 +75,21 @@ def table_statements(
 
 def table_policy(table_arn: str, actions: tuple[str, ...], kms_key_arn: str | None = None) -> str:
     return _document(*table_statements(table_arn, actions, kms_key_arn))
+
+
+def service_policy(
+    table_arn: str, idempotency_table_arn: str, kms_key_arn: str | None = None
+) -> str:
+    """The service's task role: the data table, the idempotency records, and the tables' key
+    (one key encrypts both)."""
+    table, *key = table_statements(table_arn, SERVICE_TABLE_ACTIONS, kms_key_arn)
+    records = {
+        "Sid": "IdempotencyRecords",
+        "Effect": "Allow",
+        "Action": list(SERVICE_IDEMPOTENCY_ACTIONS),
+        "Resource": idempotency_table_arn,
+    }
+    return _document(table, records, *key)
 
 
 def log_writing_statement(log_group_arn: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from components.function_release import ReleaseSettings, ReleaseStrategy
 from components.image import CpuArchitecture
 from components.jwt_validation import Claim, ClaimFormat, EdgeAuth
 from components.jwt_validation import problems as auth_problems
-from components.naming import stack_name_problems, table_name
+from components.naming import idempotency_table_name, stack_name_problems, table_name
 from components.network import NatStrategy, SubnetLayout
 from picus.auth import ScopePolicy
 from picus.cors import origin_problem
@@ -104,6 +104,10 @@ class StackConfig:
     alarm_topic_arn: str | None
     #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
     cors_origins: tuple[str, ...]
+
+    @property
+    def idempotency_table_name(self) -> str:
+        return idempotency_table_name(self.table_name)
 
     @property
     def vpc_cidr(self) -> str:

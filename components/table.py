@@ -1,4 +1,5 @@
-"""The DynamoDB table the service and the Lambda share.
+"""A DynamoDB table of the API: the data table the service and the Lambda share, and the table
+that remembers each ``Idempotency-Key`` (the service's alone, its records expired by TTL).
 
 Encryption at rest is always on in DynamoDB. Without a configured key the table uses the AWS
 owned key: no cost, no KMS request quota on the request path, nothing to rotate. A customer
@@ -13,8 +14,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from picus.contract import PARTITION_KEY
-
 
 @dataclass(frozen=True)
 class TableArgs:
@@ -23,6 +22,10 @@ class TableArgs:
     protect: bool
     #: A customer managed KMS key; None for the AWS owned key.
     kms_key_arn: str | None
+    #: The partition key, a string attribute.
+    partition_key: str
+    #: The attribute DynamoDB's TTL reads (epoch seconds); None: items live until deleted.
+    ttl_attribute: str | None
 
 
 class Table(pulumi.ComponentResource):
@@ -37,8 +40,15 @@ class Table(pulumi.ComponentResource):
             f"{name}-table",
             name=args.table_name,
             billing_mode="PAY_PER_REQUEST",
-            hash_key=PARTITION_KEY,
-            attributes=[aws.dynamodb.TableAttributeArgs(name=PARTITION_KEY, type="S")],
+            hash_key=args.partition_key,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=args.partition_key, type="S")],
+            # TTL deletes expired items in the background, days after they expire at worst, at
+            # no cost: the attribute, not the item's absence, says whether one still counts.
+            ttl=(
+                aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True)
+                if args.ttl_attribute
+                else None
+            ),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=(
                 aws.dynamodb.TableServerSideEncryptionArgs(

@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore.model import StructureShape
 
-from components.naming import MAX_STACK_NAME
+from components.naming import MAX_STACK_NAME, stack_prefix
 from devkit import ROOT
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -171,6 +171,19 @@ def stack(stacks: dict[str, Stack], variant: str) -> Stack:
 def policy_of(resource: dict[str, Any]) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(resource["state"]["policy"])
     return document
+
+
+TABLE = "aws:dynamodb/table:Table"
+
+
+def data_table(stack: Stack) -> dict[str, Any]:
+    """The table of the items, which the service and the function share."""
+    return stack.one(TABLE, f"{stack_prefix(stack.stack)}-table")
+
+
+def idempotency_table(stack: Stack) -> dict[str, Any]:
+    """The table of the service's Idempotency-Key records."""
+    return stack.one(TABLE, f"{stack_prefix(stack.stack)}-idempotency-table")
 
 
 def service_target_group(stack: Stack) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from devkit import ROOT
 from local import router
 from picus import routing
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target, rule_for
-from tests.components.conftest import Stack, input_shape, policy_of
+from tests.components.conftest import Stack, data_table, input_shape, policy_of
 from tests.components.harness import ACCOUNT
 
 
@@ -42,10 +42,10 @@ def test_the_function(stack: Stack) -> None:
     assert state["memorySize"] == int(config["picus:lambdaMemory"])
     assert state["timeout"] == int(config["picus:lambdaTimeout"])
     assert state["publish"] is True
-    assert (
-        state["environment"]["variables"]["PICUS_TABLE_NAME"]
-        == (stack.one("aws:dynamodb/table:Table")["state"]["name"])
-    )
+    variables = state["environment"]["variables"]
+    assert variables["PICUS_TABLE_NAME"] == data_table(stack)["state"]["name"]
+    # Idempotency-Keys are the service's: the function deletes, and never creates.
+    assert "PICUS_IDEMPOTENCY_TABLE_NAME" not in variables
     log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-delete-logs")["state"]
     assert state["loggingConfig"]["logGroup"] == log_group["name"]
     # The runtime's JSON lines: the handler's access fields land beside the runtime's own.

@@ -11,7 +11,13 @@ from components.fargate import FARGATE_SIZES
 from picus.contract import (
     CONTAINER_PORT,
 )
-from tests.components.conftest import Stack, input_shape, service_target_group
+from tests.components.conftest import (
+    Stack,
+    data_table,
+    idempotency_table,
+    input_shape,
+    service_target_group,
+)
 
 
 def register_task_definition_shape() -> Shape:
@@ -63,7 +69,8 @@ def test_the_container(stack: Stack) -> None:
     assert definition["name"] == CONTAINER_NAME
     assert definition["portMappings"][0]["containerPort"] == CONTAINER_PORT
     env = {e["name"]: e["value"] for e in definition["environment"]}
-    assert env["PICUS_TABLE_NAME"] == stack.one("aws:dynamodb/table:Table")["state"]["name"]
+    assert env["PICUS_TABLE_NAME"] == data_table(stack)["state"]["name"]
+    assert env["PICUS_IDEMPOTENCY_TABLE_NAME"] == idempotency_table(stack)["state"]["name"]
     assert env["PICUS_FORWARDED_ALLOW_IPS"] == stack.one("awsx:ec2:Vpc")["inputs"]["cidrBlock"]
     log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-api-logs")["state"]
     assert definition["logConfiguration"]["options"]["awslogs-group"] == log_group["name"]

@@ -24,7 +24,7 @@ import pytest
 
 from components.naming import MAX_STACK_NAME
 from devkit import ROOT
-from tests.components.conftest import DEPLOYED, VARIANTS, Stack, harness, input_shape
+from tests.components.conftest import DEPLOYED, TABLE, VARIANTS, Stack, harness, input_shape
 
 
 @dataclass(frozen=True)
@@ -196,10 +196,13 @@ def test_destroy_of_an_unprotected_stack_removes_everything_and_a_protected_one_
     stack: Stack,
 ) -> None:
     protect = stack.setting("protect") == "true"
-    table = stack.one("aws:dynamodb/table:Table")
     alb = stack.one("aws:lb/loadBalancer:LoadBalancer")["state"]
-    assert table["protect"] is protect
-    assert table["state"]["deletionProtectionEnabled"] is protect
+    # Both tables: the items, and the records that keep a retried create from storing twice.
+    tables = stack.all(TABLE)
+    assert len(tables) == 2
+    for table in tables:
+        assert table["protect"] is protect, table["name"]
+        assert table["state"]["deletionProtectionEnabled"] is protect, table["name"]
     assert alb["enableDeletionProtection"] is protect
     for repository in stack.all("aws:ecr/repository:Repository"):
         # An unprotected repository goes with its images; a protected one refuses.

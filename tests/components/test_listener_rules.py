@@ -106,3 +106,18 @@ def test_both_runtimes_are_told_the_scopes_to_check(stack: Stack) -> None:
         else:
             assert "PICUS_AUTH_SCOPES" not in env
             assert "PICUS_AUTH_ISSUER" not in env
+
+
+#: "Rules per Application Load Balancer (excluding default rules)": 100, across all of its
+#: listeners ("Quotas for your Application Load Balancers", https://docs.aws.amazon.com/
+#: elasticloadbalancing/latest/application/load-balancer-limits.html).
+RULES_PER_LOAD_BALANCER = 100
+
+
+def test_the_load_balancer_stays_under_its_rule_quota(stack: Stack) -> None:
+    rules = stack.all("aws:lb/listenerRule:ListenerRule")
+    assert len(rules) <= RULES_PER_LOAD_BALANCER, stack.variant
+    # Whatever a stack sets: every rule and every service rule's canary twin, on each of the
+    # two listeners a load balancer of this program can have.
+    twins = [r for r in RULES if r.target is Target.SERVICE]
+    assert 2 * (len(RULES) + len(twins)) <= RULES_PER_LOAD_BALANCER

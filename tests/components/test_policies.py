@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -10,12 +11,14 @@ from parliament import analyze_policy_string
 
 from components.policies import (
     DELETE_TABLE_ACTIONS,
+    SERVICE_IDEMPOTENCY_ACTIONS,
     SERVICE_TABLE_ACTIONS,
     XRAY_ACTIONS,
     repository_arn_from_image,
     table_policy,
 )
-from tests.components.conftest import Stack, policy_of
+from devkit import ROOT
+from tests.components.conftest import Stack, data_table, idempotency_table, policy_of
 
 #: Actions AWS authorises only on "*": no resource-level permissions exist for them.
 STAR_ONLY_ACTIONS = {"ecr:GetAuthorizationToken", *XRAY_ACTIONS}
@@ -56,17 +59,39 @@ def _role_policy(stack: Stack, suffix: str) -> dict[str, Any]:
     return policy_of(stack.one("aws:iam/rolePolicy:RolePolicy", suffix))
 
 
-def test_the_task_role_reads_and_writes_only_the_table(stack: Stack) -> None:
-    table_arn = stack.one("aws:dynamodb/table:Table")["state"]["arn"]
-    statement, *key = statements(_role_policy(stack, "-task-policy"))
-    assert [s["Sid"] for s in key] == (["TableKey"] if stack.setting("tableKmsKeyArn") else [])
-    assert sorted(as_list(statement["Action"])) == sorted(SERVICE_TABLE_ACTIONS)
-    assert "dynamodb:DeleteItem" not in statement["Action"]
-    assert statement["Resource"] == table_arn
+def test_the_task_role_reads_and_writes_only_the_tables(stack: Stack) -> None:
+    by_sid = {s["Sid"]: s for s in statements(_role_policy(stack, "-task-policy"))}
+    key = {"TableKey"} if stack.setting("tableKmsKeyArn") else set()
+    assert set(by_sid) == {"TableAccess", "IdempotencyRecords"} | key
+    table, records = by_sid["TableAccess"], by_sid["IdempotencyRecords"]
+    assert sorted(as_list(table["Action"])) == sorted(SERVICE_TABLE_ACTIONS)
+    assert "dynamodb:DeleteItem" not in table["Action"]
+    assert table["Resource"] == data_table(stack)["state"]["arn"]
+    # A create's transaction puts the record, a retry reads it: nothing else, on that table.
+    assert sorted(as_list(records["Action"])) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert records["Resource"] == idempotency_table(stack)["state"]["arn"]
+
+
+def test_the_task_role_may_call_everything_the_store_calls() -> None:
+    # Each call service/store.py makes on its client, as the IAM action that authorises it. A
+    # TransactWriteItems is no action of its own: its Puts are PutItems on the tables they
+    # name, the data table's and the idempotency table's (components/policies.py).
+    called = set(re.findall(r"self\._client\.(\w+)\(", (ROOT / "service/store.py").read_text()))
+    transaction = "transact_write_items"
+    actions = {"dynamodb:" + name.title().replace("_", "") for name in called - {transaction}}
+    assert actions and actions <= set(SERVICE_TABLE_ACTIONS)
+    if transaction in called:
+        assert "dynamodb:PutItem" in set(SERVICE_TABLE_ACTIONS) & set(SERVICE_IDEMPOTENCY_ACTIONS)
+
+
+def test_the_lambda_role_has_nothing_on_the_idempotency_table(stack: Stack) -> None:
+    records = idempotency_table(stack)["state"]["arn"]
+    for statement in statements(_role_policy(stack, "-delete-policy")):
+        assert records not in as_list(statement["Resource"]), statement["Sid"]
 
 
 def test_the_lambda_role_deletes_and_logs_only(stack: Stack) -> None:
-    table_arn = stack.one("aws:dynamodb/table:Table")["state"]["arn"]
+    table_arn = data_table(stack)["state"]["arn"]
     log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "-delete-logs")["state"]
     by_sid = {s["Sid"]: s for s in statements(_role_policy(stack, "-delete-policy"))}
     expected = (

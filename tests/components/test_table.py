@@ -1,39 +1,89 @@
 from __future__ import annotations
 
-from picus.contract import PARTITION_KEY, TABLE_NAME
-from tests.components.conftest import Stack, policy_of
+import pytest
+
+from components.naming import idempotency_table_name
+from components.outputs import IDEMPOTENCY_TABLE_NAME as IDEMPOTENCY_OUTPUT
+from components.outputs import TABLE_NAME as TABLE_OUTPUT
+from picus.contract import (
+    IDEMPOTENCY_EXPIRES_AT,
+    IDEMPOTENCY_PARTITION_KEY,
+    IDEMPOTENCY_TABLE_NAME,
+    PARTITION_KEY,
+    TABLE_NAME,
+)
+from service.settings import Settings
+from tests.components.conftest import TABLE, Stack, data_table, idempotency_table, policy_of
 
 
 def test_the_table(stack: Stack) -> None:
-    state = stack.one("aws:dynamodb/table:Table")["state"]
+    state = data_table(stack)["state"]
     assert state["hashKey"] == PARTITION_KEY
     assert state["attributes"] == [{"name": PARTITION_KEY, "type": "S"}]
     assert state["billingMode"] == "PAY_PER_REQUEST"
     assert state["pointInTimeRecovery"]["enabled"] is True
+    # Items live until a DELETE.
+    assert "ttl" not in state
 
 
-def test_the_contracts_table_name_is_the_production_stacks(stack: Stack) -> None:
-    name = stack.one("aws:dynamodb/table:Table")["state"]["name"]
+def test_the_idempotency_table_forgets_its_records_by_ttl(stack: Stack) -> None:
+    state = idempotency_table(stack)["state"]
+    assert state["hashKey"] == IDEMPOTENCY_PARTITION_KEY
+    assert state["attributes"] == [{"name": IDEMPOTENCY_PARTITION_KEY, "type": "S"}]
+    assert state["billingMode"] == "PAY_PER_REQUEST"
+    assert state["ttl"] == {"attributeName": IDEMPOTENCY_EXPIRES_AT, "enabled": True}
+    # A record lost to an accident lets a retried create store a second item.
+    assert state["pointInTimeRecovery"]["enabled"] is True
+
+
+def test_the_stack_has_the_two_tables_and_exports_both_names(stack: Stack) -> None:
+    assert len(stack.all(TABLE)) == 2
+    assert stack.exports[TABLE_OUTPUT] == data_table(stack)["state"]["name"]
+    assert stack.exports[IDEMPOTENCY_OUTPUT] == idempotency_table(stack)["state"]["name"]
+
+
+def test_the_contracts_table_names_are_the_production_stacks(stack: Stack) -> None:
+    name = data_table(stack)["state"]["name"]
+    records = idempotency_table(stack)["state"]["name"]
     if stack.setting("production") == "true":
-        assert name == TABLE_NAME
+        # Where the service looks without settings: a production task and `serve` agree.
+        assert (name, records) == (TABLE_NAME, IDEMPOTENCY_TABLE_NAME)
+        assert (Settings().table_name, Settings().idempotency_table_name) == (name, records)
     else:
         assert name == f"{TABLE_NAME}-{stack.stack}"
+        assert records == f"{IDEMPOTENCY_TABLE_NAME}-{stack.stack}"
+
+
+@pytest.mark.parametrize(
+    ("table", "records"),
+    [
+        ("picus_data", "picus_idempotency"),
+        ("picus_data-dev", "picus_idempotency-dev"),
+        ("orders", "orders-idempotency"),
+    ],
+)
+def test_the_idempotency_table_is_named_after_the_data_table(table: str, records: str) -> None:
+    # `serve --aws-table` finds the records of a deployed table from its name alone.
+    assert idempotency_table_name(table) == records
 
 
 def test_encryption_is_the_aws_owned_key_unless_a_key_is_configured(stack: Stack) -> None:
-    state = stack.one("aws:dynamodb/table:Table")["state"]
     key = stack.setting("tableKmsKeyArn")
     roles = [
         policy_of(stack.one("aws:iam/rolePolicy:RolePolicy", suffix))
         for suffix in ("-task-policy", "-delete-policy")
     ]
+    for table in (data_table(stack), idempotency_table(stack)):
+        state = table["state"]
+        if not key:
+            # No serverSideEncryption block: DynamoDB's default, the AWS owned key.
+            assert "serverSideEncryption" not in state, table["name"]
+        else:
+            assert state["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key}
     if not key:
-        # No serverSideEncryption block: DynamoDB's default, the AWS owned key.
-        assert "serverSideEncryption" not in state
         for policy in roles:
             assert not any(s["Sid"] == "TableKey" for s in policy["Statement"])
         return
-    assert state["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key}
     for policy in roles:
         (grant,) = [s for s in policy["Statement"] if s["Sid"] == "TableKey"]
         assert grant["Resource"] == key
@@ -45,8 +95,8 @@ def test_encryption_is_the_aws_owned_key_unless_a_key_is_configured(stack: Stack
 def test_a_protected_table_is_kept_even_when_the_program_lets_it_go(stack: Stack) -> None:
     # protect refuses a delete; retain_on_delete makes one that slips through (protect lifted
     # for a destroy, a rename without an alias) leave the table and its data in the account.
-    table = stack.one("aws:dynamodb/table:Table")
     protect = stack.setting("protect") == "true"
-    assert table["protect"] is protect
-    assert table["retain_on_delete"] is protect
-    assert table["state"]["deletionProtectionEnabled"] is protect
+    for table in (data_table(stack), idempotency_table(stack)):
+        assert table["protect"] is protect, table["name"]
+        assert table["retain_on_delete"] is protect, table["name"]
+        assert table["state"]["deletionProtectionEnabled"] is protect, table["name"]

@@ -31,6 +31,7 @@ from tests.components.conftest import (
     NEXT_IMAGE,
     PRODUCTION_REQUIRED,
     RUNNING_IMAGE,
+    TABLE,
     Stack,
 )
 from tests.components.graph import Urns, load
@@ -437,10 +438,13 @@ def test_a_transition_replaces_what_its_row_says_and_no_identity_is_held_twice(
 @pytest.mark.parametrize("row", TRANSITIONS, ids=[t.change for t in TRANSITIONS])
 def test_the_table_keeps_its_urn_and_its_protection(row: Transition, every_graph: None) -> None:
     before, after = graphs(row)
-    (table_before,) = before.all("aws:dynamodb/table:Table")
-    (table_after,) = after.all("aws:dynamodb/table:Table")
-    assert Urns(before).of(table_before) in Urns(after).known_as(table_after), row.change
-    assert table_after["protect"] or not table_before["protect"], row.change
+    # Both tables: the items, and the records of the Idempotency-Keys.
+    tables_before = sorted(before.all(TABLE), key=lambda r: r["name"])
+    tables_after = sorted(after.all(TABLE), key=lambda r: r["name"])
+    assert len(tables_before) == len(tables_after) == 2, row.change
+    for table_before, table_after in zip(tables_before, tables_after, strict=True):
+        assert Urns(before).of(table_before) in Urns(after).known_as(table_after), row.change
+        assert table_after["protect"] or not table_before["protect"], row.change
 
 
 def _cell(names: frozenset[str]) -> str:
