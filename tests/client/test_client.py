@@ -402,3 +402,30 @@ def test_a_key_the_api_never_hands_out_is_refused_before_sending(key: str) -> No
     with api.client() as client, pytest.raises(ValueError, match="not a key"):
         client.delete(key)
     assert api.sent == []
+
+
+# --- Where the client stands ------------------------------------------------------------------
+
+
+def _imports(folder: str) -> set[str]:
+    import ast
+
+    from devkit import ROOT
+
+    found: set[str] = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_client_stands_on_picus_alone_and_nothing_deployed_imports_it() -> None:
+    # ARCHITECTURE: the top floor, beside deploy/; a consumer installs httpx and picus/ only.
+    project = {"service", "delete_fn", "components", "local", "devkit", "deploy", "bench"}
+    assert _imports("client") & project == set()
+    assert {"httpx", "picus"} <= _imports("client")
+    for deployed in ("service", "delete_fn", "components", "picus"):
+        assert "client" not in _imports(deployed), deployed
