@@ -1,9 +1,11 @@
 """``python -m local``: the whole API on one local origin, http://127.0.0.1:8000 by default.
 
 It starts an embedded DynamoDB, or with ``AWS_ENDPOINT_URL_DYNAMODB`` set uses that one (and
-creates the table if it is missing). AWS is used only when asked by name, ``--aws-table NAME``:
-an existing table, in the region and account of the usual AWS settings; AWS credentials in the
-environment alone change nothing. Ctrl-C stops everything.
+creates the tables if they are missing: the items' and the Idempotency-Key records'). AWS is used
+only when asked by name, ``--aws-table NAME``: an existing table and its idempotency table (named
+after it as a stack names it, or ``--aws-idempotency-table``), in the region and account of the
+usual AWS settings; AWS credentials in the environment alone change nothing. Ctrl-C stops
+everything.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
+from components.naming import idempotency_table_name
 from picus import contract
 from picus.auth import ScopePolicy
 from picus.cors import cors_environment, origin_problem
@@ -45,9 +48,10 @@ class AwsTableError(Exception):
 
 @dataclass(frozen=True)
 class AwsTable:
-    """An existing table in AWS, and whose it is."""
+    """An existing table in AWS, its idempotency table, and whose they are."""
 
     name: str
+    idempotency_table: str
     region: str
     account: str
 
@@ -56,9 +60,13 @@ class AwsTable:
 _AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
-def aws_table(name: str | None, settings: Settings) -> AwsTable | None:
-    """The AWS table ``--aws-table`` names, checked to exist (never created), with the region
-    and account of the usual AWS settings; None without the flag, which never contacts AWS."""
+def aws_table(
+    name: str | None, settings: Settings, idempotency_table: str | None = None
+) -> AwsTable | None:
+    """The AWS table ``--aws-table`` names and its idempotency table (``idempotency_table``, or
+    the one a stack creates beside it), each checked to exist and to have the API's key (never
+    created), with the region and account of the usual AWS settings; None without the flag,
+    which never contacts AWS."""
     if name is None:
         # The local path creates the table where AWS_ENDPOINT_URL_DYNAMODB points: never in AWS.
         host = urlsplit(settings.endpoint_url or "").hostname or ""
@@ -89,22 +97,29 @@ def aws_table(name: str | None, settings: Settings) -> AwsTable | None:
         sts: Any = session.create_client("sts", region, config=config)
         account: str = sts.get_caller_identity()["Account"]
         ddb = cast("DynamoDBClient", session.create_client("dynamodb", region, config=config))
-        try:
-            keys = ddb.describe_table(TableName=name)["Table"].get("KeySchema")
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
-            raise AwsTableError(
-                f"no table {name} in {region}, account {account} "
-                "(serve never creates one in AWS: deploy a stack, or name an existing table)"
-            ) from None
+        records = idempotency_table or idempotency_table_name(name)
+        for table, key, missing in (
+            (name, contract.PARTITION_KEY, "name an existing table"),
+            (
+                records,
+                contract.IDEMPOTENCY_PARTITION_KEY,
+                "name the stack's idempotencyTableName with --aws-idempotency-table",
+            ),
+        ):
+            try:
+                keys = ddb.describe_table(TableName=table)["Table"].get("KeySchema")
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise
+                raise AwsTableError(
+                    f"no table {table} in {region}, account {account} (serve never creates "
+                    f"one in AWS: deploy a stack, or {missing})"
+                ) from None
+            if keys != [{"AttributeName": key, "KeyType": "HASH"}]:
+                raise AwsTableError(f"table {table} is not the API's: its key is not {key}")
     except (BotoCoreError, ClientError) as exc:
         raise AwsTableError(f"AWS refused or did not answer: {exc}") from None
-    if keys != [{"AttributeName": contract.PARTITION_KEY, "KeyType": "HASH"}]:
-        raise AwsTableError(
-            f"table {name} is not the API's: its key is not {contract.PARTITION_KEY}"
-        )
-    return AwsTable(name, region, account)
+    return AwsTable(name, records, region, account)
 
 
 @dataclass(frozen=True)
@@ -113,8 +128,9 @@ class Backend:
     #: Where DynamoDB answers, None for the endpoint botocore resolves (AWS's own).
     endpoint_url: str | None
     table_name: str
+    idempotency_table_name: str
     region: str
-    #: Waits until the backend serves the table; False if it never will.
+    #: Waits until the backend serves the tables; False if it never will.
     until_ready: Callable[[], Awaitable[bool]] | None = None
     #: The AWS account, for a table in AWS.
     account: str | None = None
@@ -125,16 +141,18 @@ def dynamodb_backend(settings: Settings, aws: AwsTable | None = None) -> Iterato
     """The DynamoDB to use, with the table: ``aws``'s if given, else a local one. The process's
     environment gets the table, the region and, for a local one, credentials of the form it
     checks (the function reads its environment, as on Lambda)."""
-    from local.embedded import EmbeddedDynamoDB, ensure_table
+    from local.embedded import EmbeddedDynamoDB, ensure_tables
 
     if aws is not None:
         os.environ.update(PICUS_TABLE_NAME=aws.name, AWS_DEFAULT_REGION=aws.region)
         # AWS_ENDPOINT_URL_DYNAMODB, if set, is where "AWS" answers (botocore resolves it).
         where = f" at {settings.endpoint_url}" if settings.endpoint_url else ""
         yield Backend(
-            f"AWS table {aws.name} in {aws.region}, account {aws.account}{where}: real data",
+            f"AWS table {aws.name} (idempotency keys in {aws.idempotency_table}) in "
+            f"{aws.region}, account {aws.account}{where}: real data",
             settings.endpoint_url,
             aws.name,
+            aws.idempotency_table,
             aws.region,
             account=aws.account,
         )
@@ -143,20 +161,28 @@ def dynamodb_backend(settings: Settings, aws: AwsTable | None = None) -> Iterato
     if settings.endpoint_url:
         for name, value in _LOCAL_CREDENTIALS.items():
             os.environ.setdefault(name, value)
-        ensure_table(
-            settings.table_name, region=settings.region, endpoint_url=settings.endpoint_url
+        ensure_tables(
+            settings.table_name,
+            settings.idempotency_table_name,
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
         )
         yield Backend(
-            f"DynamoDB at {settings.endpoint_url}, table {settings.table_name}",
+            f"DynamoDB at {settings.endpoint_url}, table {settings.table_name} (idempotency "
+            f"keys in {settings.idempotency_table_name})",
             settings.endpoint_url,
             settings.table_name,
+            settings.idempotency_table_name,
             settings.region,
         )
     else:
         # The API answers while the embedded DynamoDB boots on the other core and creates
         # the table; the router holds data requests until it serves.
         os.environ.update(_LOCAL_CREDENTIALS)
-        embedded = EmbeddedDynamoDB(table=(settings.table_name, settings.region))
+        embedded = EmbeddedDynamoDB(
+            table=(settings.table_name, settings.region),
+            idempotency_table=settings.idempotency_table_name,
+        )
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = embedded.url
 
         try:
@@ -164,6 +190,7 @@ def dynamodb_backend(settings: Settings, aws: AwsTable | None = None) -> Iterato
                 f"embedded DynamoDB at {embedded.url}, in memory: gone when this stops",
                 embedded.url,
                 settings.table_name,
+                settings.idempotency_table_name,
                 settings.region,
                 embedded.until_ready,
             )
@@ -229,6 +256,13 @@ def main(argv: list[str] | None = None) -> None:
         "usual AWS settings; without it AWS is never contacted, whatever credentials are set",
     )
     parser.add_argument(
+        "--aws-idempotency-table",
+        metavar="NAME",
+        help="with --aws-table: the existing table of its Idempotency-Key records (the stack's "
+        "idempotencyTableName); by default the one a stack creates beside --aws-table "
+        "(picus_data-dev: picus_idempotency-dev)",
+    )
+    parser.add_argument(
         "--cors-origin",
         action="append",
         default=[],
@@ -256,7 +290,9 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings.from_env()
     try:
-        aws = aws_table(args.aws_table, settings)
+        if args.aws_idempotency_table is not None and args.aws_table is None:
+            raise AwsTableError("--aws-idempotency-table goes with --aws-table")
+        aws = aws_table(args.aws_table, settings, args.aws_idempotency_table)
     except AwsTableError as exc:
         sys.exit(f"serve: {exc}")
     configure_logging(
@@ -272,6 +308,7 @@ def main(argv: list[str] | None = None) -> None:
             settings,
             endpoint_url=backend.endpoint_url,
             table_name=backend.table_name,
+            idempotency_table_name=backend.idempotency_table_name,
             region=backend.region,
             auth_scopes=policy.to_env() if policy is not None else settings.auth_scopes,
             auth_issuer=issuer.issuer if issuer is not None else settings.auth_issuer,
@@ -300,7 +337,11 @@ def main(argv: list[str] | None = None) -> None:
         if text:
             server.banner = _banner(base, backend.description, colour=terminal, auth=args.auth)
         else:
-            where = {"table": backend.table_name, "region": backend.region}
+            where = {
+                "table": backend.table_name,
+                "idempotency_table": backend.idempotency_table_name,
+                "region": backend.region,
+            }
             if backend.account is not None:
                 where["account"] = backend.account
             log.info("serving on %s with %s", base, backend.description, extra=where)

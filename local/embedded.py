@@ -1,4 +1,5 @@
-"""The embedded DynamoDB (moto's server, in a thread) and the table the API expects."""
+"""The embedded DynamoDB (moto's server, in a process of its own) and the tables the API expects:
+the items', and the one that remembers each Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import anyio.to_thread
 from botocore.exceptions import ClientError
 
-from picus.contract import PARTITION_KEY
+from picus.contract import IDEMPOTENCY_EXPIRES_AT, IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,12 +30,15 @@ def free_port() -> int:
 class EmbeddedDynamoDB:
     """moto's DynamoDB (``local.moto_process``) on a loopback port, in a child process.
 
-    Started at once, its endpoint known at once; given a table, the child creates it. The
+    Started at once, its endpoint known at once; given a table (name, region), the child creates
+    it, and given an idempotency table too, that is created as soon as the child serves. The
     caller does other work (importing and starting the API) while it boots: ``ready`` is set
-    once it serves the table, ``endpoint()`` waits for that.
+    once it serves the tables, ``endpoint()`` waits for that.
     """
 
-    def __init__(self, table: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, table: tuple[str, str] | None = None, idempotency_table: str | None = None
+    ) -> None:
         self._port = free_port()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "local.moto_process", str(self._port), *(table or ())],
@@ -49,15 +53,24 @@ class EmbeddedDynamoDB:
         self.ready = threading.Event()
         self.failed = False
         self._stopped = False
-        threading.Thread(target=self._wait_ready, daemon=True).start()
+        records = (idempotency_table, table[1]) if table and idempotency_table else None
+        threading.Thread(target=self._wait_ready, args=(records,), daemon=True).start()
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, records: tuple[str, str] | None) -> None:
         assert self._process.stdout is not None
         try:
             line = self._process.stdout.readline()
         except (OSError, ValueError):  # its pipe closed by stop()
             line = ""
         self.failed = self._stopped or line.strip() != str(self._port)
+        if records is not None and not self.failed:
+            # local.moto_process creates one table, the items'; this thread, off the API's
+            # way, the other before anything is served.
+            name, region = records
+            try:
+                ensure_idempotency_table(name, region=region, endpoint_url=self.url)
+            except Exception:  # the server went away: no table, no service
+                self.failed = True
         self.ready.set()
 
     async def until_ready(self) -> bool:
@@ -96,25 +109,61 @@ def embedded_dynamodb() -> Iterator[str]:
         embedded.stop()
 
 
-def ensure_table(table_name: str, *, region: str, endpoint_url: str | None) -> bool:
-    """Create the table as the infrastructure does, unless it exists; True if created."""
+def ensure_table(
+    table_name: str,
+    *,
+    region: str,
+    endpoint_url: str | None,
+    partition_key: str = PARTITION_KEY,
+    ttl_attribute: str | None = None,
+) -> bool:
+    """Create the table as the infrastructure does (components/table.py), unless it exists;
+    True if created. The data table by default; another key and a TTL attribute for another."""
     import boto3  # not on the way to the API's first answer: the table is created elsewhere
 
     client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
     try:
         created = client.create_table(
             TableName=table_name,
-            AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": partition_key, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": partition_key, "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
         return False
-    if created["TableDescription"].get("TableStatus") == "ACTIVE":
-        return True  # a local DynamoDB creates tables at once: nothing to wait for
-    client.get_waiter("table_exists").wait(
-        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-    )
+    if created["TableDescription"].get("TableStatus") != "ACTIVE":
+        # a local DynamoDB creates tables at once: usually nothing to wait for
+        client.get_waiter("table_exists").wait(
+            TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+    if ttl_attribute is not None:
+        # moto and DynamoDB Local take it; an emulator without TTL (dynalite) keeps expired
+        # items, which the service already treats as gone by their attribute.
+        with contextlib.suppress(ClientError):
+            client.update_time_to_live(
+                TableName=table_name,
+                TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True},
+            )
     return True
+
+
+def ensure_idempotency_table(table_name: str, *, region: str, endpoint_url: str | None) -> bool:
+    """Create the table of Idempotency-Key records as the infrastructure does, unless it
+    exists; True if created."""
+    return ensure_table(
+        table_name,
+        region=region,
+        endpoint_url=endpoint_url,
+        partition_key=IDEMPOTENCY_PARTITION_KEY,
+        ttl_attribute=IDEMPOTENCY_EXPIRES_AT,
+    )
+
+
+def ensure_tables(
+    table_name: str, idempotency_table_name: str, *, region: str, endpoint_url: str | None
+) -> None:
+    """Both tables the service reads and writes, each created unless it exists."""
+    ensure_table(table_name, region=region, endpoint_url=endpoint_url)
+    ensure_idempotency_table(idempotency_table_name, region=region, endpoint_url=endpoint_url)

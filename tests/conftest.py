@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from devkit.asgi import serving
-from picus.contract import TABLE_NAME
+from picus.contract import IDEMPOTENCY_TABLE_NAME, TABLE_NAME
 from tests.backends import BACKENDS, CREDENTIALS, REGION
 
 if TYPE_CHECKING:
@@ -57,12 +57,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture(scope="session")
 def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A real DynamoDB-compatible server with the API's table; this process points at it."""
-    from local.embedded import ensure_table
+    """A real DynamoDB-compatible server with the API's tables (the items', the Idempotency-Key
+    records'); this process points at it."""
+    from local.embedded import ensure_tables
 
     with BACKENDS[request.config.getoption("--ddb")]() as endpoint:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-        ensure_table(TABLE_NAME, region=REGION, endpoint_url=endpoint)
+        ensure_tables(TABLE_NAME, IDEMPOTENCY_TABLE_NAME, region=REGION, endpoint_url=endpoint)
         yield endpoint
 
 

@@ -1,13 +1,17 @@
-"""The embedded DynamoDB: its own process, the table created there, stopped cleanly."""
+"""The embedded DynamoDB: its own process, the tables created as the stack creates them,
+stopped cleanly."""
 
 from __future__ import annotations
+
+import uuid
 
 import anyio
 import boto3
 import pytest
 
-from local.embedded import EmbeddedDynamoDB
-from picus.contract import PARTITION_KEY
+from local.embedded import EmbeddedDynamoDB, ensure_idempotency_table, ensure_table
+from picus.contract import IDEMPOTENCY_EXPIRES_AT, IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
+from tests.backends import REGION
 
 
 @pytest.fixture(autouse=True)
@@ -16,10 +20,12 @@ def local_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
 
 
-def test_once_ready_it_serves_the_table_it_created() -> None:
-    embedded = EmbeddedDynamoDB(table=("embedded_probe", "eu-west-1"))
+def test_once_ready_it_serves_the_tables_it_created() -> None:
+    embedded = EmbeddedDynamoDB(
+        table=("embedded_probe", "eu-west-1"), idempotency_table="embedded_records"
+    )
     try:
-        # The endpoint is known before the server is up; endpoint() waits for the table.
+        # The endpoint is known before the server is up; endpoint() waits for the tables.
         assert embedded.url.startswith("http://127.0.0.1:")
         assert anyio.run(embedded.until_ready)
         endpoint = embedded.endpoint()
@@ -27,8 +33,39 @@ def test_once_ready_it_serves_the_table_it_created() -> None:
         table = client.describe_table(TableName="embedded_probe")["Table"]
         assert table["TableStatus"] == "ACTIVE"
         assert table["KeySchema"] == [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}]
+        records = client.describe_table(TableName="embedded_records")["Table"]
+        assert records["TableStatus"] == "ACTIVE"
+        assert records["KeySchema"] == [
+            {"AttributeName": IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}
+        ]
+        ttl = client.describe_time_to_live(TableName="embedded_records")
+        assert ttl["TimeToLiveDescription"]["AttributeName"] == IDEMPOTENCY_EXPIRES_AT
     finally:
         embedded.stop()
+
+
+def test_the_idempotency_table_is_created_as_the_stack_creates_it(ddb_endpoint: str) -> None:
+    # On the backend under test (moto, DynamoDB Local): its key, TTL on its attribute, and a
+    # second call leaves it as it is.
+    name = f"records_{uuid.uuid4().hex[:12]}"
+    assert ensure_idempotency_table(name, region=REGION, endpoint_url=ddb_endpoint)
+    assert not ensure_idempotency_table(name, region=REGION, endpoint_url=ddb_endpoint)
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint)
+    table = client.describe_table(TableName=name)["Table"]
+    assert table["KeySchema"] == [{"AttributeName": IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [
+        {"AttributeName": IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
+    ]
+    ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) in {
+        ("ENABLED", IDEMPOTENCY_EXPIRES_AT),
+        ("ENABLING", IDEMPOTENCY_EXPIRES_AT),
+    }
+    # The data table keeps items until they are deleted.
+    items = f"items_{uuid.uuid4().hex[:12]}"
+    assert ensure_table(items, region=REGION, endpoint_url=ddb_endpoint)
+    ttl = client.describe_time_to_live(TableName=items)["TimeToLiveDescription"]
+    assert ttl["TimeToLiveStatus"] == "DISABLED"
 
 
 def test_stopped_before_it_is_ready_it_reports_a_failure_not_a_hang() -> None:

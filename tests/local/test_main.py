@@ -22,8 +22,14 @@ import pytest
 
 from devkit import ROOT
 from devkit.processes import Running, free_port, local_origin, wait_healthy, without_aws
-from local.embedded import embedded_dynamodb, ensure_table
-from picus.contract import HEALTH_PATH, PARTITION_KEY
+from local.embedded import embedded_dynamodb, ensure_idempotency_table, ensure_table
+from picus.contract import (
+    HEALTH_PATH,
+    IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENCY_OBJECT_ID,
+    IDEMPOTENCY_PARTITION_KEY,
+    PARTITION_KEY,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 
@@ -57,6 +63,12 @@ def test_run_command_serves_the_walkthrough_and_stops_on_ctrl_c(tmp_path: Path) 
         assert curl("-X", "DELETE", f"{base}/picus/{key}")[0] == 200
         assert curl(f"{base}/picus/get/{key}")[0] == 404
         assert curl("-X", "DELETE", f"{base}/picus/{key}")[0] == 404
+        # The embedded DynamoDB holds the Idempotency-Key records too: a retry is answered.
+        keyed = ["-X", "POST", f"{base}/picus/put", "-H", "Content-Type: application/json"]
+        keyed += ["-H", f"{IDEMPOTENCY_KEY_HEADER}: walkthrough", "-d", '{"n": 1}']
+        first, again = curl(*keyed), curl(*keyed)
+        assert first[0] == 201, first
+        assert json.loads(again[1])["object_id"] == json.loads(first[1])["object_id"], again
     output = served.output
     assert served.process.returncode == 0, output
     assert "embedded DynamoDB" in output
@@ -95,8 +107,9 @@ def test_text_logs_show_a_banner_and_short_access_lines(tmp_path: Path) -> None:
 AWS_REGION = "eu-west-1"
 #: Credentials a laptop may well have exported; only their presence matters here.
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "fake-access-key-id", "AWS_SECRET_ACCESS_KEY": "fake/secret"}
-#: The deployed table in the stand-in for AWS, named as a stack would name it.
+#: The deployed tables in the stand-in for AWS, named as a stack would name them.
 DEPLOYED = "picus_data-dev"
+DEPLOYED_RECORDS = "picus_idempotency-dev"
 
 
 def aws_env(home: Path, **extra: str) -> dict[str, str]:
@@ -178,6 +191,7 @@ def aws() -> Iterator[tuple[str, str]]:
     endpoint and the account it answers GetCallerIdentity with."""
     with embedded_dynamodb() as endpoint:
         ensure_table(DEPLOYED, region=AWS_REGION, endpoint_url=endpoint)
+        ensure_idempotency_table(DEPLOYED_RECORDS, region=AWS_REGION, endpoint_url=endpoint)
         sts = boto3.client("sts", region_name=AWS_REGION, endpoint_url=endpoint)
         yield endpoint, sts.get_caller_identity()["Account"]
 
@@ -218,9 +232,44 @@ def test_aws_table_names_table_region_and_account_and_serves_it(
         assert "Item" not in table.get_item(TableName=DEPLOYED, Key={PARTITION_KEY: {"S": key}})
     data = [line for line in served.output.splitlines() if line.startswith("data ")]
     assert len(data) == 1, served.output
-    for shown in (DEPLOYED, AWS_REGION, account):
+    for shown in (DEPLOYED, DEPLOYED_RECORDS, AWS_REGION, account):
         assert shown in data[0], f"the banner does not name {shown}: {data[0]}"
     assert served.process.returncode == 0 and "Traceback" not in served.output
+
+
+def test_aws_table_records_idempotency_keys_beside_it(tmp_path: Path, aws: tuple[str, str]) -> None:
+    # given a deployed stack's two tables, named as the stack names them
+    endpoint, _ = aws
+    env = aws_env(tmp_path, AWS_ENDPOINT_URL_DYNAMODB=endpoint, AWS_ENDPOINT_URL_STS=endpoint)
+    table = boto3.client("dynamodb", region_name=AWS_REGION, endpoint_url=endpoint)
+    before = table.scan(TableName=DEPLOYED_RECORDS)["Count"]
+    # when serve is given the data table alone and a put carries an Idempotency-Key, twice
+    with serving(env, "--aws-table", DEPLOYED, "--log-format", "text") as served:
+        headers = {IDEMPOTENCY_KEY_HEADER: "serve-aws-table-test"}
+        first = httpx.post(f"{served.url}/picus/put", json={"n": 1}, headers=headers, timeout=30)
+        again = httpx.post(f"{served.url}/picus/put", json={"n": 1}, headers=headers, timeout=30)
+        assert first.status_code == 201, first.text
+        assert again.json()["object_id"] == first.json()["object_id"], again.text
+    # then the key's record is in the stack's idempotency table, naming the one item
+    records = table.scan(TableName=DEPLOYED_RECORDS)["Items"]
+    assert len(records) == before + 1
+    assert any(r[IDEMPOTENCY_OBJECT_ID]["S"] == first.json()["object_id"] for r in records), records
+    assert all(IDEMPOTENCY_PARTITION_KEY in r for r in records)
+    assert served.process.returncode == 0 and "Traceback" not in served.output
+
+
+def test_a_missing_idempotency_table_is_a_clear_error_naming_the_flag(
+    tmp_path: Path, aws: tuple[str, str]
+) -> None:
+    endpoint, account = aws
+    env = aws_env(tmp_path, AWS_ENDPOINT_URL_DYNAMODB=endpoint, AWS_ENDPOINT_URL_STS=endpoint)
+    result = refused(env, "--aws-table", DEPLOYED, "--aws-idempotency-table", "records-typo")
+    assert result.returncode != 0
+    assert f"no table records-typo in {AWS_REGION}, account {account}" in result.stderr
+    assert "--aws-idempotency-table" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    table = boto3.client("dynamodb", region_name=AWS_REGION, endpoint_url=endpoint)
+    assert "records-typo" not in table.list_tables()["TableNames"]
 
 
 def test_aws_table_start_line_names_table_region_and_account(
@@ -233,11 +282,12 @@ def test_aws_table_start_line_names_table_region_and_account(
     lines = [json.loads(line) for line in served.output.splitlines()]
     start = [line for line in lines if line["message"].startswith("serving on")]
     assert len(start) == 1, served.output
-    assert (start[0]["table"], start[0]["region"], start[0]["account"]) == (
-        DEPLOYED,
-        AWS_REGION,
-        account,
-    )
+    assert (
+        start[0]["table"],
+        start[0]["idempotency_table"],
+        start[0]["region"],
+        start[0]["account"],
+    ) == (DEPLOYED, DEPLOYED_RECORDS, AWS_REGION, account)
     assert account in start[0]["message"] and DEPLOYED in start[0]["message"]
 
 
