@@ -197,6 +197,10 @@ PRICES: Final[Mapping[str, Price]] = {
 WAF_RULES: Final = 3
 #: Listener rules an ALB evaluates per request without charge.
 FREE_RULE_EVALUATIONS: Final = 10
+#: Write request units of one item (up to 1 KB) written inside a transaction: twice a plain
+#: write's ("Capacity unit consumption for write operations", https://docs.aws.amazon.com/
+#: amazondynamodb/latest/developerguide/read-write-operations.html).
+TRANSACTIONAL_WRITE_UNITS: Final = 2
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,9 @@ class Workload:
     gets: float = 0.80
     puts: float = 0.15
     deletes: float = 0.05
+    #: The share of puts that carry an Idempotency-Key: the API's client sends one on every
+    #: put. Such a put writes the item and the key's record in one transaction.
+    keyed_puts: float = 1.0
     #: Bytes through the load balancer each way (headers and a small item).
     request_bytes: int = 1_000
     response_bytes: int = 1_000
@@ -305,6 +312,14 @@ def _price(name: str) -> float:
     return PRICES[name].usd
 
 
+def put_write_units(w: Workload) -> float:
+    """Write request units of an average put: one for a plain put; a keyed put's transaction
+    writes two items (the item, the key's record in the idempotency table) at the
+    transactional rate."""
+    keyed = 2 * TRANSACTIONAL_WRITE_UNITS
+    return (1 - w.keyed_puts) * 1 + w.keyed_puts * keyed
+
+
 def task_hour(s: StackSettings) -> float:
     arch = "arm" if s.architecture == "ARM64" else "x86"
     return s.cpu / 1024 * _price(f"fargate_vcpu_{arch}") + s.memory / 1024 * _price(
@@ -339,7 +354,7 @@ def estimate(
         "load balancer (hours + LCUs)": (_price("alb_hour") + lcus * _price("alb_lcu"))
         * HOURS_PER_MONTH,
         "DynamoDB requests": monthly * w.gets / 1e6 * _price("dynamodb_read")
-        + monthly * (w.puts + w.deletes) / 1e6 * _price("dynamodb_write"),
+        + monthly * (w.puts * put_write_units(w) + w.deletes) / 1e6 * _price("dynamodb_write"),
     }
     lambda_cost = 0.0
     if lambda_deletes:
@@ -439,6 +454,8 @@ def report(capacity: Mapping[str, Any], root: Path = ROOT) -> str:
         f"{PRICES['alb_hour'].read_on}, each with its source in `bench/cost.py`; capacity: "
         "`bench/results/capacity.json`). Requests: "
         f"{w.gets:.0%} GET, {w.puts:.0%} PUT, {w.deletes:.0%} DELETE; "
+        f"{w.keyed_puts:.0%} of puts with an Idempotency-Key (the item and the key's record "
+        f"in one transaction: {put_write_units(w):g} write units a put); "
         f"{w.request_bytes:,} bytes in and {w.response_bytes:,} out each; "
         f"{w.requests_per_connection} requests per client connection; "
         f"{w.log_bytes_per_request} bytes of access log each; a DELETE bills "

@@ -14,6 +14,7 @@ from bench.cost import (
     SECONDS_PER_MONTH,
     Workload,
     estimate,
+    put_write_units,
     report,
     stack_settings,
     stacks,
@@ -72,8 +73,19 @@ def test_dynamodb_is_billed_per_request_unit() -> None:
     dev = stack_settings("dev")
     w = Workload(gets=0.8, puts=0.15, deletes=0.05)
     requests = 100 * SECONDS_PER_MONTH / 1e6  # millions a month
-    expected = requests * (0.8 * 0.125 + 0.2 * 0.625)
+    # Every put with an Idempotency-Key: two items in a transaction, each two write units.
+    expected = requests * (0.8 * 0.125 + (0.15 * 4 + 0.05) * 0.625)
     assert estimate(dev, 100, w).components["DynamoDB requests"] == pytest.approx(expected)
+
+
+def test_a_put_without_an_idempotency_key_is_one_write_unit() -> None:
+    dev = stack_settings("dev")
+    plain = Workload(gets=0.8, puts=0.15, deletes=0.05, keyed_puts=0.0)
+    requests = 100 * SECONDS_PER_MONTH / 1e6
+    expected = requests * (0.8 * 0.125 + 0.2 * 0.625)
+    assert estimate(dev, 100, plain).components["DynamoDB requests"] == pytest.approx(expected)
+    half = Workload(keyed_puts=0.5)
+    assert put_write_units(half) == pytest.approx((1 + 4) / 2)
 
 
 def test_a_million_requests_costs_less_as_the_fixed_costs_spread() -> None:
