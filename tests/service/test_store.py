@@ -19,8 +19,9 @@ from botocore.exceptions import ClientError
 from devkit.asgi import serving
 from devkit.processes import free_port
 from picus.contract import is_valid_key
-from picus.errors import ErrorCode
+from picus.errors import Conflict, ErrorCode, StoreUnavailable
 from service.codec import parse_object, same_value, to_payload
+from service.idempotency import idempotent_request
 from service.settings import Settings
 from service.store import Store
 from tests.http import JSON, assert_error
@@ -148,3 +149,42 @@ def test_an_item_with_another_value_under_the_key_is_a_collision() -> None:
     assert not same_value(canonical(to_payload(parse_object(b'{"n": 1.0}'))), sent)
     assert not same_value(canonical(to_payload(parse_object(b'{"n": "1.0", "s": "a"}'))), sent)
     assert not same_value({"L": [{"N": "1"}]}, {"L": [{"N": "1"}, {"N": "2"}]})
+
+
+class _CancelledTransaction:
+    """A table whose every transaction DynamoDB cancels, for the reasons given, in the shape
+    botocore parses from TransactionCanceledException (its CancellationReasons list)."""
+
+    def __init__(self, *reasons: str) -> None:
+        self.reasons = reasons
+        self.calls = 0
+
+    async def transact_write_items(self, **request: Any) -> None:
+        self.calls += 1
+        error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+        cancelled = [{"Code": code} for code in self.reasons]
+        raise ClientError(
+            {"Error": error, "CancellationReasons": cancelled},  # type: ignore[typeddict-item]
+            "TransactWriteItems",
+        )
+
+
+def test_a_concurrent_duplicate_of_an_idempotent_put_is_409() -> None:
+    # The draft's 409: another request with the key is being written. On DynamoDB, one of two
+    # transactions on one record is cancelled with TransactionConflict; the emulators run
+    # them one after the other, so this reason is only ever seen from the real service.
+    table = _CancelledTransaction("None", "TransactionConflict")
+    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+    request = idempotent_request("k", None, b"{}")
+    with pytest.raises(Conflict) as raised:
+        asyncio.run(store.put(to_payload({}), request))
+    assert raised.value.code is ErrorCode.IDEMPOTENCY_KEY_IN_USE
+    assert table.calls == 1
+
+
+def test_a_transaction_cancelled_for_another_reason_is_a_503_naming_it() -> None:
+    table = _CancelledTransaction("ThrottlingError", "None")
+    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailable) as raised:
+        asyncio.run(store.put(to_payload({}), idempotent_request("k", None, b"{}")))
+    assert "ThrottlingError" in raised.value.message
