@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from picus.contract import CONTAINER_PORT
+from picus.contract import CONTAINER_PORT, IDEMPOTENCY_TABLE_NAME
 
 CONTAINER_NAME = "service"
 
@@ -16,13 +16,15 @@ def container_definitions(
     *,
     image: str,
     table_name: str,
-    idempotency_table_name: str,
     region: str,
     log_group: str,
     vpc_cidr: str,
     stop_timeout: int,
     graceful_shutdown: int,
     extra_environment: Mapping[str, str],
+    # The service's own default, as for a container run by hand (tests/test_container.py);
+    # the stack always names its table (components/fargate_service.py).
+    idempotency_table_name: str = IDEMPOTENCY_TABLE_NAME,
 ) -> str:
     definition: dict[str, Any] = {
         "name": CONTAINER_NAME,
