@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("picus.store")
 
+#: A transaction's cancellation reasons that mean "not now" (DynamoDB API reference,
+#: TransactWriteItems, "CancellationReasons").
+_TRANSIENT_REASONS = frozenset(
+    {"None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+)
+
 
 class _KeyTaken(Exception):
     def __init__(self, item: object) -> None:
@@ -231,9 +237,17 @@ class Store:
                 return await self._first_answer(idempotent, now)
             if item_reason == "ConditionalCheckFailed":
                 return None
-            raise StoreUnavailable(
+            unavailable = StoreUnavailable(
                 f"the table cancelled the write ({', '.join(cancelled.reasons)})"
-            ) from cancelled
+            )
+            # Throttling is a known transient state; any other reason is logged as an error.
+            unavailable.expected = set(cancelled.reasons) <= _TRANSIENT_REASONS
+            log.log(
+                logging.WARNING if unavailable.expected else logging.ERROR,
+                "dynamodb TransactWriteItems cancelled: %s",
+                ", ".join(cancelled.reasons),
+            )
+            raise unavailable from cancelled
         return created
 
     async def _first_answer(self, idempotent: IdempotentRequest, now: int) -> Created | None:
