@@ -154,7 +154,7 @@ def _field(request: Request, name: str) -> str | None:
 async def get(request: Request) -> Response:
     key = _item_key(request)
     if_none_match = _field(request, contract.IF_NONE_MATCH_HEADER)
-    tags = conditional.parse(if_none_match, "If-None-Match") if if_none_match else None
+    tags = conditional.parse(if_none_match, "If-None-Match") if if_none_match is not None else None
     stored = await _store(request).get(key)
     headers = {contract.ETAG_HEADER: conditional.etag(stored.revision)}
     if tags is not None and tags.weak_match(stored.revision):
