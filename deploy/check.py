@@ -564,9 +564,19 @@ def check_walkthrough(
             got = _step("get", 200, lambda: api.get(key))
             if got.payload != sent:
                 raise CheckFailed(f"get returned {got.payload}, not what was put: {sent}")
+            if got.etag is None:
+                raise CheckFailed("get returned no ETag: a replace could not name the version")
+            # The replace's own listener rule, and the conditional writes of both runtimes: a
+            # replace and a delete each naming the version they change.
+            changed = {**sent, "nested": {"n": 0.2, "ok": True}}
+            replaced = _step(
+                "replace", 200, lambda: api.replace(key, changed, if_match=str(got.etag))
+            )
+            if replaced.payload != changed or replaced.etag in (None, got.etag):
+                raise CheckFailed(f"replace answered {replaced}, not {changed} at a new ETag")
             # The first page only: a production table is never walked.
             _step("list", 200, lambda: next(api.iter_items(limit=1), None))
-            deleted = _step("delete", 200, lambda: api.delete(key))
+            deleted = _step("delete", 200, lambda: api.delete(key, if_match=replaced.etag))
             if deleted != key:
                 raise CheckFailed(f"delete answered {deleted}")
         except CheckFailed as failure:  # leave nothing behind, whatever failed
@@ -578,7 +588,7 @@ def check_walkthrough(
         _gone("delete after delete", lambda: api.delete(key))
     with_token = " with a token (401 without)" if token is not None else ""
     through = f" through {', '.join(headers)}" if headers else ""
-    return f"API: put, get, list, delete and 404s on {api_url}{with_token}{through}"
+    return f"API: put, get, replace, list, delete and 404s on {api_url}{with_token}{through}"
 
 
 #: What the check's client asks for when the stack has auth on.

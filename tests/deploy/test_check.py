@@ -180,7 +180,7 @@ def test_the_alias_must_point_at_the_version_just_published() -> None:
 def test_the_walkthrough_passes_on_the_local_origin(api_url: str) -> None:
     # The local origin routes exactly as the ALB does: the service and the DELETE function.
     report = check.check_walkthrough(api_url, patience_s=0, plain_http=True)
-    assert "put, get, list, delete" in report
+    assert "put, get, replace, list, delete" in report
 
 
 @pytest.mark.ddb
@@ -430,9 +430,10 @@ def tls_front(upstream: str, tls: Tls) -> Iterator[str]:
         loop.close()
 
 
-#: What the fake load balancer does with one call: answer (status, JSON body), or drop the
-#: connection without a word (None).
-Behaviour = Callable[[str, str, dict[str, Any] | None], tuple[int, Any] | None]
+#: What the fake load balancer does with one call: answer (status, JSON body[, headers]), or
+#: drop the connection without a word (None).
+Outcome = tuple[int, Any] | tuple[int, Any, dict[str, str]] | None
+Behaviour = Callable[[str, str, dict[str, Any] | None], Outcome]
 
 
 @dataclass
@@ -461,7 +462,7 @@ class FakeApi:
                     (self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
                 )
                 if self.path == "/health":
-                    outcome: tuple[int, Any] | None = (200, {"status": "ok"})
+                    outcome: Outcome = (200, {"status": "ok"})
                 else:
                     body = json.loads(raw) if raw.startswith(b"{") else None
                     api.calls.append((self.command, self.path, body))
@@ -471,11 +472,13 @@ class FakeApi:
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                status, reply = outcome
+                status, reply, *extra = outcome
                 data = json.dumps(reply).encode()
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("location", reply["location"])
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
@@ -500,17 +503,22 @@ CREATED_AT = "2025-01-02T03:04:05.678Z"
 def api_until(failing: str, outcome: tuple[int, Any] | None) -> Behaviour:
     """The API, working until the call whose method and path start with ``failing``."""
     stored: dict[str, Any] = {}
+    revisions = ['"0"']
 
-    def behave(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any] | None:
+    def behave(method: str, path: str, body: dict[str, Any] | None) -> Outcome:
         if f"{method} {path}".startswith(failing):
             return outcome
         if method == "POST":
             stored[KEY] = body
             return 201, {"object_id": KEY}
-        if method == "GET" and path == f"/picus/{KEY}":
+        if method in ("GET", "PUT") and path == f"/picus/{KEY}":
             if KEY not in stored:
                 return 404, {"error": {"code": "not_found", "message": "", "request_id": ""}}
-            return 200, {"object_id": KEY, "created_at": CREATED_AT, "payload": stored[KEY]}
+            if method == "PUT":
+                stored[KEY] = body
+                revisions.append(f'"{len(revisions)}"')
+            item = {"object_id": KEY, "created_at": CREATED_AT, "payload": stored[KEY]}
+            return 200, item, {"etag": revisions[-1]}
         if path.startswith("/picus/list"):
             return 200, {"items": [], "next_cursor": None}
         if method == "DELETE":
@@ -600,7 +608,7 @@ def test_the_item_is_deleted_whichever_step_fails_and_carries_the_run(
 
 
 def test_an_item_the_clean_up_cannot_delete_is_named_with_its_marker() -> None:
-    def behave(method: str, path: str, body: Any) -> tuple[int, Any] | None:
+    def behave(method: str, path: str, body: Any) -> Outcome:
         if method == "DELETE":
             return None
         return api_until(f"GET /picus/{KEY}", (500, {}))(method, path, body)
@@ -1113,10 +1121,15 @@ def test_the_walkthrough_sends_the_release_header_with_every_call() -> None:
             url, patience_s=0, plain_http=True, headers={"X-Picus-Release": "a" * 40}
         )
     assert "through X-Picus-Release" in said
+    # The replace and the delete each name the version they change: the read one, then the
+    # replaced one.
+    conditions = [(m, h.get("if-match")) for m, _, h in fake.headers if m in ("PUT", "DELETE")]
+    assert conditions[:2] == [("PUT", '"0"'), ("DELETE", '"1"')]
     assert [(m, p) for m, p, _ in fake.headers] == [
         ("GET", "/health"),
         ("POST", "/picus/put"),
         ("GET", f"/picus/{KEY}"),
+        ("PUT", f"/picus/{KEY}"),
         ("GET", "/picus/list?limit=1"),
         ("DELETE", f"/picus/{KEY}"),
         ("GET", f"/picus/{KEY}"),
@@ -1127,7 +1140,7 @@ def test_the_walkthrough_sends_the_release_header_with_every_call() -> None:
 
 def test_a_wrong_route_after_delete_is_no_success() -> None:
     # A 404 that is no_such_route means the request went nowhere: never "the item is gone".
-    def behave(method: str, path: str, body: Any) -> tuple[int, Any] | None:
+    def behave(method: str, path: str, body: Any) -> Outcome:
         if method == "GET" and path == f"/picus/{KEY}" and not stored:
             return 404, {"error": {"code": "no_such_route", "message": "", "request_id": ""}}
         answer = working(method, path, body)

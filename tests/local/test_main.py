@@ -60,8 +60,25 @@ def test_run_command_serves_the_walkthrough_and_stops_on_ctrl_c(tmp_path: Path) 
         assert status == 200 and key in body
         status, body = curl(f"{base}/picus/get/{key}")
         assert status == 200 and json.loads(body)["payload"] == {"hello": "world"}
+        # The item's one URL, its ETag, and a replace that names it (the README's walkthrough).
+        head = subprocess.run(
+            ["curl", "-sI", f"{base}/picus/{key}"], capture_output=True, text=True, check=True
+        ).stdout
+        etag = next(
+            line.split(":", 1)[1].strip()
+            for line in head.splitlines()
+            if line.lower().startswith("etag:")
+        )
+        replace = ["-X", "PUT", f"{base}/picus/{key}", "-H", "Content-Type: application/json"]
+        replace += ["-H", f"If-Match: {etag}", "-d", '{"hello": "again"}']
+        status, body = curl(*replace)
+        assert status == 200 and json.loads(body)["payload"] == {"hello": "again"}
+        assert curl(*replace)[0] == 412
         assert curl("-X", "DELETE", f"{base}/picus/{key}")[0] == 200
-        assert curl(f"{base}/picus/get/{key}")[0] == 404
+        status, body = curl(f"{base}/picus/{key}")
+        assert (status, json.loads(body)["error"]["code"]) == (404, "not_found")
+        status, body = curl(f"{base}/picus/{key}/x")
+        assert (status, json.loads(body)["error"]["code"]) == (404, "no_such_route")
         assert curl("-X", "DELETE", f"{base}/picus/{key}")[0] == 404
         # The embedded DynamoDB holds the Idempotency-Key records too: a retry is answered.
         keyed = ["-X", "POST", f"{base}/picus/put", "-H", "Content-Type: application/json"]
