@@ -326,7 +326,12 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "A JSON object store. Every error has the Error shape and carries the request id, "
-                "also returned in the X-Request-Id header."
+                "also returned in the X-Request-Id header. An item has one URL, /picus/{key}: "
+                "its ETag names its version for If-None-Match, and for If-Match on a replace "
+                "or a delete; a create sent with an Idempotency-Key is safe to retry. Pages of "
+                "the origins a stack names (its corsOrigins) may call the API from a browser: "
+                "the API answers their preflight (OPTIONS, no token) and exposes ETag, "
+                "Location, Retry-After and X-Request-Id to them."
             ),
         },
         # Relative: the origin the document is served from, which is the API's own, whichever
