@@ -30,18 +30,19 @@ def free_port() -> int:
 class EmbeddedDynamoDB:
     """moto's DynamoDB (``local.moto_process``) on a loopback port, in a child process.
 
-    Started at once, its endpoint known at once; given a table (name, region), the child creates
-    it, and given an idempotency table too, that is created as soon as the child serves. The
-    caller does other work (importing and starting the API) while it boots: ``ready`` is set
-    once it serves the tables, ``endpoint()`` waits for that.
+    Started at once, its endpoint known at once; given a table (name, region), and an
+    idempotency table, the child creates them. The caller does other work (importing and
+    starting the API) while it boots: ``ready`` is set once it serves the tables,
+    ``endpoint()`` waits for that.
     """
 
     def __init__(
         self, table: tuple[str, str] | None = None, idempotency_table: str | None = None
     ) -> None:
         self._port = free_port()
+        tables = [*table, *([idempotency_table] if idempotency_table else [])] if table else []
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.moto_process", str(self._port), *(table or ())],
+            [sys.executable, "-m", "local.moto_process", str(self._port), *tables],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -53,24 +54,15 @@ class EmbeddedDynamoDB:
         self.ready = threading.Event()
         self.failed = False
         self._stopped = False
-        records = (idempotency_table, table[1]) if table and idempotency_table else None
-        threading.Thread(target=self._wait_ready, args=(records,), daemon=True).start()
+        threading.Thread(target=self._wait_ready, daemon=True).start()
 
-    def _wait_ready(self, records: tuple[str, str] | None) -> None:
+    def _wait_ready(self) -> None:
         assert self._process.stdout is not None
         try:
             line = self._process.stdout.readline()
         except (OSError, ValueError):  # its pipe closed by stop()
             line = ""
         self.failed = self._stopped or line.strip() != str(self._port)
-        if records is not None and not self.failed:
-            # local.moto_process creates one table, the items'; this thread, off the API's
-            # way, the other before anything is served.
-            name, region = records
-            try:
-                ensure_idempotency_table(name, region=region, endpoint_url=self.url)
-            except Exception:  # the server went away: no table, no service
-                self.failed = True
         self.ready.set()
 
     async def until_ready(self) -> bool:

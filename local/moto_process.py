@@ -1,10 +1,10 @@
 """moto's ThreadedMotoServer in a process of its own: it boots on the other core while the
 API imports, and serves without competing with the API for the GIL.
 
-    python -m local.moto_process PORT [TABLE REGION]
+    python -m local.moto_process PORT [TABLE REGION [IDEMPOTENCY_TABLE]]
 
-Serves on PORT and, given a table, creates it as the infrastructure does; prints the port once
-it is ready (the table included), then runs until its standard input closes.
+Serves on PORT and, given tables, creates them as the infrastructure does; prints the port once
+it is ready (the tables included), then runs until its standard input closes.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ def main() -> None:
     server.start()
     bound = server.get_host_and_port()[1]
     if table:
-        from local.embedded import ensure_table
+        from local.embedded import ensure_idempotency_table, ensure_table
 
-        name, region = table
-        ensure_table(name, region=region, endpoint_url=f"http://127.0.0.1:{bound}")
+        name, region, *records = table
+        endpoint = f"http://127.0.0.1:{bound}"
+        ensure_table(name, region=region, endpoint_url=endpoint)
+        for records_name in records:
+            ensure_idempotency_table(records_name, region=region, endpoint_url=endpoint)
     print(bound, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()
