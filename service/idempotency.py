@@ -56,9 +56,10 @@ def _invalid(message: str) -> BadRequest:
 
 
 def idempotent_request(key: str, subject: str | None, body: bytes) -> IdempotentRequest:
-    # The subject is the token's, verified at the edge (with auth off there is none: one
-    # namespace for everyone). A NUL cannot occur in either, so the join is unambiguous.
-    scoped = f"{subject or ''}\0{key}".encode()
+    """``subject``: the token's, verified at the edge; None with auth off, where everyone
+    shares one namespace, never the namespace of a subject. A NUL occurs in neither a key
+    nor a subject, so the join is unambiguous."""
+    scoped = (f"subject\0{subject}\0{key}" if subject is not None else f"public\0{key}").encode()
     return IdempotentRequest(
         request_key=hashlib.sha256(scoped).hexdigest(),
         fingerprint=hashlib.sha256(body).hexdigest(),

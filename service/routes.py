@@ -103,12 +103,16 @@ async def _payload(request: Request) -> tuple[bytes, AttributeValueTypeDef]:
 @requires(Scope.WRITE)
 async def put(request: Request) -> Response:
     key = key_of(request.headers.getlist(contract.IDEMPOTENCY_KEY_HEADER))
+    subject: str | None = getattr(request.state, "subject", None)
+    if key is not None and request.app.state.scope_policy is not None and not subject:
+        # Keys are scoped to who sends them: a token naming no one would share its keys with
+        # every other such token, and be answered with their items.
+        raise BadRequest(
+            "an Idempotency-Key needs a token with a subject (sub) to scope it to",
+            ErrorCode.INVALID_IDEMPOTENCY_KEY,
+        )
     body, payload = await _payload(request)
-    idempotent = (
-        idempotent_request(key, getattr(request.state, "subject", None), body)
-        if key is not None
-        else None
-    )
+    idempotent = idempotent_request(key, subject, body) if key is not None else None
     try:
         created = await _store(request).put(payload, idempotent)
     except ApiError as failure:

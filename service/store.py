@@ -61,10 +61,12 @@ class _KeyTaken(Exception):
 
 
 class _Cancelled(Exception):
-    """A transaction DynamoDB cancelled: the reason code of each of its writes."""
+    """A transaction DynamoDB cancelled: the reason code of each of its writes (``None`` for
+    a write that was not the cause), and their messages."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, reasons: list[str], messages: list[str]) -> None:
         self.reasons = reasons
+        self.messages = messages
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,10 @@ class Store:
                 raise _KeyTaken(exc.response.get("Item")) from exc
             if error.get("Code") == "TransactionCanceledException":
                 reasons = exc.response.get("CancellationReasons", [])
-                raise _Cancelled([str(r.get("Code", "")) for r in reasons]) from exc
+                raise _Cancelled(
+                    [str(r.get("Code") or "None") for r in reasons],
+                    [str(r.get("Message") or "") for r in reasons],
+                ) from exc
             translated = from_client_error(error)
             if isinstance(translated, StoreUnavailable):
                 # Every 503 leaves a line for the operator; the unexpected ones as errors.
@@ -237,6 +242,13 @@ class Store:
                 return await self._first_answer(idempotent, now)
             if item_reason == "ConditionalCheckFailed":
                 return None
+            if "ValidationError" in cancelled.reasons:
+                # What DynamoDB refuses in the item (its size, a number, its nesting) is the
+                # client's, as for a plain PutItem: the same translation, a 400 or a 413.
+                message = cancelled.messages[cancelled.reasons.index("ValidationError")]
+                raise from_client_error(
+                    {"Code": "ValidationException", "Message": message}
+                ) from cancelled
             unavailable = StoreUnavailable(
                 f"the table cancelled the write ({', '.join(cancelled.reasons)})"
             )

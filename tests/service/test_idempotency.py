@@ -208,6 +208,19 @@ def test_each_subjects_keys_are_its_own(
     assert len(copies(table, settings, marker)) == 2
 
 
+def test_a_token_naming_no_subject_cannot_send_a_key(
+    http: httpx.Client, secured: str, issuer: Any, table: Any, settings: Settings
+) -> None:
+    # Its keys would be every such token's: refused, and nothing stored.
+    marker = uuid.uuid4().hex
+    token = issuer.mint([ScopePolicy().names[Scope.WRITE]], subject="")
+    refused = create(http, secured, marked(marker), str(uuid.uuid4()), token)
+    assert_error(refused, ErrorCode.INVALID_IDEMPOTENCY_KEY)
+    assert copies(table, settings, marker) == []
+    # Without a key, the same token creates as before.
+    assert create(http, secured, marked(marker), None, token).status_code == 201
+
+
 @pytest.fixture(scope="module")
 def faulty_api(settings: Settings, proxy: FaultProxy) -> Iterator[str]:
     with fault_origin(settings, proxy) as url:

@@ -25,7 +25,7 @@ import httpx
 import schemathesis
 
 from picus.auth import Scope, ScopePolicy
-from picus.contract import ITEM_PATH, GET_PATH, KEY_PATTERN
+from picus.contract import GET_PATH, ITEM_PATH, KEY_PATTERN
 from picus.routing import rule_for
 from service.openapi import BEARER_SCHEME, OIDC_SCHEME, StackAuth, document
 from tests.auth_origin import auth_origin

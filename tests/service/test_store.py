@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from devkit.asgi import serving
 from devkit.processes import free_port
 from picus.contract import is_valid_key
-from picus.errors import Conflict, ErrorCode, StoreUnavailable
+from picus.errors import ApiError, Conflict, ErrorCode, StoreUnavailable
 from service.codec import parse_object, same_value, to_payload
 from service.idempotency import idempotent_request
 from service.settings import Settings
@@ -155,14 +155,15 @@ class _CancelledTransaction:
     """A table whose every transaction DynamoDB cancels, for the reasons given, in the shape
     botocore parses from TransactionCanceledException (its CancellationReasons list)."""
 
-    def __init__(self, *reasons: str) -> None:
+    def __init__(self, *reasons: str, message: str = "") -> None:
         self.reasons = reasons
+        self.message = message
         self.calls = 0
 
     async def transact_write_items(self, **request: Any) -> None:
         self.calls += 1
         error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
-        cancelled = [{"Code": code} for code in self.reasons]
+        cancelled = [{"Code": code, "Message": self.message} for code in self.reasons]
         raise ClientError(
             {"Error": error, "CancellationReasons": cancelled},  # type: ignore[typeddict-item]
             "TransactWriteItems",
@@ -188,3 +189,17 @@ def test_a_transaction_cancelled_for_another_reason_is_a_503_naming_it() -> None
     with pytest.raises(StoreUnavailable) as raised:
         asyncio.run(store.put(to_payload({}), idempotent_request("k", None, b"{}")))
     assert "ThrottlingError" in raised.value.message
+
+
+def test_an_item_dynamodb_refuses_in_a_transaction_is_the_clients_as_in_a_put() -> None:
+    # A ValidationError reason is what a plain PutItem raises as ValidationException: a 413 for
+    # the item's size, a 400 otherwise, never a 503 the client would retry.
+    for message, expected in (
+        ("Item size has exceeded the maximum allowed size", ErrorCode.PAYLOAD_TOO_LARGE),
+        ("Number overflow", ErrorCode.INVALID_VALUE),
+    ):
+        table = _CancelledTransaction("ValidationError", "None", message=message)
+        store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+        with pytest.raises(ApiError) as raised:
+            asyncio.run(store.put(to_payload({}), idempotent_request("k", None, b"{}")))
+        assert raised.value.code is expected
