@@ -86,6 +86,7 @@ load_balancer = LoadBalancer(
         access_logs_bucket=traffic_logs.bucket if traffic_logs else None,
         protect=config.protect,
         auth=config.auth,
+        cors=bool(config.cors_origins),
         canary_weight=config.deployment.canary_weight,
         release_header=config.deployment.release_header,
     ),

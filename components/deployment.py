@@ -61,7 +61,7 @@ from typing import Any, Final
 
 import pulumi_aws as aws
 
-from picus.routing import RULES, Target
+from picus.routing import Target, serving_rules
 
 
 class DeploymentStrategy(Enum):
@@ -213,8 +213,9 @@ def problems(settings: DeploymentSettings, image_uri: str | None) -> list[str]:
         )
     # A twin sits after every rule before its own, or a request could reach the canary
     # through a rule the production path would not have taken.
-    taken = sorted(rule.priority for rule in RULES)
-    service = [rule.priority for rule in RULES if rule.target is Target.SERVICE]
+    every = serving_rules(cors=True)
+    taken = sorted(rule.priority for rule in every)
+    service = [rule.priority for rule in every if rule.target is Target.SERVICE]
     clashes = [
         p for p in service if twin_priority(p) < 1 or any(twin_priority(p) <= q < p for q in taken)
     ]

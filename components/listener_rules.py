@@ -22,7 +22,7 @@ import pulumi_aws as aws
 from components.deployment import RELEASE_HEADER, forward_weights, twin_priority
 from components.jwt_validation import EdgeAuth
 from picus.auth import ISSUER_ENV
-from picus.routing import RULES, RoutingRule, Target
+from picus.routing import RoutingRule, Target, serving_rules
 
 
 def _conditions(rule: RoutingRule) -> list[aws.lb.ListenerRuleConditionArgs]:
@@ -107,6 +107,7 @@ def listener_rules(
     listener_arns: Sequence[pulumi.Input[str]],
     auth: EdgeAuth | None,
     parent: pulumi.Resource,
+    cors: bool = False,
 ) -> list[aws.lb.ListenerRule]:
     """The listener rules of the routing table's rules for ``target``, on every listener, and
     their test twins when ``forward`` has a canary and a release header (a target group's ARN
@@ -115,7 +116,7 @@ def listener_rules(
         forward = Forward(forward)
     created = []
     twins = forward.canary_group_arn is not None and forward.release_header is not None
-    for rule in RULES:
+    for rule in serving_rules(cors):
         if rule.target is not target:
             continue
         checks = [_jwt_validation(rule, auth)] if auth is not None and rule.authenticated else []

@@ -42,6 +42,9 @@ class LoadBalancerArgs:
     protect: bool
     #: Token verification on the service's routes; None for a public API.
     auth: EdgeAuth | None
+    #: Whether the stack names CORS origins: only then does a preflight pass without a token
+    #: (``picus.routing.PREFLIGHT``).
+    cors: bool = False
     #: The canary's share of every service rule's traffic, in % (components/deployment.py).
     canary_weight: int = 0
     #: The value of the header that reaches the canary alone; None: no test rules.
@@ -199,7 +202,9 @@ class LoadBalancer(pulumi.ComponentResource):
         forward = Forward(
             target_group.arn, canary_group.arn, args.canary_weight, args.release_header
         )
-        rules = listener_rules(name, Target.SERVICE, forward, [serving.arn], args.auth, self)
+        rules = listener_rules(
+            name, Target.SERVICE, forward, [serving.arn], args.auth, self, cors=args.cors
+        )
 
         if args.waf_web_acl_arn is not None:
             aws.wafv2.WebAclAssociation(

@@ -23,7 +23,7 @@ from picus.auth import (
     has_scope,
     subject,
 )
-from picus.conditional import Condition, EntityTags, etag, if_match_condition, parse
+from picus.conditional import Condition, EntityTags, failed, field, if_match_condition, parse
 from picus.cors import ORIGIN, CorsPolicy, read_environment
 from picus.errors import (
     ApiError,
@@ -33,7 +33,6 @@ from picus.errors import (
     MethodNotAllowed,
     NoSuchRoute,
     NotFound,
-    PreconditionFailed,
     StoreUnavailable,
     error_body,
     from_client_error,
@@ -142,8 +141,8 @@ def if_match(request: AlbRequest) -> EntityTags | None:
     """The request's If-Match (None without one); 400 invalid_precondition when malformed."""
     # Without multi-value headers the load balancer passes one line of a repeated field (the
     # last); with them, every line. Joined by commas they are one list (RFC 9110, 5.3).
-    lines = request.header_values(contract.IF_MATCH_HEADER)
-    return parse(",".join(lines), "If-Match") if lines else None
+    value = field(request.header_values(contract.IF_MATCH_HEADER))
+    return parse(value, "If-Match") if value is not None else None
 
 
 def delete(
@@ -153,11 +152,6 @@ def delete(
     DeleteItem: no read before it, so nothing can change the item between the check and the
     delete."""
     condition = _EXISTS if tags is None else if_match_condition(tags)
-    if condition is None:
-        # A delete compares strongly, and a weak tag never matches strongly (RFC 9110, 13.1.1).
-        raise PreconditionFailed(
-            'If-Match names only weak entity-tags (W/"..."), which never match for a delete'
-        )
     request: DeleteItemInputTypeDef = {
         "TableName": TABLE_NAME,
         "Key": {contract.PARTITION_KEY: {"S": key}},
@@ -180,22 +174,13 @@ def delete(
         error = exc.response.get("Error", {})
         if tags is not None and error.get("Code") == "ConditionalCheckFailedException":
             item = exc.response.get("Item")
-            raise _precondition_failed(key, item if isinstance(item, dict) else None) from exc
+            raise failed(key, item if isinstance(item, dict) else None) from exc
         raise from_client_error(error, key) from exc
     except BotoCoreError as exc:
         raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
     if "Attributes" not in answer:
         raise NotFound(f"no item has the key {key}")
     return 200, {"deleted": key}
-
-
-def _precondition_failed(key: str, item: Mapping[str, Any] | None) -> PreconditionFailed:
-    if item is None:
-        return PreconditionFailed(f"no item has the key {key}: If-Match needs one")
-    current = etag(item.get(contract.REVISION, {}).get("S"))
-    return PreconditionFailed(
-        f"the item has changed: its ETag is now {current}, which If-Match does not name", current
-    )
 
 
 def handle(

@@ -328,6 +328,7 @@ def main(argv: list[str] | None = None) -> None:
             jwks=issuer.jwks if issuer is not None else None,
             issuer=issuer.issuer if issuer is not None else None,
             until_ready=backend.until_ready,
+            cors=bool(settings.cors_origins),
         )
         config = uvicorn_config(settings)
         config.app = app

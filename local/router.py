@@ -54,6 +54,7 @@ class LocalAlb:
         jwks: Callable[[], Mapping[str, Any]] | None = None,
         issuer: str | None = None,
         until_ready: Callable[[], Awaitable[bool]] | None = None,
+        cors: bool = False,
     ) -> None:
         self.service = service
         self.delete_handler = delete_handler
@@ -66,6 +67,8 @@ class LocalAlb:
         self.issuer = issuer
         #: A backend still starting: requests other than health checks wait for it.
         self.until_ready = until_ready
+        #: Whether the stack names CORS origins, so that its listener has the preflight's rule.
+        self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,7 +91,7 @@ class LocalAlb:
             message = "the embedded DynamoDB did not start; its error is in the log"
             await send_error(send, ErrorCode.BACKEND_UNAVAILABLE, message, "")
             return
-        rule = rule_for(scope["method"], raw_path)
+        rule = rule_for(scope["method"], raw_path, self.cors)
         if rule is None:
             # The listener's default action: a fixed response, no target.
             await send_bytes(send, NO_ROUTE_STATUS, NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE)

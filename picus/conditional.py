@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from picus.contract import PARTITION_KEY, REVISION
-from picus.errors import BadRequest, ErrorCode
+from picus.errors import BadRequest, ErrorCode, PreconditionFailed
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,15 +38,16 @@ class EntityTags:
     #: The opaque tags, with whether each is weak.
     tags: tuple[tuple[str, bool], ...] = ()
 
-    def strong_match(self, revision: str | None) -> bool:
-        # If-Match: strong comparison; a weak tag never matches (RFC 9110, 13.1.1).
-        opaque = revision or UNREVISED
-        return self.any or any(tag == opaque and not weak for tag, weak in self.tags)
-
     def weak_match(self, revision: str | None) -> bool:
         # If-None-Match: weak comparison (RFC 9110, 13.1.2).
         opaque = revision or UNREVISED
         return self.any or any(tag == opaque for tag, _ in self.tags)
+
+
+def field(lines: list[str]) -> str | None:
+    """A request's field from all its lines (None: absent): lines of one name are one
+    comma-separated list (RFC 9110, 5.3)."""
+    return ", ".join(lines) if lines else None
 
 
 def parse(field: str, name: str) -> EntityTags:
@@ -93,16 +94,18 @@ class Condition:
     values: Mapping[str, dict[str, str]]
 
 
-def if_match_condition(tags: EntityTags) -> Condition | None:
+def if_match_condition(tags: EntityTags) -> Condition:
     """``If-Match`` as a condition on the item's write: the item exists and has one of the
-    listed revisions. None when no revision can match (weak tags only): the answer is 412
-    without a write."""
+    listed revisions (strong comparison, RFC 9110, 13.1.1). 412 at once when no revision can
+    match: a list of weak tags only."""
     names = {"#k": PARTITION_KEY, "#r": REVISION}
     if tags.any:
         return Condition("attribute_exists(#k)", {"#k": PARTITION_KEY}, {})
     strong = sorted({tag for tag, weak in tags.tags if not weak})
     if not strong:
-        return None
+        raise PreconditionFailed(
+            'If-Match names only weak entity-tags (W/"..."), which never match for a write'
+        )
     clauses = []
     values = {f":r{i}": {"S": tag} for i, tag in enumerate(strong) if tag != UNREVISED}
     if values:
@@ -110,3 +113,16 @@ def if_match_condition(tags: EntityTags) -> Condition | None:
     if UNREVISED in strong:
         clauses.append("attribute_not_exists(#r)")
     return Condition(f"attribute_exists(#k) AND ({' OR '.join(clauses)})", names, values)
+
+
+def failed(key: str, item: Mapping[str, Any] | None) -> PreconditionFailed:
+    """The 412 of a conditional write whose condition failed, from the item as DynamoDB
+    returned it with the failure (ReturnValuesOnConditionCheckFailure ALL_OLD): gone, or
+    changed, with the ETag it has now."""
+    if item is None:
+        return PreconditionFailed(f"no item has the key {key}: If-Match needs one")
+    revision = item.get(REVISION)
+    current = etag(str(revision["S"]) if revision else None)
+    return PreconditionFailed(
+        f"the item has changed: its ETag is now {current}, which If-Match does not name", current
+    )

@@ -33,6 +33,8 @@ IDEMPOTENCY_FINGERPRINT: Final = "fingerprint"
 #: How long a key is remembered (the README's promise).
 IDEMPOTENCY_TTL_SECONDS: Final = 24 * 60 * 60
 IDEMPOTENCY_KEY_HEADER: Final = "idempotency-key"
+#: On a 201 that answers a retry: nothing new was written.
+IDEMPOTENT_REPLAYED_HEADER: Final = "idempotent-replayed"
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
 
 HEALTH_PATH: Final = "/health"

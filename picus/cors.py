@@ -40,6 +40,7 @@ ALLOWED_REQUEST_HEADERS: Final = (
 #: The response headers a page may read beside the safelisted ones (Content-Type, ...).
 EXPOSED_HEADERS: Final = (
     contract.ETAG_HEADER,
+    contract.IDEMPOTENT_REPLAYED_HEADER,
     "location",
     "retry-after",
     contract.REQUEST_ID_HEADER,

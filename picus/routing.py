@@ -104,9 +104,6 @@ RULES: tuple[RoutingRule, ...] = (
     _open(30, DOCS_PATH),
     _open(40, DOCS_ASSET_PATH),
     _open(90, SEED_HEALTH_PATH),
-    # A browser's CORS preflight never carries a token (Fetch, "CORS-preflight request"): the
-    # service answers it for every path under the prefix, and it reads and writes nothing.
-    RoutingRule(95, ("OPTIONS",), ITEM_PATH_PREFIX + "*", Target.SERVICE, authenticated=False),
     # Every DELETE under the prefix, for an item or not: the function answers 405 for a path
     # that is another operation's (:func:`operation_at`).
     _operation(100, ("DELETE",), ITEM_PATH, Target.DELETE_FN, Scope.DELETE),
@@ -121,12 +118,24 @@ RULES: tuple[RoutingRule, ...] = (
     RoutingRule(160, (), ITEM_PATH_PREFIX + "*", Target.SERVICE),
 )
 
-_BY_PRIORITY: tuple[RoutingRule, ...] = tuple(sorted(RULES, key=lambda r: r.priority))
+#: A browser's CORS preflight never carries a token (Fetch, "CORS-preflight request"), so it
+#: cannot pass a rule that verifies one: this one lets it reach the service, which answers it
+#: for every path under the prefix and reads and writes nothing. Only a stack that names CORS
+#: origins has it; any other keeps every path under the prefix closed to anonymous calls.
+PREFLIGHT: RoutingRule = RoutingRule(
+    95, ("OPTIONS",), ITEM_PATH_PREFIX + "*", Target.SERVICE, authenticated=False
+)
 
 
-def rule_for(method: str, raw_path: str) -> RoutingRule | None:
+def serving_rules(cors: bool) -> tuple[RoutingRule, ...]:
+    """The rules a stack's listener holds, in priority order: :data:`RULES`, and
+    :data:`PREFLIGHT` when it names CORS origins."""
+    return tuple(sorted((*RULES, PREFLIGHT) if cors else RULES, key=lambda r: r.priority))
+
+
+def rule_for(method: str, raw_path: str, cors: bool = False) -> RoutingRule | None:
     """The first rule that matches; None for the listener's default action, the fixed 404."""
-    return next((r for r in _BY_PRIORITY if r.matches(method, raw_path)), None)
+    return next((r for r in serving_rules(cors) if r.matches(method, raw_path)), None)
 
 
 def _template(path: str) -> re.Pattern[str]:
@@ -158,16 +167,6 @@ def allowed_methods(operation: str, target: Target | None = None) -> tuple[str, 
         for m in r.allowed
     }
     return tuple(sorted(methods))
-
-
-def method_not_allowed(method: str, path: str) -> tuple[str, ...] | None:
-    """The ``Allow`` of a 405 when ``path`` is something's that does not answer ``method``;
-    None when it is nothing's (a 404) or it does answer."""
-    operation = operation_at(path)
-    if operation is None:
-        return None
-    allowed = allowed_methods(operation)
-    return None if method in allowed else allowed
 
 
 #: Whether the Lambda's target group sends (and expects back) multi-value headers.

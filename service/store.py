@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from picus.conditional import Condition, etag
+from picus import conditional
+from picus.conditional import Condition
 from picus.contract import (
     CREATED_AT,
     IDEMPOTENCY_EXPIRES_AT,
@@ -33,7 +34,6 @@ from picus.errors import (
     Conflict,
     ErrorCode,
     NotFound,
-    PreconditionFailed,
     StoreUnavailable,
     UnprocessableContent,
     from_client_error,
@@ -323,14 +323,7 @@ class Store:
             if current is not None and _revision(current) == revision:
                 # botocore retried a write that had succeeded: this revision is ours.
                 return Stored(item_json(current), revision)
-            if current is None:
-                raise PreconditionFailed(
-                    f"no item has the key {key}: If-Match needs one"
-                ) from failed
-            now = etag(_revision(current))
-            raise PreconditionFailed(
-                f"the item has changed: its ETag is now {now}, which If-Match does not name", now
-            ) from failed
+            raise conditional.failed(key, current) from failed
         attributes = answer["Attributes"]
         return Stored(item_json(attributes), revision)
 

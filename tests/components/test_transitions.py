@@ -17,6 +17,7 @@ the test holds the program to it and the README to the rendered rows.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -207,6 +208,17 @@ TRANSITIONS: tuple[Transition, ...] = (
         traffic="No. The canary's tasks start beside the primary's; each rule's weights change "
         "in place, so 10 % of each route's requests go to the canary; the primary stops "
         "scaling in until the canary is gone.",
+    ),
+    Transition(
+        "`corsOrigins` set",
+        "dev",
+        {},
+        {"corsOrigins": json.dumps(["https://app.example.com"])},
+        added=_names("ListenerRule rule-95-0"),
+        replaced=_names("TaskDefinition api-task", "TaskDefinition api-canary-task"),
+        traffic="No interruption: a new task definition revision rolls out with the origins, "
+        "and the function's next version reads them. The preflight's rule, the one rule "
+        "that forwards without a token, exists only from now on.",
     ),
     Transition(
         "`protect` on",

@@ -3,7 +3,16 @@ from __future__ import annotations
 import pytest
 
 from picus.auth import Scope
-from picus.routing import RULES, RoutingRule, Target, allowed_methods, operation_at, rule_for
+from picus.routing import (
+    PREFLIGHT,
+    RULES,
+    RoutingRule,
+    Target,
+    allowed_methods,
+    operation_at,
+    rule_for,
+    serving_rules,
+)
 
 KEY = "2f897e49-a179-4160-8056-d96c51aab199"
 
@@ -79,8 +88,8 @@ def test_rules_fit_alb_limits() -> None:
         ("PUT", "/picus/put", Scope.WRITE, True),
         ("POST", "/picus/anything", None, True),
         ("PATCH", f"/picus/{KEY}", None, True),
-        # A browser's preflight carries no token; it reads and writes nothing.
-        ("OPTIONS", f"/picus/{KEY}", None, False),
+        # Without CORS origins, a preflight is one more call that needs a token.
+        ("OPTIONS", f"/picus/{KEY}", None, True),
     ],
 )
 def test_each_operation_needs_its_scope(
@@ -101,17 +110,26 @@ def test_each_open_path_is_named_by_a_rule_of_its_own(path: str) -> None:
 
 
 def test_nothing_else_is_open() -> None:
-    # Every open rule's path answers reading only, and none under the data prefix but health
-    # and the preflight, which no operation answers.
+    # Every open rule's path answers reading only, and none under the data prefix but health.
     for rule in RULES:
-        if not rule.authenticated and rule.methods == ("OPTIONS",):
-            assert rule.operation is None
-            assert all("OPTIONS" not in allowed_methods(op) for op in {r.operation for r in RULES if r.operation})
-        elif not rule.authenticated:
+        if not rule.authenticated:
             assert rule.allowed == ("GET", "HEAD"), rule
             assert not rule.path_pattern.startswith("/picus/") or rule.path_pattern.endswith(
                 "/health"
             )
+
+
+def test_a_stack_with_cors_origins_lets_the_preflight_alone_through_without_a_token() -> None:
+    # OPTIONS is no operation's method: the preflight's rule opens no operation.
+    operations = {r.operation for r in RULES if r.operation}
+    assert all("OPTIONS" not in allowed_methods(op) for op in operations)
+    assert PREFLIGHT not in RULES
+    assert serving_rules(cors=False) == tuple(sorted(RULES, key=lambda r: r.priority))
+    opened = set(serving_rules(cors=True)) - set(RULES)
+    assert opened == {PREFLIGHT} and not PREFLIGHT.authenticated
+    for method in ("GET", "PUT", "POST", "DELETE", "PATCH"):
+        assert rule_for(method, f"/picus/{KEY}", cors=True) == rule_for(method, f"/picus/{KEY}")
+    assert rule_for("OPTIONS", f"/picus/{KEY}", cors=True) is PREFLIGHT
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from delete_fn.handler import handle, make_client
 from devkit.asgi import serving
 from devkit.processes import local_origin
 from local.router import LocalAlb
@@ -119,13 +118,17 @@ def origins(page_port: int, settings: Settings, ddb_endpoint: str) -> Iterator[O
     # One server, two origins: a browser tells them apart by host name alone.
     allowed, other = f"http://127.0.0.1:{page_port}", f"http://localhost:{page_port}"
     policy = CorsPolicy(frozenset({allowed}))
+    # Imported here, as tests/conftest.py does: the function makes its client at import, and
+    # the suite's DynamoDB endpoint is only set once the session's backend runs.
+    from delete_fn.handler import handle, make_client
+
     client = make_client(ddb_endpoint)
     _ensure_idempotency_table(client, settings.idempotency_table_name)
 
     def delete(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return handle(event, context, client, cors=policy)
 
-    app = LocalAlb(create_app(replace(settings, cors_origins=allowed)), delete)
+    app = LocalAlb(create_app(replace(settings, cors_origins=allowed)), delete, cors=True)
     with serving(app) as api:
         yield Origins(allowed, other, api)
 
@@ -171,6 +174,8 @@ def _run_page(browser: Browser, page_origin: str, api: str, marker: str) -> dict
 
 
 def _stored(settings: Settings, ddb_endpoint: str, marker: str) -> bool:
+    from delete_fn.handler import make_client
+
     pages = make_client(ddb_endpoint).get_paginator("scan").paginate(TableName=settings.table_name)
     return any(marker in json.dumps(item) for page in pages for item in page.get("Items", []))
 
