@@ -3,11 +3,12 @@ verifies the token, the stack's claims and exactly its route's scope before forw
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from picus.auth import ScopePolicy
-from picus.routing import RULES, Target
-from tests.components.conftest import Stack, service_target_group
+from picus.routing import PREFLIGHT, RULES, Target, serving_rules
+from tests.components.conftest import PRODUCTION_REQUIRED, Stack, harness, service_target_group
 
 
 def serving_listeners(stack: Stack) -> list[dict[str, Any]]:
@@ -121,3 +122,32 @@ def test_the_load_balancer_stays_under_its_rule_quota(stack: Stack) -> None:
     # two listeners a load balancer of this program can have.
     twins = [r for r in RULES if r.target is Target.SERVICE]
     assert 2 * (len(RULES) + len(twins)) <= RULES_PER_LOAD_BALANCER
+
+
+def test_only_a_stack_with_cors_origins_lets_a_preflight_through_without_a_token() -> None:
+    # With auth on, every rule verifies the token but the preflight's, which exists only on a
+    # stack that names CORS origins.
+    def rules(overrides: dict[str, str]) -> dict[int, dict[str, Any]]:
+        result = harness("prod", "prod", {**PRODUCTION_REQUIRED, **overrides})
+        assert result.returncode == 0, result.stderr
+        return {
+            r["state"]["priority"]: r["state"]
+            for r in json.loads(result.stdout)["resources"]
+            if r["type"] == "aws:lb/listenerRule:ListenerRule" and "-test-rule-" not in r["name"]
+        }
+
+    without = rules({})
+    with_cors = rules({"corsOrigins": json.dumps(["https://app.example.com"])})
+    assert set(with_cors) - set(without) == {PREFLIGHT.priority}
+    preflight = with_cors[PREFLIGHT.priority]
+    assert [a["type"] for a in preflight["actions"]] == ["forward"]
+    methods = [
+        c["httpRequestMethod"]["values"]
+        for c in preflight["conditions"]
+        if "httpRequestMethod" in c
+    ]
+    assert methods == [["OPTIONS"]]
+    by_priority = {r.priority: r for r in serving_rules(cors=True)}
+    for priority, rule in with_cors.items():
+        if by_priority[priority].authenticated:
+            assert rule["actions"][0]["type"] == "jwt-validation", priority

@@ -9,7 +9,6 @@ import pytest
 from components.jwt_validation import Claim, ClaimFormat
 from components.naming import MAX_STACK_NAME, table_name
 from components.stack_config import ConfigError, StackConfig, load
-from devkit import ROOT
 from picus.contract import TABLE_NAME
 from picus.cors import CORS_ORIGINS_ENV
 from tests.components.conftest import PRODUCTION_REQUIRED, harness
@@ -201,12 +200,6 @@ def test_cors_origins_a_browser_never_sends_are_refused_at_preview(value: str, w
     assert "picus:corsOrigins" in message and why in message, message
 
 
-@pytest.mark.xfail(
-    "cors_origins=config.cors_origins" not in (ROOT / "__main__.py").read_text(),
-    reason="__main__.py does not pass config.cors_origins to FargateServiceArgs and "
-    "DeleteFunctionArgs yet",
-    strict=True,
-)
 def test_both_runtimes_get_the_stacks_cors_origins_under_the_mocks() -> None:
     origins = ["https://b.example.com", "https://app.example.com"]
     result = harness("dev", "dev", {"corsOrigins": json.dumps(origins)})
