@@ -103,9 +103,8 @@ class AsyncPicusClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        return await self._send(
-            self._http.build_request(method, path, json=json, params=params, headers=headers)
-        )
+        built = self._http.build_request(method, path, json=json, params=params, headers=headers)
+        return (await self._send(built)).response
 
     async def _call(self, call: Call[T]) -> T:
         request = self._http.build_request(
@@ -113,8 +112,10 @@ class AsyncPicusClient:
         )
         return operations.answer(call, await self._send(request))
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, request: httpx.Request) -> retry.Sent:
         attempt = 0
+        #: An earlier attempt got no answer, or a 503: it may have reached the table.
+        uncertain = False
         while True:
             attempt += 1
             try:
@@ -123,10 +124,12 @@ class AsyncPicusClient:
                 wait = retry.wait_after_no_answer(self.retries, attempt, request)
                 if wait is None:
                     raise Unreachable(retry.describe(request, error, attempt)) from error
+                uncertain = True
             except httpx.TransportError as error:
                 raise Unreachable(retry.describe(request, error, attempt)) from error
             else:
                 wait = retry.wait_after_answer(self.retries, attempt, request, response)
                 if wait is None:
-                    return response
+                    return retry.Sent(response, uncertain)
+                uncertain = uncertain or response.status_code == 503
             await self._sleep(wait)

@@ -91,6 +91,10 @@ class ApiError(PicusError):
         self.details = details or {}
         #: Seconds the answer asked the client to wait before trying again.
         self.retry_after = retry_after
+        #: A replace or delete sent again after an attempt got no answer (or a 503), now told
+        #: its version or item is gone: that earlier attempt may have done the write. GET the
+        #: item to know.
+        self.maybe_applied_before = False
 
 
 class BadRequest(ApiError):

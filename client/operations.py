@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
-from client import errors
+from client import errors, retry
 from client.models import Created, Item, Page
 from picus import contract
 
@@ -36,10 +36,16 @@ class Call(Generic[T]):
     content: bytes | None = None
 
 
-def answer(call: Call[T], response: httpx.Response) -> T:
-    """What ``response`` means for ``call``: its value, or the error it stands for."""
+def answer(call: Call[T], sent: retry.Sent) -> T:
+    """What the call's last answer means: its value, or the error it stands for."""
+    response = sent.response
     if response.status_code >= 400:
-        raise errors.from_response(response)
+        error = errors.from_response(response)
+        if sent.uncertain and retry.maybe_applied_before(response.request, response):
+            # Sent again after no answer: the first attempt may have done this write, and this
+            # 404 or 412 would be its doing. Only a read tells.
+            error.maybe_applied_before = True
+        raise error
     if response.status_code not in call.ok:
         raise errors.UnexpectedResponse(
             f"{call.method} {call.path}: expected {'/'.join(map(str, sorted(call.ok)))}, got "

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from picus.contract import IDEMPOTENCY_KEY_HEADER
+from picus.contract import IDEMPOTENCY_KEY_HEADER, IF_MATCH_HEADER
 from picus.errors import ErrorCode
 
 if TYPE_CHECKING:
@@ -119,3 +119,23 @@ def describe(request: httpx.Request, error: Exception, attempt: int) -> str:
     why = str(error) or type(error).__name__
     tries = f" ({attempt} attempts)" if attempt > 1 else ""
     return f"{request.method} {request.url}: {why}{tries}"
+
+
+#: What the API answers a conditional write whose version, or item, is already gone.
+_GONE_STATUSES: Final = frozenset({404, 412})
+
+
+def maybe_applied_before(request: httpx.Request, response: httpx.Response) -> bool:
+    """Whether ``response`` may be the answer to this write having already been done by an
+    earlier attempt that got no answer, or a 503: a replace or delete naming a version (an
+    earlier attempt that landed changed it), or a delete (it removed the item)."""
+    conditional = request.method in ("PUT", "DELETE") and IF_MATCH_HEADER in request.headers
+    return (conditional or request.method == "DELETE") and (response.status_code in _GONE_STATUSES)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A call's last answer, and whether an attempt before it may have reached the API."""
+
+    response: httpx.Response
+    uncertain: bool

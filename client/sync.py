@@ -114,9 +114,8 @@ class PicusClient:
     ) -> httpx.Response:
         """Any call, answered as is (no status raises). Retried as the typed calls are, so a
         POST only when it carries an Idempotency-Key."""
-        return self._send(
-            self._http.build_request(method, path, json=json, params=params, headers=headers)
-        )
+        built = self._http.build_request(method, path, json=json, params=params, headers=headers)
+        return (self._send(built)).response
 
     def _call(self, call: Call[T]) -> T:
         request = self._http.build_request(
@@ -124,8 +123,10 @@ class PicusClient:
         )
         return operations.answer(call, self._send(request))
 
-    def _send(self, request: httpx.Request) -> httpx.Response:
+    def _send(self, request: httpx.Request) -> retry.Sent:
         attempt = 0
+        #: An earlier attempt got no answer, or a 503: it may have reached the table.
+        uncertain = False
         while True:
             attempt += 1
             try:
@@ -134,10 +135,12 @@ class PicusClient:
                 wait = retry.wait_after_no_answer(self.retries, attempt, request)
                 if wait is None:
                     raise Unreachable(retry.describe(request, error, attempt)) from error
+                uncertain = True
             except httpx.TransportError as error:
                 raise Unreachable(retry.describe(request, error, attempt)) from error
             else:
                 wait = retry.wait_after_answer(self.retries, attempt, request, response)
                 if wait is None:
-                    return response
+                    return retry.Sent(response, uncertain)
+                uncertain = uncertain or response.status_code == 503
             self._sleep(wait)

@@ -212,6 +212,30 @@ def test_replace_and_delete_are_retried_with_their_preconditions() -> None:
     assert [(r.method, r.headers["if-match"]) for r in api.sent] == [("PUT", '"r1"')] * 2
 
 
+def test_a_write_retried_after_no_answer_and_told_its_version_is_gone_may_have_landed() -> None:
+    # The first replace may have reached the table before its answer was lost: the 412 of its
+    # retry would then be its own doing, and the error says so. Without a lost attempt, a 412
+    # is only a 412.
+    etag = '"r1"'
+    retried = Api([httpx.ReadTimeout("lost"), error(ErrorCode.PRECONDITION_FAILED)])
+    with retried.client() as api, pytest.raises(errors.PreconditionFailed) as raised:
+        api.replace(KEY, {"n": 2}, if_match=etag)
+    assert raised.value.maybe_applied_before
+    deleted = Api([error(ErrorCode.BACKEND_UNAVAILABLE), error(ErrorCode.NOT_FOUND)])
+    with deleted.client() as api, pytest.raises(errors.NotFound) as gone:
+        api.delete(KEY)
+    assert gone.value.maybe_applied_before
+    plain = Api([error(ErrorCode.PRECONDITION_FAILED)])
+    with plain.client() as api, pytest.raises(errors.PreconditionFailed) as once:
+        api.delete(KEY, if_match=etag)
+    assert not once.value.maybe_applied_before
+    # A read is never "applied": its 404 after a lost attempt is the item's absence.
+    read = Api([httpx.ReadTimeout("lost"), error(ErrorCode.NOT_FOUND)])
+    with read.client() as api, pytest.raises(errors.NotFound) as missing:
+        api.get(KEY)
+    assert not missing.value.maybe_applied_before
+
+
 def test_never_sends_once() -> None:
     api = Api([httpx.ConnectError("refused")])
     with api.client(retries=NEVER) as client, pytest.raises(Unreachable):
