@@ -410,7 +410,10 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                         "and created_at and setting updated_at, only when If-Match names its "
                         "current version (RFC 9110, 13.1.1): read it, change it, send it back "
                         "with the ETag read. 412 when another write came first or the item is "
-                        "gone; 428 without If-Match. The body is as for POST /picus/put."
+                        "gone; 428 without If-Match. The body is as for POST /picus/put. The "
+                        "answer is the item as stored (Content-Location names it), and its ETag "
+                        "names that representation, not the request's content (RFC 9110, "
+                        "9.3.4): send it as If-Match of the next write."
                     ),
                     "parameters": [_KEY_PARAM, _IF_MATCH_REPLACE],
                     "requestBody": _BODY,
@@ -418,7 +421,14 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                         {
                             "200": {
                                 **_json({"$ref": "#/components/schemas/Item"}, "replaced"),
-                                "headers": _ETAG_HEADER,
+                                "headers": {
+                                    **_ETAG_HEADER,
+                                    "Content-Location": {
+                                        "description": "the item's URL: the body is its "
+                                        "representation",
+                                        "schema": {"type": "string"},
+                                    },
+                                },
                                 "links": _VERSION_LINKS,
                             }
                         },

@@ -172,7 +172,18 @@ async def replace(request: Request) -> Response:
     condition = conditional.if_match_condition(conditional.parse(if_match, "If-Match"))
     _, payload = await _payload(request)
     stored = await _store(request).replace(key, payload, condition)
-    return json_text(stored.json, headers={contract.ETAG_HEADER: conditional.etag(stored.revision)})
+    # RFC 9110, 9.3.4 keeps validators off a PUT's answer unless its content is stored as sent,
+    # so a client never takes what it sent for what is stored. This answer carries the stored
+    # representation itself, named by Content-Location (8.7), and its ETag names that body:
+    # a client chains its next conditional write on it without a GET that another write could
+    # overtake. A deliberate reading, stated in the document.
+    return json_text(
+        stored.json,
+        headers={
+            contract.ETAG_HEADER: conditional.etag(stored.revision),
+            "content-location": contract.item_url(key),
+        },
+    )
 
 
 def _limit(raw: str | None) -> int:

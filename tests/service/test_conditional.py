@@ -93,6 +93,7 @@ def test_a_replace_needs_if_match_and_keeps_the_items_identity(
     assert body[contract.UPDATED_AT] >= before[contract.CREATED_AT]
     assert body[contract.PAYLOAD] == {"v": 2}
     assert replaced.headers["etag"] != etag
+    assert replaced.headers["content-location"] == f"/picus/{key}"
     read = http.get(f"{api_url}/picus/{key}")
     assert read.json() == body
     assert read.headers["etag"] == replaced.headers["etag"]

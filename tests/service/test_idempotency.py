@@ -128,7 +128,9 @@ def test_concurrent_duplicates_store_one_item(
     http: httpx.Client, api_url: str, table: Any, settings: Settings
 ) -> None:
     # Whichever arrives first writes; each other one gets the first answer, or 409 while it
-    # is being written (DynamoDB cancels one of two transactions on one record).
+    # is being written (DynamoDB cancels one of two transactions on one record). The emulators
+    # run transactions one at a time, so here every duplicate is a replay: the 409 itself is
+    # tested at the store boundary in DynamoDB's error shape (test_store.py).
     marker, key = uuid.uuid4().hex, str(uuid.uuid4())
     body = marked(marker)
     with ThreadPoolExecutor(8) as pool:
