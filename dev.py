@@ -4,6 +4,7 @@
     python3 dev.py serve [--port 8000]   the whole API on http://127.0.0.1:8000
     python3 dev.py serve --auth          ... verifying tokens as the load balancer does
     python3 dev.py serve --aws-table T   ... on T, an existing table in AWS (real data)
+    python3 dev.py serve --cors-origin URL   ... letting pages of URL call it (CORS; repeatable)
     python3 dev.py token --scope S,S     a token for `serve --auth`
     python3 dev.py test [pytest args]    lint and types, then the suite on moto and DynamoDB Local
     python3 dev.py bench [--quick]       the benchmark against the common designs (bench/)
