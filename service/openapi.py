@@ -132,6 +132,14 @@ _KEY_PARAM = {
     "example": "2f897e49-a179-4160-8056-d96c51aab199",
 }
 _UNAVAILABLE = (ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.INTERNAL)
+#: What a read or a delete of an item may be refused for, beside the table's state.
+_AT_AN_ITEM = (
+    ErrorCode.INVALID_KEY,
+    ErrorCode.INVALID_PRECONDITION,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.NO_ROUTE,
+    ErrorCode.METHOD_NOT_ALLOWED,
+)
 #: What a body a put or a replace sends may be refused for.
 _BAD_BODY = (
     ErrorCode.INVALID_JSON,
@@ -306,15 +314,7 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     },
                     "304": {"description": "not modified", "headers": _ETAG_HEADER},
                 },
-                _errors(
-                    ErrorCode.INVALID_KEY,
-                    ErrorCode.INVALID_PRECONDITION,
-                    ErrorCode.NOT_FOUND,
-                    ErrorCode.NO_ROUTE,
-                    ErrorCode.METHOD_NOT_ALLOWED,
-                    *_SERVICE_LIMITS,
-                    *_UNAVAILABLE,
-                ),
+                _errors(*_AT_AN_ITEM, *_SERVICE_LIMITS, *_UNAVAILABLE),
                 edge(_TASKS),
             ),
         }
@@ -461,15 +461,7 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "parameters": [_KEY_PARAM, _IF_MATCH_DELETE],
                     "responses": _either(
                         {"200": _json({"$ref": "#/components/schemas/Deleted"}, "deleted")},
-                        _errors(
-                            ErrorCode.INVALID_KEY,
-                            ErrorCode.INVALID_PRECONDITION,
-                            ErrorCode.NOT_FOUND,
-                            ErrorCode.NO_ROUTE,
-                            ErrorCode.METHOD_NOT_ALLOWED,
-                            ErrorCode.PRECONDITION_FAILED,
-                            *_UNAVAILABLE,
-                        ),
+                        _errors(*_AT_AN_ITEM, ErrorCode.PRECONDITION_FAILED, *_UNAVAILABLE),
                         edge(_FUNCTION),
                     ),
                 },

@@ -4,9 +4,7 @@ page on an origin the stack does not name can neither read an answer nor store a
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,10 +23,9 @@ from picus import contract
 from picus.cors import ALLOW_METHODS, ALLOW_ORIGIN, MAX_AGE, MAX_AGE_SECONDS, CorsPolicy
 from picus.routing import allowed_methods
 from service.app import create_app
-from tests.service.test_docs import CHROMIUM, CHROMIUM_ARGS
+from tests.service.test_docs import chromium
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from playwright.sync_api import Browser
 
     from service.settings import Settings
@@ -123,7 +120,6 @@ def origins(page_port: int, settings: Settings, ddb_endpoint: str) -> Iterator[O
     from delete_fn.handler import handle, make_client
 
     client = make_client(ddb_endpoint)
-    _ensure_idempotency_table(client, settings.idempotency_table_name)
 
     def delete(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return handle(event, context, client, cors=policy)
@@ -133,33 +129,10 @@ def origins(page_port: int, settings: Settings, ddb_endpoint: str) -> Iterator[O
         yield Origins(allowed, other, api)
 
 
-def _ensure_idempotency_table(client: DynamoDBClient, name: str) -> None:
-    # The page's put sends an Idempotency-Key, which the service records in this table.
-    with contextlib.suppress(client.exceptions.ResourceInUseException):
-        client.create_table(
-            TableName=name,
-            AttributeDefinitions=[
-                {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
-            ],
-            KeySchema=[{"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI runs the browser test and needs Chromium at {CHROMIUM}")
-        pytest.skip("needs Chromium (Debian's chromium package, or PICUS_CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _run_page(browser: Browser, page_origin: str, api: str, marker: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ the README's run command (the local origin, routed as by the load balancer)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from service.docs import ASSETS, ASSETS_PATH, INIT_SCRIPT
 from service.openapi import ITEMS_TAG
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = os.environ.get("PICUS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 #: Flags for a sandboxed machine with no network beyond loopback.
@@ -71,8 +72,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield running.url
 
 
-@pytest.fixture(scope="module")
-def browser_page() -> Iterator[Page]:
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless; the test skips without it, except in CI, where it fails."""
     if not Path(CHROMIUM).is_file():
         if os.environ.get("CI"):
             pytest.fail(f"CI runs the browser test and needs Chromium at {CHROMIUM}")
@@ -82,10 +84,15 @@ def browser_page() -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page() -> Iterator[Page]:
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 900})
 
 
 def _try_it_out(page: Page, operation_id: str) -> object:
