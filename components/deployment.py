@@ -16,9 +16,9 @@ the canary beside the primary service, and the steps the deploy job takes for ea
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AdvancedConfiguration.html),
   and a service takes at most five target groups ("Registering multiple target groups with an
   Amazon ECS service", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/register-multiple-targetgroups.html).
-  The routing table (``picus.routing.RULES``) puts nine rules, each with its own scope check at
-  the edge, in front of the service: a rule ECS does not own would keep forwarding to the group
-  it empties after a release.
+  The routing table (``picus.routing.RULES``) puts eleven rules (twelve with CORS) in front of
+  the service, most with a scope check of their own: a rule ECS does not own would keep
+  forwarding to the group it empties after a release.
 
 **What this stack does instead.** Two ECS services in the one cluster, each on its own target
 group with the same health check (``components/load_balancer.py``, one function builds both):
