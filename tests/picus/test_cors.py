@@ -92,7 +92,9 @@ def test_an_allowed_origin_reads_the_answer_and_its_headers() -> None:
     headers = POLICY.response_headers(APP)
     assert headers[ALLOW_ORIGIN] == APP
     exposed = {h.strip() for h in headers[EXPOSE_HEADERS].split(",")}
-    assert exposed == {"etag", "location", "retry-after", "x-request-id"}
+    # What a page needs of the API's answers: the version, a put's URL and whether it was a
+    # replay, how long to wait, and the request id.
+    assert exposed == {"etag", "idempotent-replayed", "location", "retry-after", "x-request-id"}
     assert headers["vary"] == "origin"
 
 
