@@ -169,8 +169,11 @@ async def replace(request: Request) -> Response:
             "replacing an item needs If-Match with the ETag of the version it replaces",
             ErrorCode.PRECONDITION_REQUIRED,
         )
-    condition = conditional.if_match_condition(conditional.parse(if_match, "If-Match"))
+    tags = conditional.parse(if_match, "If-Match")
+    # The body is read before the condition is weighed: a request malformed in any part is
+    # told so (400), whatever its If-Match names.
     _, payload = await _payload(request)
+    condition = conditional.if_match_condition(tags)
     stored = await _store(request).replace(key, payload, condition)
     # RFC 9110, 9.3.4 keeps validators off a PUT's answer unless its content is stored as sent,
     # so a client never takes what it sent for what is stored. This answer carries the stored

@@ -206,7 +206,8 @@ def test_the_walkthrough_through_the_container(built: Built, ddb_endpoint: str) 
         container(built.image, ddb_endpoint) as (_, url),
         serving(LocalAlb(Forward(url), handler)) as origin,
     ):
-        assert "put, get, list, delete" in check_walkthrough(origin, patience_s=30, plain_http=True)
+        said = check_walkthrough(origin, patience_s=30, plain_http=True)
+        assert "put, get, replace, list, delete" in said
 
 
 def test_sigterm_under_load_fails_no_request_in_flight(built: Built, ddb_endpoint: str) -> None:
