@@ -38,14 +38,30 @@ def table_name(stack: str, configured: str) -> str:
     return configured or f"{TABLE_NAME}-{stack}"
 
 
+#: What ``idempotency_table_name`` appends to a data table named otherwise than the contract.
+_IDEMPOTENCY_SUFFIX: Final = "-idempotency"
+
+
 def idempotency_table_name(table: str) -> str:
     """The idempotency table beside the data table ``table``: the contract's data name replaced
     by the contract's idempotency name (``picus_data-dev`` -> ``picus_idempotency-dev``); a data
-    table named otherwise gets ``-idempotency`` appended. Distinct data names give distinct
-    idempotency names, so stacks that share an account share none."""
+    table named otherwise gets ``-idempotency`` appended. With the data names
+    ``table_name_problems`` lets through, distinct data names give distinct idempotency names,
+    none of them another stack's data name: stacks that share an account share no table."""
     if table.startswith(TABLE_NAME):
         return IDEMPOTENCY_TABLE_NAME + table.removeprefix(TABLE_NAME)
-    return f"{table}-idempotency"
+    return table + _IDEMPOTENCY_SUFFIX
+
+
+def table_name_problems(table: str) -> list[str]:
+    """A data table name that some stack's idempotency table could also bear."""
+    appended = not table.startswith(TABLE_NAME) and table.endswith(_IDEMPOTENCY_SUFFIX)
+    if table.startswith(IDEMPOTENCY_TABLE_NAME) or appended:
+        return [
+            f"picus:tableName {table!r} may not begin with {IDEMPOTENCY_TABLE_NAME!r} or end "
+            f"with {_IDEMPOTENCY_SUFFIX!r}: those name the tables of Idempotency-Key records"
+        ]
+    return []
 
 
 def stack_name_problems(stack: str) -> list[str]:

@@ -20,7 +20,12 @@ from components.function_release import ReleaseSettings, ReleaseStrategy
 from components.image import CpuArchitecture
 from components.jwt_validation import Claim, ClaimFormat, EdgeAuth
 from components.jwt_validation import problems as auth_problems
-from components.naming import idempotency_table_name, stack_name_problems, table_name
+from components.naming import (
+    idempotency_table_name,
+    stack_name_problems,
+    table_name,
+    table_name_problems,
+)
 from components.network import NatStrategy, SubnetLayout
 from picus.auth import ScopePolicy
 from picus.cors import origin_problem
@@ -222,6 +227,7 @@ def problems_of(c: StackConfig) -> list[str]:
         value = formatted[key]
         if value and not pattern.fullmatch(value):
             problems.append(f"picus:{key} {value!r} is not of the form {pattern.pattern}")
+    problems += table_name_problems(c.table_name)
     problems += c.subnet_layout.problems()
     problems += [f"picus:cpu, picus:memory: {p}" for p in fargate_size_problems(c.cpu, c.memory)]
     if not 0 < c.min_count <= c.desired_count <= c.max_count:

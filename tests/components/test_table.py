@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from components.naming import idempotency_table_name
+from components.naming import idempotency_table_name, table_name_problems
 from components.outputs import IDEMPOTENCY_TABLE_NAME as IDEMPOTENCY_OUTPUT
 from components.outputs import TABLE_NAME as TABLE_OUTPUT
 from picus.contract import (
@@ -100,3 +102,28 @@ def test_a_protected_table_is_kept_even_when_the_program_lets_it_go(stack: Stack
         assert table["protect"] is protect, table["name"]
         assert table["retain_on_delete"] is protect, table["name"]
         assert table["state"]["deletionProtectionEnabled"] is protect, table["name"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(
+        st.one_of(
+            st.text("ab-_", max_size=12).map(lambda s: TABLE_NAME + s),
+            st.text("ab-_", max_size=12).map(lambda s: IDEMPOTENCY_TABLE_NAME + s),
+            st.text("ab-_", min_size=1, max_size=12).map(lambda s: s + "-idempotency"),
+            st.text("ab-_", min_size=1, max_size=12),
+        ),
+        min_size=2,
+        max_size=6,
+        unique=True,
+    )
+)
+def test_stacks_whose_table_names_are_allowed_share_no_table(names: list[str]) -> None:
+    # Whatever data table names deployers pick, among those preview lets through: no two
+    # stacks' idempotency tables coincide, and none is another stack's data table.
+    allowed = [n for n in names if not table_name_problems(n)]
+    records = [idempotency_table_name(n) for n in allowed]
+    assert len(set(records)) == len(records)
+    assert not set(records) & set(allowed)
+    # The default names, the contract's name with the stack, are always allowed.
+    assert not table_name_problems(f"{TABLE_NAME}-dev-idempotency")
