@@ -139,3 +139,33 @@ class Sent:
 
     response: httpx.Response
     uncertain: bool
+
+
+@dataclass
+class Attempts:
+    """One call's sends so far, for the blocking and the async client alike: how many, and
+    whether one may have reached the API without its answer reaching the client (no answer,
+    or a 503 after which it was sent again)."""
+
+    policy: RetryPolicy
+    request: httpx.Request
+    count: int = 0
+    uncertain: bool = False
+
+    def no_answer(self) -> float | None:
+        """Seconds to wait after the latest send got no answer; None: give up."""
+        self.uncertain = True
+        return wait_after_no_answer(self.policy, self.count, self.request)
+
+    def answered(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before sending again after ``response``; None: it is the answer."""
+        wait = wait_after_answer(self.policy, self.count, self.request, response)
+        if wait is not None and response.status_code == 503:
+            self.uncertain = True
+        return wait
+
+    def sent(self, response: httpx.Response) -> Sent:
+        return Sent(response, self.uncertain)
+
+    def describe(self, error: Exception) -> str:
+        return describe(self.request, error, self.count)

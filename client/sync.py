@@ -124,23 +124,19 @@ class PicusClient:
         return operations.answer(call, self._send(request))
 
     def _send(self, request: httpx.Request) -> retry.Sent:
-        attempt = 0
-        #: An earlier attempt got no answer, or a 503: it may have reached the table.
-        uncertain = False
+        attempts = retry.Attempts(self.retries, request)
         while True:
-            attempt += 1
+            attempts.count += 1
             try:
                 response = self._http.send(request)
             except retry.NO_ANSWER as error:
-                wait = retry.wait_after_no_answer(self.retries, attempt, request)
+                wait = attempts.no_answer()
                 if wait is None:
-                    raise Unreachable(retry.describe(request, error, attempt)) from error
-                uncertain = True
+                    raise Unreachable(attempts.describe(error)) from error
             except httpx.TransportError as error:
-                raise Unreachable(retry.describe(request, error, attempt)) from error
+                raise Unreachable(attempts.describe(error)) from error
             else:
-                wait = retry.wait_after_answer(self.retries, attempt, request, response)
+                wait = attempts.answered(response)
                 if wait is None:
-                    return retry.Sent(response, uncertain)
-                uncertain = uncertain or response.status_code == 503
+                    return attempts.sent(response)
             self._sleep(wait)
