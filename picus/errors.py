@@ -25,6 +25,8 @@ from enum import Enum
 from http import HTTPStatus
 from typing import Any, Final
 
+from picus.contract import ETAG_HEADER
+
 
 class ErrorCode(Enum):
     """A code a client can branch on, and the HTTP status it travels with."""
@@ -172,7 +174,7 @@ class PreconditionFailed(ApiError):
 
     @property
     def headers(self) -> dict[str, str]:
-        return {} if self.current is None else {"etag": self.current}
+        return {} if self.current is None else {ETAG_HEADER: self.current}
 
 
 class UnprocessableContent(ApiError):

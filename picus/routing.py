@@ -127,10 +127,16 @@ PREFLIGHT: RoutingRule = RoutingRule(
 )
 
 
+_SERVING: dict[bool, tuple[RoutingRule, ...]] = {
+    cors: tuple(sorted((*RULES, PREFLIGHT) if cors else RULES, key=lambda r: r.priority))
+    for cors in (False, True)
+}
+
+
 def serving_rules(cors: bool) -> tuple[RoutingRule, ...]:
     """The rules a stack's listener holds, in priority order: :data:`RULES`, and
     :data:`PREFLIGHT` when it names CORS origins."""
-    return tuple(sorted((*RULES, PREFLIGHT) if cors else RULES, key=lambda r: r.priority))
+    return _SERVING[cors]
 
 
 def rule_for(method: str, raw_path: str, cors: bool = False) -> RoutingRule | None:
