@@ -23,7 +23,7 @@ from picus.auth import (
     has_scope,
     subject,
 )
-from picus.conditional import Condition, EntityTags, failed, field, if_match_condition, parse
+from picus.conditional import EXISTS, EntityTags, failed, field, if_match_condition, parse
 from picus.cors import ORIGIN, CorsPolicy, read_environment
 from picus.errors import (
     ApiError,
@@ -132,11 +132,6 @@ def _key(request: AlbRequest) -> str:
     return key
 
 
-#: Without If-Match: the item exists. The condition makes concurrent deletes of one key answer
-#: 200 exactly once.
-_EXISTS = Condition("attribute_exists(#k)", {"#k": contract.PARTITION_KEY}, {})
-
-
 def if_match(request: AlbRequest) -> EntityTags | None:
     """The request's If-Match (None without one); 400 invalid_precondition when malformed."""
     # Without multi-value headers the load balancer passes one line of a repeated field (the
@@ -151,7 +146,7 @@ def delete(
     """Deletes the item under ``key``, if ``tags`` (If-Match) holds, in one conditional
     DeleteItem: no read before it, so nothing can change the item between the check and the
     delete."""
-    condition = _EXISTS if tags is None else if_match_condition(tags)
+    condition = EXISTS if tags is None else if_match_condition(tags)
     request: DeleteItemInputTypeDef = {
         "TableName": TABLE_NAME,
         "Key": {contract.PARTITION_KEY: {"S": key}},

@@ -94,13 +94,18 @@ class Condition:
     values: Mapping[str, dict[str, str]]
 
 
+#: The item exists: ``If-Match: *``, and a delete without If-Match (which makes concurrent
+#: deletes of one key answer 200 exactly once).
+EXISTS: Final = Condition("attribute_exists(#k)", {"#k": PARTITION_KEY}, {})
+
+
 def if_match_condition(tags: EntityTags) -> Condition:
     """``If-Match`` as a condition on the item's write: the item exists and has one of the
     listed revisions (strong comparison, RFC 9110, 13.1.1). 412 at once when no revision can
     match: a list of weak tags only."""
     names = {"#k": PARTITION_KEY, "#r": REVISION}
     if tags.any:
-        return Condition("attribute_exists(#k)", {"#k": PARTITION_KEY}, {})
+        return EXISTS
     strong = sorted({tag for tag, weak in tags.tags if not weak})
     if not strong:
         raise PreconditionFailed(

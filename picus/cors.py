@@ -113,9 +113,6 @@ class CorsPolicy:
         except ValueError as exc:
             raise ValueError(f"{CORS_ORIGINS_ENV}: {exc}") from None
 
-    def to_env(self) -> str:
-        return ",".join(sorted(self.origins))
-
     def allows(self, origin: str | None) -> bool:
         return origin is not None and origin in self.origins
 

@@ -70,7 +70,7 @@ def test_the_setting_is_comma_separated_and_empty_means_no_origin() -> None:
     assert CorsPolicy.parse(f" {APP} , {LOCAL},") == POLICY
     assert CorsPolicy.parse("") is None
     assert CorsPolicy.from_environment({}) is None
-    assert CorsPolicy.from_environment({CORS_ORIGINS_ENV: POLICY.to_env()}) == POLICY
+    assert CorsPolicy.from_environment(cors_environment(POLICY.origins)) == POLICY
 
 
 def test_a_bad_setting_names_the_variable_and_every_bad_entry() -> None:
