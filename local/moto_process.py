@@ -1,5 +1,5 @@
-"""moto's ThreadedMotoServer in a process of its own: it boots on the other core while the
-API imports, and serves without competing with the API for the GIL.
+"""moto's DynamoDB in a process of its own: it boots on the other core while the API imports,
+and serves without competing with the API for the GIL.
 
     python -m local.moto_process PORT [TABLE REGION [IDEMPOTENCY_TABLE]]
 
@@ -12,29 +12,63 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+
+class OneAtATime:
+    """A WSGI app that answers one request at a time.
+
+    DynamoDB applies each write, a transaction's items included, atomically: two conditional
+    writers of one item never both succeed. moto's backend checks and writes in separate steps
+    with no lock, so two requests on two server threads can both pass one condition (and a
+    TransactWriteItems copying the table while another writes fails with a 500). Serialising the
+    calls gives the API DynamoDB's atomicity; the connections themselves stay threaded, so an
+    idle keep-alive connection blocks nobody.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        with self._lock:
+            # moto's responses are built whole, so the body is read under the lock too.
+            return list(self._app(environ, start_response))
 
 
 def main() -> None:
     port, *table = sys.argv[1:]
     # Its own access lines ("POST / HTTP/1.1" 200) are noise beside the API's.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(port), verbose=False)
-    server.start()
-    bound = server.get_host_and_port()[1]
+    app = OneAtATime(DomainDispatcherApplication(create_backend_app))
+    server = make_server(
+        "127.0.0.1", int(port), app, threaded=True, request_handler=MotoRequestHandler
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     if table:
         from local.embedded import ensure_idempotency_table, ensure_table
 
         name, region, *records = table
-        endpoint = f"http://127.0.0.1:{bound}"
+        endpoint = f"http://127.0.0.1:{server.server_port}"
         ensure_table(name, region=region, endpoint_url=endpoint)
         for records_name in records:
             ensure_idempotency_table(records_name, region=region, endpoint_url=endpoint)
-    print(bound, flush=True)
+    print(server.server_port, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()
-    server.stop()
+    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ stopped cleanly."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import boto3
@@ -75,3 +76,48 @@ def test_stopped_before_it_is_ready_it_reports_a_failure_not_a_hang() -> None:
     assert not anyio.run(embedded.until_ready)
     with pytest.raises(RuntimeError, match="did not start"):
         embedded.endpoint()
+
+
+def test_of_concurrent_conditional_writers_of_one_item_exactly_one_wins(ddb_endpoint: str) -> None:
+    # DynamoDB applies a write, and a transaction, atomically; the backend the local stack and
+    # the suite run on must too, or the API's own exactly-once tests measure the emulator.
+    name = f"race_{uuid.uuid4().hex[:12]}"
+    ensure_table(name, region=REGION, endpoint_url=ddb_endpoint)
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint)
+
+    def put(key: str) -> bool:
+        try:
+            client.put_item(
+                TableName=name,
+                Item={PARTITION_KEY: {"S": key}, "filler": {"S": "x" * 2000}},
+                ConditionExpression="attribute_not_exists(#k)",
+                ExpressionAttributeNames={"#k": PARTITION_KEY},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def transact(key: str) -> bool:
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": name,
+                            "Item": {PARTITION_KEY: {"S": key}},
+                            "ConditionExpression": "attribute_not_exists(#k)",
+                            "ExpressionAttributeNames": {"#k": PARTITION_KEY},
+                        }
+                    }
+                ]
+            )
+        except client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    writers = 8
+    with ThreadPoolExecutor(writers) as pool:
+        for write in (put, transact):
+            for _ in range(40):
+                key = str(uuid.uuid4())
+                assert sum(pool.map(write, [key] * writers)) == 1, write.__name__

@@ -159,9 +159,22 @@ async def _read_back(settings: Settings, client_factory: Any) -> dict[str, Any]:
     async with client_factory(settings) as client:
         put = await client.put_item(TableName=settings.table_name, Item={**key, **BINARY_ITEM})
         got = await client.get_item(TableName=settings.table_name, Key=key, ConsistentRead=True)
-        scanned = await client.scan(TableName=settings.table_name, Limit=1000)
+        # The table holds the whole suite's items: the scan pages until the filter finds it.
+        found: list[dict[str, Any]] = []
+        page: dict[str, Any] = {}
+        while not found:
+            page = await client.scan(
+                TableName=settings.table_name,
+                FilterExpression="#k = :k",
+                ExpressionAttributeNames={"#k": PARTITION_KEY},
+                ExpressionAttributeValues={":k": key[PARTITION_KEY]},
+                **({"ExclusiveStartKey": page["LastEvaluatedKey"]} if page else {}),
+            )
+            found += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
         await client.delete_item(TableName=settings.table_name, Key=key)
-    (listed,) = [item for item in scanned["Items"] if item[PARTITION_KEY] == key[PARTITION_KEY]]
+    (listed,) = found
     put.pop("ResponseMetadata")
     return {"put": put, "got": got["Item"], "listed": listed}
 
