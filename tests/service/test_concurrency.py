@@ -51,7 +51,9 @@ def traverse(url: str, limit: int = 250) -> list[dict[str, Any]]:
     with httpx.Client(timeout=30) as client:
         while True:
             params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-            page = client.get(f"{url}/picus/list", params=params).json()
+            response = client.get(f"{url}/picus/list", params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
             items += page["items"]
             cursor = page["next_cursor"]
             if cursor is None:
@@ -122,10 +124,11 @@ def test_listing_while_writing_never_repeats_or_tears_an_item(own_table: str) ->
                 response = client.post(
                     f"{url}/picus/put", content=json.dumps(payload).encode(), headers=JSON
                 )
+                i += 1
                 if response.status_code != 201:
                     errors.append(response.text)
+                    continue
                 written[response.json()[PARTITION_KEY]] = payload
-                i += 1
 
     writers = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
     for thread in writers:

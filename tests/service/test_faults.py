@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
@@ -18,8 +19,10 @@ from devkit.fault_proxy import Fault, FaultProxy
 from picus.contract import PARTITION_KEY
 from picus.errors import ErrorCode
 from service.settings import Settings
+from tests.backends import REGION
 from tests.fault_origin import fault_origin
 from tests.http import put
+from tests.stored import keys_marked
 
 JSON = {"content-type": "application/json"}
 FAULTS = [f for f in Fault if f not in (Fault.NONE, Fault.ERROR)]
@@ -102,7 +105,7 @@ def test_a_fault_is_a_bounded_503_and_recovery_needs_no_restart(
         assert http.get(f"{faulty_api}/health").status_code == 200
 
     # then every request ends fast, with a 503 or the correct answer
-    budget = Settings().store_deadline + 1.0
+    budget = Settings().store_deadline + 2.0  # the client side of a loaded machine
     lambda_budget = 2 * (1 + 2) + 1.5  # two attempts of connect + read, with backoff
     for (kind, _), (elapsed, response) in zip(requests, outcomes, strict=True):
         assert elapsed < (lambda_budget if kind == "delete" else budget), (kind, elapsed)
@@ -148,7 +151,7 @@ def test_a_slow_table_within_the_timeout_is_just_slow(
 
 
 def test_a_put_lost_in_transit_is_not_stored_twice(
-    http: httpx.Client, faulty_api: str, proxy: FaultProxy
+    http: httpx.Client, faulty_api: str, proxy: FaultProxy, ddb_endpoint: str, settings: Settings
 ) -> None:
     # The reset hits after DynamoDB wrote the item; botocore's retry then finds that item,
     # recognised as its own write whatever the spelling its numbers came back in.
@@ -164,15 +167,6 @@ def test_a_put_lost_in_transit_is_not_stored_twice(
     )
     got = http.get(f"{faulty_api}/picus/get/{key}")
     assert by_value(got.text)["payload"] == by_value(body)
-    listed = []
-    cursor = None
-    while True:
-        page = http.get(
-            f"{faulty_api}/picus/list",
-            params={"limit": 100, **({"cursor": cursor} if cursor else {})},
-        ).json()
-        listed += [i for i in page["items"] if i["payload"].get("marker") == marker]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert len(listed) == 1
+    table = boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint)
+    listed = keys_marked(table, settings.table_name, "marker", marker)
+    assert listed == [key]

@@ -29,6 +29,7 @@ from tests.backends import REGION
 from tests.fault_origin import fault_origin
 from tests.http import JSON, assert_error
 from tests.service.test_faults import SPELLINGS, by_value
+from tests.stored import keys_marked
 
 #: Every item these tests store carries this, so the table can be searched for their copies.
 MARK = "idempotency-test"
@@ -60,17 +61,7 @@ def table(ddb_endpoint: str, settings: Settings) -> Any:
 
 def copies(table: Any, settings: Settings, marker: str) -> list[str]:
     """The keys of every stored item carrying ``marker``."""
-    found: list[str] = []
-    pages = table.get_paginator("scan").paginate(
-        TableName=settings.table_name,
-        FilterExpression="#p.#m = :m",
-        ExpressionAttributeNames={"#p": contract.PAYLOAD, "#m": MARK},
-        ExpressionAttributeValues={":m": {"S": marker}},
-        ConsistentRead=True,
-    )
-    for page in pages:
-        found += [item[contract.PARTITION_KEY]["S"] for item in page["Items"]]
-    return found
+    return keys_marked(table, settings.table_name, MARK, marker)
 
 
 def test_a_retry_gets_the_first_answer_and_stores_nothing_new(
