@@ -91,7 +91,12 @@ def local_origin(home: Path, *flags: str, timeout_s: float = 60) -> Iterator[Run
         yield running
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(30)
+        try:
+            process.wait(30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
         running.output = log.read_text()
 
 
@@ -121,7 +126,9 @@ def start_service(
         if wait_healthy(process, url + HEALTH_PATH).status_code != 200:
             raise RuntimeError("the service started unhealthy")
     except RuntimeError:
+        # Reaped here: an unreaped child's ResourceWarning would fail some later test instead.
         process.kill()
+        process.wait(10)
         raise
     return process, url
 

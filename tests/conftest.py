@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
+import hypothesis
 import pytest
 
 from devkit.asgi import serving
@@ -24,6 +25,11 @@ os.environ.update(CREDENTIALS)
 os.environ["AWS_DEFAULT_REGION"] = REGION
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.pop("AWS_PROFILE", None)
+
+# Properties here are about answers, never speed (that is bench/'s), and CI machines are
+# slower and busier than a laptop: no example fails for taking long.
+hypothesis.settings.register_profile("suite", deadline=None)
+hypothesis.settings.load_profile("suite")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -570,7 +570,7 @@ def test_a_timeout_after_health_is_a_check_failure(monkeypatch: pytest.MonkeyPat
         release.wait(10)
         return 503, {}
 
-    monkeypatch.setattr(check, "CALL_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(check, "CALL_TIMEOUT_S", 1.0)
     with FakeApi(hang).serving() as url:
         try:
             with pytest.raises(CheckFailed, match=r"put: POST .* timed out"):

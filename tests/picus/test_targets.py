@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devkit.asgi import serving
+from devkit.processes import wait_until
 from picus.access_log import MAX_PATH, printable
 from picus.auth import DEFAULT_SCOPE_NAMES, Scope, ScopePolicy
 from picus.routing import RULES, RoutingRule
@@ -176,6 +177,11 @@ class AccessLines(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage() == "request" and hasattr(record, "request_id"):
             self.lines[str(record.request_id)] = record
+
+    def of(self, request_id: str) -> logging.LogRecord:
+        """The request's line: the runtime logs it after its answer is sent, on its own thread."""
+        wait_until(lambda: request_id in self.lines, f"no access line for {request_id}", 5)
+        return self.lines[request_id]
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +353,7 @@ def test_the_same_spelling_with_the_scope_is_served(
         {"authorization": f"Bearer {token}", "x-request-id": request_id},
     )
     assert response.status == 200
-    line = access_lines.lines[request_id]
+    line = access_lines.of(request_id)
     assert (line.path, line.route, line.subject) == (  # type: ignore[attr-defined]
         f"/picus/get/{key}",
         "/picus/get/{key:path}",
