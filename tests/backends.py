@@ -75,7 +75,7 @@ def dynamodb_local() -> Iterator[str]:
 
 @contextlib.contextmanager
 def moto() -> Iterator[str]:
-    """moto's ThreadedMotoServer, embedded as ``serve`` embeds it (a process of its own)."""
+    """moto's DynamoDB as ``serve`` embeds it: a process of its own, one request at a time."""
     from local.embedded import embedded_dynamodb
 
     with embedded_dynamodb() as endpoint:
