@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import uvicorn
-
-from devkit.processes import free_port
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -19,26 +18,24 @@ if TYPE_CHECKING:
 @contextlib.contextmanager
 def serving(app: ASGIApp) -> Iterator[str]:
     """Serve ``app`` (lifespan included); yields its base URL."""
-    port = free_port()
+    # Bound here and handed over, so no other socket can take the port between a probe and
+    # uvicorn's bind.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-        )
+        uvicorn.Config(app, log_config=None, access_log=False, server_header=False)
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     try:
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
+        listener.close()
