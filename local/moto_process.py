@@ -44,8 +44,15 @@ class OneAtATime:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         with self._lock:
-            # moto's responses are built whole, so the body is read under the lock too.
-            return list(self._app(environ, start_response))
+            # moto's responses are built whole, so the body is read under the lock too, and
+            # the iterable closed as WSGI asks of whoever consumes it (PEP 3333).
+            answer = self._app(environ, start_response)
+            try:
+                return list(answer)
+            finally:
+                close = getattr(answer, "close", None)
+                if close is not None:
+                    close()
 
 
 def main() -> None:
