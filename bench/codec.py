@@ -1,6 +1,7 @@
-"""The put body's conversion on the largest bodies the API accepts: the CPU it takes, and how
-long it holds the event loop, converted on the loop or in a worker thread as the service does
-(``service.codec.OFF_LOOP_BYTES``).
+"""The put body's conversion and encoding on the largest bodies the API accepts: the CPU they
+take, and how long they hold the event loop, on the loop or in a worker thread as the service
+runs them (``service.codec.OFF_LOOP_BYTES``); beside them, the CPU botocore's serializer would
+take for the same item, which the service's own encoding replaces (``service/wire.py``).
 
     python -m bench.codec            # a few minutes; writes bench/results/codec.json and the table
     python -m bench.codec --report   # the table, from the committed figures
@@ -24,13 +25,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 from anyio import to_thread
+from botocore.serialize import create_serializer
 
 from bench.machine import calibration_flags, machine_state
 from devkit import ROOT
-from picus.contract import MAX_BODY_BYTES
+from picus.contract import MAX_BODY_BYTES, PARTITION_KEY, PAYLOAD, TABLE_NAME
 from picus.errors import ApiError
 from service.codec import OFF_LOOP_BYTES, parse_object, payload_of, to_payload
+from service.wire import converted, encode
 
 RESULT = ROOT / "bench" / "results" / "codec.json"
 START, END = "<!-- codec:start -->", "<!-- codec:end -->"
@@ -108,9 +112,9 @@ async def _loop_held_ms(body: bytes, off_loop: bool | None) -> float:
     if off_loop is None:
         await asyncio.sleep(0.2)
     elif off_loop:
-        await to_thread.run_sync(payload_of, body)
+        await to_thread.run_sync(converted, body)
     else:
-        payload_of(body)
+        converted(body)
     done.set()
     await task
     return 1000 * max(gaps)
@@ -132,8 +136,19 @@ def calibration_ms() -> float:
     return cpu_ms(work)
 
 
+def botocore_serializer() -> Callable[[dict[str, Any]], object]:
+    """Stock botocore's serialization of a PutItem (validation off, as the service's client)."""
+    service_model = botocore.session.get_session().get_service_model("dynamodb")
+    put_item = service_model.operation_model("PutItem")
+    serializer = create_serializer("json", include_validation=False)
+    return lambda params: serializer.serialize_to_request(params, put_item)
+
+
 def measure_shape(body: bytes, count: int) -> dict[str, Any]:
     text = body.decode()
+    payload = payload_of(body)
+    item = {"TableName": TABLE_NAME, "Item": {PARTITION_KEY: {"S": "k"}, PAYLOAD: payload}}
+    serialize = botocore_serializer()
     return {
         # Taken beside the shape's own figures: the machine's speed drifts within a run.
         "calibration_ms": calibration_ms(),
@@ -142,6 +157,8 @@ def measure_shape(body: bytes, count: int) -> dict[str, Any]:
         "json_loads_ms": cpu_ms(lambda: json.loads(text)),
         "convert_ms": cpu_ms(lambda: payload_of(body)),
         "general_ms": cpu_ms(lambda: to_payload(parse_object(body))),
+        "encode_ms": cpu_ms(lambda: encode(payload)),
+        "botocore_serialize_ms": cpu_ms(lambda: serialize(item)),
         "loop_held_on_loop_ms": loop_held_ms(body, off_loop=False),
         "loop_held_off_loop_ms": loop_held_ms(body, off_loop=True),
     }
@@ -173,9 +190,10 @@ def table(results: dict[str, Any]) -> str:
         f"fixed pure-Python workload measured beside each shape: median {calibration:.1f} ms "
         "CPU).",
         "",
-        "| largest accepted body | bytes | elements | CPU ms | x calibration | x `json.loads` | "
+        "| largest accepted body | bytes | elements | conversion CPU ms | x calibration | "
+        "x `json.loads` | encoding CPU ms | botocore's serializer CPU ms | "
         "loop held, on the loop ms | loop held, in a thread ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, shape in results["shapes"].items():
         lines.append(
@@ -183,6 +201,7 @@ def table(results: dict[str, Any]) -> str:
             f"{shape['convert_ms']:.0f} | "
             f"{shape['convert_ms'] / shape['calibration_ms']:.2f} | "
             f"{shape['convert_ms'] / shape['json_loads_ms']:.1f} | "
+            f"{shape['encode_ms']:.0f} | {shape['botocore_serialize_ms']:.0f} | "
             f"{shape['loop_held_on_loop_ms']:.0f} | {shape['loop_held_off_loop_ms']:.0f} |"
         )
     before, after = results["machine_before"], results["machine_after"]
@@ -190,7 +209,7 @@ def table(results: dict[str, Any]) -> str:
         "",
         f"The loop held with nothing to convert (the machine's own noise): "
         f"{results['loop_held_idle_ms']:.0f} ms. Bodies over {results['off_loop_bytes']:,} bytes "
-        "are converted in a thread. "
+        "are converted and encoded in a thread. "
         f"Machine: {before['cpus']} CPUs; before: load {before['load_1m']:.2f}, steal "
         f"{before['steal_pct']:.1f}%; after: load {after['load_1m']:.2f}, steal "
         f"{after['steal_pct']:.1f}%.",

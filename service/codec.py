@@ -53,8 +53,9 @@ _SHORT_NUMBER = re.compile(r"(-?)(0|[1-9][0-9]{0,37})(?:\.([0-9]{1,38}))?")
 #: text already.
 _MAYBE_NOT_CANONICAL = re.compile(r"[0-9][eE]|\.[0-9]*0(?![0-9])|-0(?![0-9.])|[0-9.]{39}")
 
-#: Bodies above this many bytes are converted in a worker thread (service/routes.py): the
-#: largest take hundreds of ms of CPU, far more than one turn of the event loop should
+#: Bodies above this many bytes are converted, and their payload encoded for the request
+#: (service/wire.py), in a worker thread (service/routes.py): the largest take hundreds of ms
+#: of CPU, far more than one turn of the event loop should
 #: (``python -m bench.codec``); a body this size takes a few ms at most, less than what
 #: the thread hop and the GIL's hand-overs would add to its own answer.
 OFF_LOOP_BYTES: Final = 8 * 1024

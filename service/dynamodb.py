@@ -16,6 +16,9 @@ botocore also rebuilds the User-Agent header, a dozen sanitised components, twic
 a tenth of a GET's CPU (``python -m bench.profile``). ``Config(user_agent=...)`` sets the whole
 header instead; it is botocore's own string for this client, built once, without the list of
 features each call records (``m/...``), which only AWS's telemetry reads.
+
+A write's body is the service's own encoding (``service/wire.py``): two more handlers of the
+same event system, ``before-parameter-build`` and ``before-call``, on the writing operations.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import orjson
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.useragent import UserAgentString
+
+from service.wire import ENCODED_OPERATIONS, stand_in_parameters, use_encoded_body
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -87,4 +92,8 @@ async def dynamodb_client(settings: Settings) -> AsyncIterator[Any]:
     ) as client:
         for operation in RAW_OPERATIONS:
             client.meta.events.register(f"before-parse.dynamodb.{operation}", leave_items_raw)
+        for operation in ENCODED_OPERATIONS:
+            events = client.meta.events
+            events.register(f"before-parameter-build.dynamodb.{operation}", stand_in_parameters)
+            events.register(f"before-call.dynamodb.{operation}", use_encoded_body)
         yield client

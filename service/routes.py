@@ -23,14 +23,14 @@ from picus.errors import (
 from picus.routing import allowed_methods, operation_at
 from service import docs
 from service.access import public, requires
-from service.codec import OFF_LOOP_BYTES, payload_of
+from service.codec import OFF_LOOP_BYTES
 from service.cursor import decode_cursor, encode_cursor
 from service.idempotency import idempotent_request, key_of
 from service.responses import json_text
+from service.wire import Payload, converted
 
 if TYPE_CHECKING:
     from starlette.requests import Request
-    from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
 
     from service.store import Store
 
@@ -82,19 +82,18 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _payload(request: Request) -> tuple[bytes, AttributeValueTypeDef]:
+async def _payload(request: Request) -> tuple[bytes, Payload]:
     """The request's body and its payload: a JSON object in UTF-8, uncompressed."""
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("the body must be application/json in UTF-8")
     if not _is_identity(",".join(request.headers.getlist("content-encoding"))):
         raise UnsupportedMediaType("the body must not be compressed: Content-Encoding identity")
     body = await _read_body(request, request.app.state.settings.max_body_bytes)
-    # A large body's conversion holds the CPU for longer than one turn of the loop should: in
-    # a worker thread, the loop keeps serving other requests between the GIL's switches.
+    # A large body's conversion and encoding hold the CPU for longer than one turn of the
+    # loop should: in a worker thread, the loop keeps serving other requests between the GIL's
+    # switches.
     payload = (
-        await to_thread.run_sync(payload_of, body)
-        if len(body) > OFF_LOOP_BYTES
-        else payload_of(body)
+        await to_thread.run_sync(converted, body) if len(body) > OFF_LOOP_BYTES else converted(body)
     )
     return body, payload
 

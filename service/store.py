@@ -39,6 +39,7 @@ from picus.errors import (
     from_client_error,
 )
 from service.codec import item_json, item_value, same_value
+from service.wire import STAND_IN, Payload, sending
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -133,9 +134,7 @@ class Store:
             log.warning("dynamodb %s failed: %s", operation, type(exc).__name__)
             raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc
 
-    async def put(
-        self, payload: AttributeValueTypeDef, idempotent: IdempotentRequest | None = None
-    ) -> Created:
+    async def put(self, payload: Payload, idempotent: IdempotentRequest | None = None) -> Created:
         """Store a new item under a fresh key; never overwrites an existing one.
 
         With an Idempotency-Key, the item and the key's record are written in one transaction:
@@ -167,18 +166,23 @@ class Store:
             PAYLOAD: payload,
         }
 
-    async def _put_new(self, created: Created, payload: AttributeValueTypeDef) -> bool:
+    async def _put_new(self, created: Created, payload: Payload) -> bool:
         """True once the item is stored; False when the key is taken by another item."""
-        item = self._new_item(created, payload)
+        item = self._new_item(created, payload.value)
+
+        def request(item: dict[str, AttributeValueTypeDef]) -> dict[str, Any]:
+            return {
+                "TableName": self._table,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(#k)",
+                "ExpressionAttributeNames": {"#k": PARTITION_KEY},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+
         try:
             async with self._translated("PutItem"):
-                await self._client.put_item(
-                    TableName=self._table,
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(#k)",
-                    ExpressionAttributeNames={"#k": PARTITION_KEY},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+                with sending(request({**item, PAYLOAD: STAND_IN}), payload):
+                    await self._client.put_item(**request(item))
         except _KeyTaken as taken:
             # A retried attempt finding its own earlier write has succeeded; any other item
             # under this key is a uuid4 collision: the caller draws another key. Compared as
@@ -187,7 +191,7 @@ class Store:
         return True
 
     async def _put_idempotent(
-        self, created: Created, payload: AttributeValueTypeDef, idempotent: IdempotentRequest
+        self, created: Created, payload: Payload, idempotent: IdempotentRequest
     ) -> Created | None:
         """The answer to the request: this write's, or the first one's with the same key; None
         when the drawn key was taken (the caller draws another)."""
@@ -199,37 +203,46 @@ class Store:
             IDEMPOTENCY_FINGERPRINT: {"S": idempotent.fingerprint},
             IDEMPOTENCY_EXPIRES_AT: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
         }
+        item = self._new_item(created, payload.value)
+        # The call's ClientRequestToken, the same on every retry botocore makes of it: a retry
+        # of a transaction that succeeded succeeds again, unchanged (DynamoDB API reference,
+        # TransactWriteItems, "ClientRequestToken"). Set here, as botocore would set one,
+        # since the body sent is the service's encoding (service/wire.py).
+        token = str(uuid.uuid4())
+
+        def request(item: dict[str, AttributeValueTypeDef]) -> dict[str, Any]:
+            return {
+                "TransactItems": [
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(#k)",
+                            "ExpressionAttributeNames": {"#k": PARTITION_KEY},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._idempotency_table,
+                            "Item": record,
+                            # An expired record may outlive its time: TTL deletes within
+                            # days, not at once (developer guide, "Time to Live").
+                            "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
+                            "ExpressionAttributeNames": {
+                                "#k": IDEMPOTENCY_PARTITION_KEY,
+                                "#e": IDEMPOTENCY_EXPIRES_AT,
+                            },
+                            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+                        }
+                    },
+                ],
+                "ClientRequestToken": token,
+            }
+
         try:
-            # botocore gives the call a ClientRequestToken and keeps it across its own
-            # retries: a retry of a transaction that succeeded succeeds again, unchanged
-            # (DynamoDB API reference, TransactWriteItems, "ClientRequestToken").
             async with self._translated("TransactWriteItems"):
-                await self._client.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self._table,
-                                "Item": self._new_item(created, payload),
-                                "ConditionExpression": "attribute_not_exists(#k)",
-                                "ExpressionAttributeNames": {"#k": PARTITION_KEY},
-                            }
-                        },
-                        {
-                            "Put": {
-                                "TableName": self._idempotency_table,
-                                "Item": record,
-                                # An expired record may outlive its time: TTL deletes within
-                                # days, not at once (developer guide, "Time to Live").
-                                "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
-                                "ExpressionAttributeNames": {
-                                    "#k": IDEMPOTENCY_PARTITION_KEY,
-                                    "#e": IDEMPOTENCY_EXPIRES_AT,
-                                },
-                                "ExpressionAttributeValues": {":now": {"N": str(now)}},
-                            }
-                        },
-                    ]
-                )
+                with sending(request({**item, PAYLOAD: STAND_IN}), payload):
+                    await self._client.transact_write_items(**request(item))
         except _Cancelled as cancelled:
             item_reason, record_reason = [*cancelled.reasons, "", ""][:2]
             if record_reason == "TransactionConflict":
@@ -290,34 +303,38 @@ class Store:
             raise NotFound(f"no item has the key {key}", ErrorCode.NOT_FOUND)
         return Stored(item_json(item), _revision(item))
 
-    async def replace(
-        self, key: str, payload: AttributeValueTypeDef, condition: Condition
-    ) -> Stored:
+    async def replace(self, key: str, payload: Payload, condition: Condition) -> Stored:
         """Replace the item's payload when ``condition`` (its If-Match) holds; 412 when it
         does not, whether the item changed or is gone."""
         revision = str(uuid.uuid4())
+        updated_at = _now()
+
+        def request(value: AttributeValueTypeDef) -> dict[str, Any]:
+            return {
+                "TableName": self._table,
+                "Key": {PARTITION_KEY: {"S": key}},
+                "UpdateExpression": "SET #p = :p, #u = :u, #n = :n",
+                "ConditionExpression": condition.expression,
+                "ExpressionAttributeNames": {
+                    **condition.names,
+                    "#p": PAYLOAD,
+                    "#u": UPDATED_AT,
+                    "#n": REVISION,
+                },
+                "ExpressionAttributeValues": {
+                    **condition.values,
+                    ":p": value,
+                    ":u": {"S": updated_at},
+                    ":n": {"S": revision},
+                },
+                "ReturnValues": "ALL_NEW",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+
         try:
             async with self._translated("UpdateItem"):
-                answer = await self._client.update_item(
-                    TableName=self._table,
-                    Key={PARTITION_KEY: {"S": key}},
-                    UpdateExpression="SET #p = :p, #u = :u, #n = :n",
-                    ConditionExpression=condition.expression,
-                    ExpressionAttributeNames={
-                        **condition.names,
-                        "#p": PAYLOAD,
-                        "#u": UPDATED_AT,
-                        "#n": REVISION,
-                    },
-                    ExpressionAttributeValues={
-                        **condition.values,
-                        ":p": payload,
-                        ":u": {"S": _now()},
-                        ":n": {"S": revision},
-                    },
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+                with sending(request(STAND_IN), payload):
+                    answer = await self._client.update_item(**request(payload.value))
         except _KeyTaken as failed:
             current = failed.item if isinstance(failed.item, dict) else None
             if current is not None and _revision(current) == revision:

@@ -18,7 +18,7 @@ from service.codec import OFF_LOOP_BYTES
 from tests.http import JSON, assert_error, put
 
 if TYPE_CHECKING:
-    from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
+    from service.wire import Payload
 
 
 @pytest.mark.parametrize("coding", ["identity", "IDENTITY", "identity,identity", ""])
@@ -35,23 +35,24 @@ def test_a_key_twice_is_refused_by_name_and_stores_nothing(
     assert '"twice" appears twice' in error["message"]
 
 
-def test_a_large_body_is_converted_off_the_event_loop(
+def test_a_large_body_is_converted_and_encoded_off_the_event_loop(
     http: httpx.Client, api_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Where each conversion ran: on the thread running the event loop, or beside it.
+    # Where each conversion (and the payload's request encoding with it) ran: on the thread
+    # running the event loop, or beside it.
     ran_on_loop: list[tuple[int, bool]] = []
-    from service.codec import payload_of as convert
+    from service.wire import converted
 
-    def recording(body: bytes) -> AttributeValueTypeDef:
+    def recording(body: bytes) -> Payload:
         try:
             asyncio.get_running_loop()
             on_loop = True
         except RuntimeError:
             on_loop = False
         ran_on_loop.append((len(body), on_loop))
-        return convert(body)
+        return converted(body)
 
-    monkeypatch.setattr(routes, "payload_of", recording)
+    monkeypatch.setattr(routes, "converted", recording)
     small = {"n": [1.5] * 10}
     large = {"n": [1.5] * (OFF_LOOP_BYTES // 4)}
     keys = [put(http, api_url, body).json()["object_id"] for body in (small, large)]

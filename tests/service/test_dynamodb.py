@@ -10,8 +10,10 @@ headers or what is signed, for either client, these fail until someone looks.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -19,9 +21,15 @@ import aioboto3
 import botocore.session
 import pytest
 
-from picus.contract import CREATED_AT, PARTITION_KEY, PAYLOAD, TABLE_NAME
+from bench.codec import SHAPES, body_of
+from picus import conditional
+from picus.contract import CREATED_AT, IDEMPOTENCY_TABLE_NAME, PARTITION_KEY, PAYLOAD, TABLE_NAME
+from service.codec import payload_of
 from service.dynamodb import RAW_OPERATIONS, client_config, dynamodb_client
+from service.idempotency import idempotent_request
 from service.settings import Settings
+from service.store import Store
+from service.wire import STAND_IN, Payload
 
 REGION = "eu-west-1"
 ENDPOINT = "http://127.0.0.1:9"  # never reached: the call stops before sending
@@ -77,7 +85,7 @@ async def _ours(operation: str) -> tuple[bytes, dict[str, str]]:
     return _wire(sent[0])
 
 
-def _stock(operation: str) -> tuple[bytes, dict[str, str]]:
+def _stock(operation: str, params: dict[str, Any] | None = None) -> tuple[bytes, dict[str, str]]:
     sent: list[Any] = []
     client = botocore.session.get_session().create_client(
         "dynamodb",
@@ -88,7 +96,7 @@ def _stock(operation: str) -> tuple[bytes, dict[str, str]]:
     )
     client.meta.events.register("before-send.dynamodb", _recorder(sent))
     with pytest.raises(Stopped):
-        getattr(client, operation)(**CALLS[operation])
+        getattr(client, operation)(**(CALLS[operation] if params is None else params))
     return _wire(sent[0])
 
 
@@ -104,21 +112,70 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_request_is_stock_botocores_byte_for_byte(operation: str) -> None:
     ours_body, ours = asyncio.run(_ours(operation))
     stock_body, stock = _stock(operation)
-    assert ours_body == stock_body
     assert ours_body.startswith(b'{"TableName": "picus_data"')
+    assert_same_request(operation, (ours_body, ours), (stock_body, stock))
+
+
+def assert_same_request(
+    operation: str, ours: tuple[bytes, dict[str, str]], stock: tuple[bytes, dict[str, str]]
+) -> None:
+    (ours_body, ours_headers), (stock_body, stock_headers) = ours, stock
+    assert ours_body == stock_body
     # The same headers, in the same order, with the same values: all but the per-call ones,
     # the signature (over the date) and the User-Agent (below).
-    assert list(ours) == list(stock)
-    for name in set(stock) - PER_CALL - {"Authorization", "User-Agent"}:
-        assert ours[name] == stock[name], name
-    assert ours["X-Amz-Target"] == f"DynamoDB_20120810.{operation.title().replace('_', '')}"
-    assert ours["Content-Type"] == "application/x-amz-json-1.0"
+    assert list(ours_headers) == list(stock_headers)
+    for name in set(stock_headers) - PER_CALL - {"Authorization", "User-Agent"}:
+        assert ours_headers[name] == stock_headers[name], name
+    target = "".join(word.title() for word in operation.split("_"))
+    assert ours_headers["X-Amz-Target"] == f"DynamoDB_20120810.{target}"
+    assert ours_headers["Content-Type"] == "application/x-amz-json-1.0"
 
     def unsigned(authorization: str) -> str:
         return re.sub(r"Signature=[0-9a-f]{64}", "Signature=-", authorization)
 
-    assert unsigned(ours["Authorization"]) == unsigned(stock["Authorization"])
-    assert "SignedHeaders=content-type;host;x-amz-date;x-amz-target," in ours["Authorization"]
+    assert unsigned(ours_headers["Authorization"]) == unsigned(stock_headers["Authorization"])
+    signed = "SignedHeaders=content-type;host;x-amz-date;x-amz-target,"
+    assert signed in ours_headers["Authorization"]
+
+
+#: Each write of the store, as the API makes it, by the operation it calls.
+WRITES: dict[str, Callable[[Store, Payload], Awaitable[object]]] = {
+    "put_item": lambda store, payload: store.put(payload),
+    "transact_write_items": lambda store, payload: store.put(
+        payload, idempotent_request("retry-me", "alice", b"{}")
+    ),
+    "update_item": lambda store, payload: store.replace(
+        KEY[PARTITION_KEY]["S"],
+        payload,
+        conditional.if_match_condition(conditional.parse('"7d0f"', "If-Match")),
+    ),
+}
+LARGE = payload_of(body_of(SHAPES['nesting ({"a": {"b": [1, "x", null]}}, ...)'], 4000))
+
+
+async def _written(operation: str, payload: Payload) -> tuple[bytes, dict[str, str]]:
+    sent: list[Any] = []
+    settings = replace(Settings.from_env(), region=REGION, endpoint_url=ENDPOINT)
+    async with dynamodb_client(settings) as client:
+        client.meta.events.register("before-send.dynamodb", _recorder(sent))
+        store = Store(client, TABLE_NAME, IDEMPOTENCY_TABLE_NAME, deadline=30)
+        with pytest.raises(Stopped):
+            await WRITES[operation](store, payload)
+    return _wire(sent[0])
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("operation", sorted(WRITES))
+@pytest.mark.parametrize("value", [ITEM[PAYLOAD], LARGE], ids=["item", "large"])
+def test_each_write_the_service_encodes_is_stock_botocores_request_byte_for_byte(
+    operation: str, value: Any
+) -> None:
+    # The service sends its own encoding of a write (service/wire.py); stock botocore, given
+    # the parameters that body holds, sends the very same bytes.
+    payload = Payload.of(value)
+    ours = asyncio.run(_written(operation, payload))
+    assert payload.encoded in ours[0] and STAND_IN["S"].encode() not in ours[0]
+    assert_same_request(operation, ours, _stock(operation, json.loads(ours[0])))
 
 
 @pytest.mark.usefixtures("credentials")
