@@ -39,7 +39,7 @@ from picus.errors import (
     from_client_error,
 )
 from service.codec import item_json, item_value, same_value
-from service.wire import STAND_IN, Payload, sending
+from service.wire import Payload, sending
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -169,20 +169,17 @@ class Store:
     async def _put_new(self, created: Created, payload: Payload) -> bool:
         """True once the item is stored; False when the key is taken by another item."""
         item = self._new_item(created, payload.value)
-
-        def request(item: dict[str, AttributeValueTypeDef]) -> dict[str, Any]:
-            return {
-                "TableName": self._table,
-                "Item": item,
-                "ConditionExpression": "attribute_not_exists(#k)",
-                "ExpressionAttributeNames": {"#k": PARTITION_KEY},
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(#k)",
+            "ExpressionAttributeNames": {"#k": PARTITION_KEY},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         try:
             async with self._translated("PutItem"):
-                with sending(request({**item, PAYLOAD: STAND_IN}), payload):
-                    await self._client.put_item(**request(item))
+                with sending("PutItem", request, ("Item", PAYLOAD), payload):
+                    await self._client.put_item(**request)
         except _KeyTaken as taken:
             # A retried attempt finding its own earlier write has succeeded; any other item
             # under this key is a uuid4 collision: the caller draws another key. Compared as
@@ -203,46 +200,42 @@ class Store:
             IDEMPOTENCY_FINGERPRINT: {"S": idempotent.fingerprint},
             IDEMPOTENCY_EXPIRES_AT: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
         }
-        item = self._new_item(created, payload.value)
         # The call's ClientRequestToken, the same on every retry botocore makes of it: a retry
         # of a transaction that succeeded succeeds again, unchanged (DynamoDB API reference,
         # TransactWriteItems, "ClientRequestToken"). Set here, as botocore would set one,
         # since the body sent is the service's encoding (service/wire.py).
-        token = str(uuid.uuid4())
-
-        def request(item: dict[str, AttributeValueTypeDef]) -> dict[str, Any]:
-            return {
-                "TransactItems": [
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(#k)",
-                            "ExpressionAttributeNames": {"#k": PARTITION_KEY},
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._idempotency_table,
-                            "Item": record,
-                            # An expired record may outlive its time: TTL deletes within
-                            # days, not at once (developer guide, "Time to Live").
-                            "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
-                            "ExpressionAttributeNames": {
-                                "#k": IDEMPOTENCY_PARTITION_KEY,
-                                "#e": IDEMPOTENCY_EXPIRES_AT,
-                            },
-                            "ExpressionAttributeValues": {":now": {"N": str(now)}},
-                        }
-                    },
-                ],
-                "ClientRequestToken": token,
-            }
-
+        request: dict[str, Any] = {
+            "TransactItems": [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": self._new_item(created, payload.value),
+                        "ConditionExpression": "attribute_not_exists(#k)",
+                        "ExpressionAttributeNames": {"#k": PARTITION_KEY},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._idempotency_table,
+                        "Item": record,
+                        # An expired record may outlive its time: TTL deletes within days, not
+                        # at once (developer guide, "Time to Live").
+                        "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
+                        "ExpressionAttributeNames": {
+                            "#k": IDEMPOTENCY_PARTITION_KEY,
+                            "#e": IDEMPOTENCY_EXPIRES_AT,
+                        },
+                        "ExpressionAttributeValues": {":now": {"N": str(now)}},
+                    }
+                },
+            ],
+            "ClientRequestToken": str(uuid.uuid4()),
+        }
         try:
             async with self._translated("TransactWriteItems"):
-                with sending(request({**item, PAYLOAD: STAND_IN}), payload):
-                    await self._client.transact_write_items(**request(item))
+                path = ("TransactItems", 0, "Put", "Item", PAYLOAD)
+                with sending("TransactWriteItems", request, path, payload):
+                    await self._client.transact_write_items(**request)
         except _Cancelled as cancelled:
             item_reason, record_reason = [*cancelled.reasons, "", ""][:2]
             if record_reason == "TransactionConflict":
@@ -307,34 +300,30 @@ class Store:
         """Replace the item's payload when ``condition`` (its If-Match) holds; 412 when it
         does not, whether the item changed or is gone."""
         revision = str(uuid.uuid4())
-        updated_at = _now()
-
-        def request(value: AttributeValueTypeDef) -> dict[str, Any]:
-            return {
-                "TableName": self._table,
-                "Key": {PARTITION_KEY: {"S": key}},
-                "UpdateExpression": "SET #p = :p, #u = :u, #n = :n",
-                "ConditionExpression": condition.expression,
-                "ExpressionAttributeNames": {
-                    **condition.names,
-                    "#p": PAYLOAD,
-                    "#u": UPDATED_AT,
-                    "#n": REVISION,
-                },
-                "ExpressionAttributeValues": {
-                    **condition.values,
-                    ":p": value,
-                    ":u": {"S": updated_at},
-                    ":n": {"S": revision},
-                },
-                "ReturnValues": "ALL_NEW",
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {PARTITION_KEY: {"S": key}},
+            "UpdateExpression": "SET #p = :p, #u = :u, #n = :n",
+            "ConditionExpression": condition.expression,
+            "ExpressionAttributeNames": {
+                **condition.names,
+                "#p": PAYLOAD,
+                "#u": UPDATED_AT,
+                "#n": REVISION,
+            },
+            "ExpressionAttributeValues": {
+                **condition.values,
+                ":p": payload.value,
+                ":u": {"S": _now()},
+                ":n": {"S": revision},
+            },
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         try:
             async with self._translated("UpdateItem"):
-                with sending(request(STAND_IN), payload):
-                    answer = await self._client.update_item(**request(payload.value))
+                with sending("UpdateItem", request, ("ExpressionAttributeValues", ":p"), payload):
+                    answer = await self._client.update_item(**request)
         except _KeyTaken as failed:
             current = failed.item if isinstance(failed.item, dict) else None
             if current is not None and _revision(current) == revision:

@@ -9,11 +9,12 @@ timestamp, as the service's writes never do. ``tests/service/test_dynamodb.py`` 
 write's bytes to stock botocore's.
 
 So a payload is encoded once, with its conversion, in the worker thread that converts a large
-body (``Payload``), and a write is sent in two documented steps of botocore's event system:
-``before-parameter-build`` gives botocore the call's parameters with a one-attribute stand-in
-for the payload, which serialize in microseconds and resolve the same endpoint; ``before-call``
-swaps the serialized body for this one, before it is signed and sent, and every retry of the
-call sends it again.
+body (``Payload``), and a write is sent in two documented steps of botocore's event system,
+for the one operation ``sending`` names: ``before-parameter-build`` gives botocore the call's
+parameters with a one-attribute stand-in where the payload was, which serialize in
+microseconds and resolve the same endpoint; ``before-call`` swaps the serialized body for the
+stand-in's encoding with the payload's spliced in, before it is signed and sent, and every
+retry of the call sends it again.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from service.codec import payload_of
 
 if TYPE_CHECKING:
+    from botocore.model import OperationModel
     from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
 
 #: Stands in for the payload while botocore serializes a call: text no other parameter of a
@@ -47,24 +49,29 @@ def encode(params: Mapping[str, Any]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    """A body's payload: its attribute value, and that value as a request's JSON."""
+    """A body's payload: its attribute value, and that value as a request's JSON, made from it
+    (never given apart from it)."""
 
     value: AttributeValueTypeDef
-    encoded: bytes
+    encoded: bytes = field(init=False)
 
-    @classmethod
-    def of(cls, value: AttributeValueTypeDef) -> Payload:
-        return cls(value, encode(value))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encoded", encode(self.value))
 
 
 def converted(body: bytes) -> Payload:
     """The body's payload, converted and encoded: all of a write's CPU that grows with the
     body, in one step a worker thread can take."""
-    return Payload.of(payload_of(body))
+    return Payload(payload_of(body))
+
+
+#: Where a write's parameters hold the payload: keys and list indexes from the top.
+Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _Encoded:
+    operation: str
     stand_in: dict[str, Any]
     body: bytes
 
@@ -72,31 +79,46 @@ class _Encoded:
 _SENDING: ContextVar[_Encoded | None] = ContextVar("picus_encoded_request", default=None)
 
 
+def _with_stand_in(node: Any, path: Path, payload: Payload) -> Any:
+    """A copy of the containers along ``path`` with ``STAND_IN`` at its end; the rest shared."""
+    if not path:
+        if node is not payload.value:
+            raise ValueError("the parameters do not hold this payload at its path")
+        return STAND_IN
+    copy = dict(node) if isinstance(node, dict) else list(node)
+    copy[path[0]] = _with_stand_in(node[path[0]], path[1:], payload)  # type: ignore[index]
+    return copy
+
+
 @contextmanager
-def sending(stand_in: dict[str, Any], payload: Payload) -> Iterator[None]:
-    """Within it, this task's call sends ``stand_in``'s body with ``payload`` in place of
-    ``STAND_IN``: the call's own parameters are those with the payload's value."""
+def sending(operation: str, params: dict[str, Any], path: Path, payload: Payload) -> Iterator[None]:
+    """Within it, this task's call of ``operation`` with ``params``, which hold the payload's
+    value at ``path``, sends the service's encoding of them."""
+    stand_in: dict[str, Any] = _with_stand_in(params, path, payload)
     encoded = encode(stand_in)
     if encoded.count(_STAND_IN_JSON) != 1:
         raise ValueError("the stand-in parameters must hold STAND_IN once")
     head, _, tail = encoded.partition(_STAND_IN_JSON)
-    token = _SENDING.set(_Encoded(stand_in, head + payload.encoded + tail))
+    token = _SENDING.set(_Encoded(operation, stand_in, head + payload.encoded + tail))
     try:
         yield
     finally:
         _SENDING.reset(token)
 
 
-def stand_in_parameters(params: dict[str, Any], **_: Any) -> None:
-    """``before-parameter-build`` handler: botocore serializes the stand-in's parameters."""
+def _for(model: OperationModel) -> _Encoded | None:
     encoded = _SENDING.get()
-    if encoded is not None:
+    return encoded if encoded is not None and encoded.operation == model.name else None
+
+
+def stand_in_parameters(params: dict[str, Any], model: OperationModel, **_: Any) -> None:
+    """``before-parameter-build`` handler: botocore serializes the stand-in's parameters."""
+    if (encoded := _for(model)) is not None:
         params.clear()
         params.update(encoded.stand_in)
 
 
-def use_encoded_body(params: dict[str, Any], **_: Any) -> None:
+def use_encoded_body(params: dict[str, Any], model: OperationModel, **_: Any) -> None:
     """``before-call`` handler: the request's body is the service's encoding."""
-    encoded = _SENDING.get()
-    if encoded is not None:
+    if (encoded := _for(model)) is not None:
         params["body"] = encoded.body

@@ -10,6 +10,8 @@ headers or what is signed, for either client, these fail until someone looks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import json
 import re
 import uuid
@@ -20,6 +22,10 @@ from typing import Any
 import aioboto3
 import botocore.session
 import pytest
+from aiobotocore.awsrequest import AioAWSResponse
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest, HTTPHeaders
+from botocore.credentials import Credentials
 
 from bench.codec import SHAPES, body_of
 from picus import conditional
@@ -29,7 +35,7 @@ from service.dynamodb import RAW_OPERATIONS, client_config, dynamodb_client
 from service.idempotency import idempotent_request
 from service.settings import Settings
 from service.store import Store
-from service.wire import STAND_IN, Payload
+from service.wire import Payload
 
 REGION = "eu-west-1"
 ENDPOINT = "http://127.0.0.1:9"  # never reached: the call stops before sending
@@ -153,15 +159,23 @@ WRITES: dict[str, Callable[[Store, Payload], Awaitable[object]]] = {
 LARGE = payload_of(body_of(SHAPES['nesting ({"a": {"b": [1, "x", null]}}, ...)'], 4000))
 
 
-async def _written(operation: str, payload: Payload) -> tuple[bytes, dict[str, str]]:
-    sent: list[Any] = []
+async def _written(
+    operation: str, payload: Payload, answer: Callable[..., Any]
+) -> list[dict[str, Any]]:
+    """The parameters the store gave the call, as the client received them."""
+    given: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        given.append(copy.deepcopy(params))
+
     settings = replace(Settings.from_env(), region=REGION, endpoint_url=ENDPOINT)
     async with dynamodb_client(settings) as client:
-        client.meta.events.register("before-send.dynamodb", _recorder(sent))
+        client.meta.events.register("provide-client-params.dynamodb", record)
+        client.meta.events.register("before-send.dynamodb", answer)
         store = Store(client, TABLE_NAME, IDEMPOTENCY_TABLE_NAME, deadline=30)
-        with pytest.raises(Stopped):
+        with contextlib.suppress(Stopped):
             await WRITES[operation](store, payload)
-    return _wire(sent[0])
+    return given
 
 
 @pytest.mark.usefixtures("credentials")
@@ -170,12 +184,64 @@ async def _written(operation: str, payload: Payload) -> tuple[bytes, dict[str, s
 def test_each_write_the_service_encodes_is_stock_botocores_request_byte_for_byte(
     operation: str, value: Any
 ) -> None:
-    # The service sends its own encoding of a write (service/wire.py); stock botocore, given
-    # the parameters that body holds, sends the very same bytes.
-    payload = Payload.of(value)
-    ours = asyncio.run(_written(operation, payload))
-    assert payload.encoded in ours[0] and STAND_IN["S"].encode() not in ours[0]
-    assert_same_request(operation, ours, _stock(operation, json.loads(ours[0])))
+    # The service sends its own encoding of a write (service/wire.py): the very bytes stock
+    # botocore sends for the parameters the store gave the call.
+    sent: list[Any] = []
+    (given,) = asyncio.run(_written(operation, Payload(value), _recorder(sent)))
+    ours = _wire(sent[0])
+    assert json.loads(ours[0]) == given
+    assert_same_request(operation, ours, _stock(operation, given))
+
+
+class _Answer:
+    """DynamoDB's body for an answer, read the way aiobotocore reads it."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def read(self) -> bytes:
+        return self.body
+
+
+def _signed_over_its_body(request: Any) -> bool:
+    headers = dict(_wire(request)[1])
+    signed = AWSRequest(
+        method=request.method,
+        url=request.url,
+        headers={name: headers[name] for name in ("Content-Type", "X-Amz-Date", "X-Amz-Target")},
+        data=request.body,
+    )
+    signed.context["timestamp"] = headers["X-Amz-Date"]
+    signer = SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "dynamodb", REGION)
+    signature = signer.signature(
+        signer.string_to_sign(signed, signer.canonical_request(signed)), signed
+    )
+    return headers["Authorization"].endswith(f"Signature={signature}")
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("operation", sorted(WRITES))
+def test_every_retry_sends_the_encoded_body_signed(operation: str) -> None:
+    # Two answers of 500, then success: botocore's standard retries send the request again,
+    # and each attempt carries the service's body, its length, and a signature over it.
+    attempts: list[Any] = []
+
+    def answer(request: Any, **_: Any) -> AioAWSResponse:
+        attempts.append(request)
+        if len(attempts) < 3:
+            failure = b'{"__type": "InternalServerError", "message": "try again"}'
+            return AioAWSResponse(request.url, 500, HTTPHeaders(), _Answer(failure))
+        return AioAWSResponse(request.url, 200, HTTPHeaders(), _Answer(b'{"Attributes": {}}'))
+
+    payload = Payload(ITEM[PAYLOAD])  # type: ignore[arg-type]
+    asyncio.run(_written(operation, payload, answer))
+    bodies = {_wire(request)[0] for request in attempts}
+    assert len(attempts) == 3 and len(bodies) == 1
+    (body,) = bodies
+    assert payload.encoded in body
+    for request in attempts:
+        assert int(_wire(request)[1]["Content-Length"]) == len(body)
+        assert _signed_over_its_body(request)
 
 
 @pytest.mark.usefixtures("credentials")

@@ -137,7 +137,7 @@ def test_a_retried_put_finding_its_own_write_is_one_item_whatever_the_numbers_sp
     payload = to_payload(
         parse_object(('{"n": [' + ", ".join(SPELLINGS) + '], "m": {"x": 1.50}}').encode())
     )
-    created = asyncio.run(store.put(Payload.of(payload)))
+    created = asyncio.run(store.put(Payload(payload)))
     # Recognised as its own write on the first answer: no second key drawn, no second item.
     assert table.calls == 1
     assert is_valid_key(created.object_id)
@@ -179,7 +179,7 @@ def test_a_concurrent_duplicate_of_an_idempotent_put_is_409() -> None:
     store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
     request = idempotent_request("k", None, b"{}")
     with pytest.raises(Conflict) as raised:
-        asyncio.run(store.put(Payload.of(to_payload({})), request))
+        asyncio.run(store.put(Payload(to_payload({})), request))
     assert raised.value.code is ErrorCode.IDEMPOTENCY_KEY_IN_USE
     assert table.calls == 1
 
@@ -188,7 +188,7 @@ def test_a_transaction_cancelled_for_another_reason_is_a_503_naming_it() -> None
     table = _CancelledTransaction("ThrottlingError", "None")
     store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
     with pytest.raises(StoreUnavailable) as raised:
-        asyncio.run(store.put(Payload.of(to_payload({})), idempotent_request("k", None, b"{}")))
+        asyncio.run(store.put(Payload(to_payload({})), idempotent_request("k", None, b"{}")))
     assert "ThrottlingError" in raised.value.message
 
 
@@ -202,5 +202,5 @@ def test_an_item_dynamodb_refuses_in_a_transaction_is_the_clients_as_in_a_put() 
         table = _CancelledTransaction("ValidationError", "None", message=message)
         store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
         with pytest.raises(ApiError) as raised:
-            asyncio.run(store.put(Payload.of(to_payload({})), idempotent_request("k", None, b"{}")))
+            asyncio.run(store.put(Payload(to_payload({})), idempotent_request("k", None, b"{}")))
         assert raised.value.code is expected
