@@ -1,8 +1,8 @@
-"""A write's request body, encoded by the service instead of botocore's serializer.
+"""A large write's request body, encoded by the service instead of botocore's serializer.
 
 botocore serializes a call by walking the operation's input shape node by node: for the
-largest items the API accepts, 120 to 370 ms of CPU on the event loop (``python -m
-bench.codec``), against 30 to 60 ms for ``json.dumps`` of the same parameters, which is what
+largest items the API accepts, 90 to 400 ms of CPU on the event loop (``python -m
+bench.codec``), against 20 to 60 ms for ``json.dumps`` of the same parameters, which is what
 that serializer writes for DynamoDB's JSON protocol (``botocore.serialize.JSONSerializer``:
 the parameters in their given order, ``json.dumps``, UTF-8) when they carry no blob and no
 timestamp, as the service's writes never do. ``tests/service/test_dynamodb.py`` holds every
