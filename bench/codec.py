@@ -112,9 +112,9 @@ async def _loop_held_ms(body: bytes, off_loop: bool | None) -> float:
     if off_loop is None:
         await asyncio.sleep(0.2)
     elif off_loop:
-        await to_thread.run_sync(converted, body)
+        await to_thread.run_sync(converted, body, True)
     else:
-        converted(body)
+        converted(body, True)
     done.set()
     await task
     return 1000 * max(gaps)

@@ -17,8 +17,9 @@ a tenth of a GET's CPU (``python -m bench.profile``). ``Config(user_agent=...)``
 header instead; it is botocore's own string for this client, built once, without the list of
 features each call records (``m/...``), which only AWS's telemetry reads.
 
-A write's body is the service's own encoding (``service/wire.py``): two more handlers of the
-same event system, ``before-parameter-build`` and ``before-call``, on the writing operations.
+A large write's body is the service's own encoding (``service/wire.py``): two more handlers of
+the same event system, ``before-parameter-build`` and ``before-call``, on the writing
+operations.
 """
 
 from __future__ import annotations

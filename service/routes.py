@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import orjson
-from anyio import to_thread
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -23,11 +22,10 @@ from picus.errors import (
 from picus.routing import allowed_methods, operation_at
 from service import docs
 from service.access import public, requires
-from service.codec import OFF_LOOP_BYTES
 from service.cursor import decode_cursor, encode_cursor
 from service.idempotency import idempotent_request, key_of
 from service.responses import json_text
-from service.wire import Payload, converted
+from service.wire import Payload, received
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -89,13 +87,7 @@ async def _payload(request: Request) -> tuple[bytes, Payload]:
     if not _is_identity(",".join(request.headers.getlist("content-encoding"))):
         raise UnsupportedMediaType("the body must not be compressed: Content-Encoding identity")
     body = await _read_body(request, request.app.state.settings.max_body_bytes)
-    # A large body's conversion and encoding hold the CPU for longer than one turn of the
-    # loop should: in a worker thread, the loop keeps serving other requests between the GIL's
-    # switches.
-    payload = (
-        await to_thread.run_sync(converted, body) if len(body) > OFF_LOOP_BYTES else converted(body)
-    )
-    return body, payload
+    return body, await received(body)
 
 
 @requires(Scope.WRITE)

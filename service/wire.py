@@ -26,6 +26,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from anyio import to_thread
+
 from service.codec import OFF_LOOP_BYTES, payload_of
 
 if TYPE_CHECKING:
@@ -61,10 +63,18 @@ class Payload:
         object.__setattr__(self, "encoded", encode(self.value) if self.large else None)
 
 
-def converted(body: bytes) -> Payload:
-    """The body's payload, converted and, for a body over ``OFF_LOOP_BYTES``, encoded: all of
-    a write's CPU that grows with the body, in one step a worker thread can take."""
-    return Payload(payload_of(body), large=len(body) > OFF_LOOP_BYTES)
+def converted(body: bytes, large: bool) -> Payload:
+    """The body's payload, converted and, when ``large``, encoded: all of a write's CPU that
+    grows with the body, in one step a worker thread can take."""
+    return Payload(payload_of(body), large)
+
+
+async def received(body: bytes) -> Payload:
+    """A request body's payload. A body over ``OFF_LOOP_BYTES`` is converted and encoded in a
+    worker thread: its CPU would hold the event loop for longer than one turn should, and in a
+    thread the loop keeps serving other requests between the GIL's switches."""
+    large = len(body) > OFF_LOOP_BYTES
+    return await to_thread.run_sync(converted, body, large) if large else converted(body, large)
 
 
 #: Where a write's parameters hold the payload: keys and list indexes from the top.

@@ -13,7 +13,6 @@ import pytest
 from bench.codec import END, RESULT, SHAPES, START, accepted, body_of, table
 from devkit import ROOT
 from picus.errors import ErrorCode
-from service import routes
 from service.codec import OFF_LOOP_BYTES
 from tests.http import JSON, assert_error, put
 
@@ -41,18 +40,20 @@ def test_a_large_body_is_converted_and_encoded_off_the_event_loop(
     # Where each conversion (and the payload's request encoding with it) ran: on the thread
     # running the event loop, or beside it.
     ran_on_loop: list[tuple[int, bool]] = []
-    from service.wire import converted
+    from service import wire
 
-    def recording(body: bytes) -> Payload:
+    converted = wire.converted
+
+    def recording(body: bytes, large: bool) -> Payload:
         try:
             asyncio.get_running_loop()
             on_loop = True
         except RuntimeError:
             on_loop = False
         ran_on_loop.append((len(body), on_loop))
-        return converted(body)
+        return converted(body, large)
 
-    monkeypatch.setattr(routes, "converted", recording)
+    monkeypatch.setattr(wire, "converted", recording)
     small = {"n": [1.5] * 10}
     large = {"n": [1.5] * (OFF_LOOP_BYTES // 4)}
     keys = [put(http, api_url, body).json()["object_id"] for body in (small, large)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import botocore.session
 import pytest
 
@@ -13,7 +14,7 @@ from service.codec import OFF_LOOP_BYTES
 from service.wire import (
     STAND_IN,
     Payload,
-    converted,
+    received,
     sending,
     stand_in_parameters,
     use_encoded_body,
@@ -69,7 +70,7 @@ def test_a_body_is_encoded_by_the_service_exactly_when_it_is_converted_off_the_l
     for size in (OFF_LOOP_BYTES, OFF_LOOP_BYTES + 1):
         body = b'{"s": "' + b"x" * (size - 9) + b'"}'
         assert len(body) == size
-        assert (converted(body).encoded is not None) == (size > OFF_LOOP_BYTES)
+        assert (anyio.run(received, body).encoded is not None) == (size > OFF_LOOP_BYTES)
 
 
 def test_calls_after_a_failed_write_are_left_to_botocore() -> None:
