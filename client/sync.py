@@ -115,7 +115,7 @@ class PicusClient:
         """Any call, answered as is (no status raises). Retried as the typed calls are, so a
         POST only when it carries an Idempotency-Key."""
         built = self._http.build_request(method, path, json=json, params=params, headers=headers)
-        return (self._send(built)).response
+        return self._send(built).response
 
     def _call(self, call: Call[T]) -> T:
         request = self._http.build_request(
