@@ -11,6 +11,7 @@ from client import operations, retry
 from client.auth import BearerToken
 from client.errors import Unreachable
 from client.retry import DEFAULT_RETRIES, RetryPolicy
+from picus.version import VERSION
 
 if TYPE_CHECKING:
     import ssl
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from client.models import Created, Item
     from client.operations import Call, T
 
-USER_AGENT = "picus-client"
+#: What every call names as its User-Agent: this client at the one version (picus/version.py).
+USER_AGENT = f"picus-client/{VERSION}"
 
 
 class PicusClient:

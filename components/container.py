@@ -18,7 +18,7 @@ def container_definitions(
     table_name: str,
     region: str,
     log_group: str,
-    vpc_cidr: str,
+    forwarded_allow_ips: str,
     stop_timeout: int,
     graceful_shutdown: int,
     extra_environment: Mapping[str, str],
@@ -37,8 +37,8 @@ def container_definitions(
             {"name": "PICUS_TABLE_NAME", "value": table_name},
             {"name": "PICUS_IDEMPOTENCY_TABLE_NAME", "value": idempotency_table_name},
             {"name": "AWS_REGION", "value": region},
-            # Only the load balancer, inside the VPC, may set X-Forwarded-For.
-            {"name": "PICUS_FORWARDED_ALLOW_IPS", "value": vpc_cidr},
+            # Only the load balancer's nodes may set X-Forwarded-For.
+            {"name": "PICUS_FORWARDED_ALLOW_IPS", "value": forwarded_allow_ips},
             {"name": "PICUS_GRACEFUL_SHUTDOWN", "value": str(graceful_shutdown)},
             *({"name": k, "value": v} for k, v in sorted(extra_environment.items())),
         ],

@@ -97,7 +97,7 @@ TEST_RULE_OFFSET: Final = 1
 
 @dataclass(frozen=True)
 class DeploymentSettings:
-    """Validated by ``components.stack_config``; defaults live in Pulumi.yaml."""
+    """Validated by ``components.cluster_settings``; defaults in ``components.api_cluster_args``."""
 
     strategy: DeploymentStrategy
     #: Minutes the new revision holds all of the traffic before it is promoted (linear's last

@@ -39,11 +39,12 @@ from picus.cors import cors_environment
 
 @dataclass(frozen=True)
 class FargateServiceArgs:
-    """Validated by ``components.stack_config``; defaults live in Pulumi.yaml."""
+    """Validated by ``components.cluster_settings``; defaults in ``components.api_cluster_args``."""
 
     vpc_id: pulumi.Input[str]
-    #: Only the load balancer, inside it, may set X-Forwarded-For.
-    vpc_cidr: str
+    #: The addresses of the load balancer's nodes, comma-separated CIDR blocks: only they may
+    #: set X-Forwarded-For.
+    forwarded_allow_ips: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[list[str]]
     load_balancer_security_group_id: pulumi.Input[str]
     target_group_arn: pulumi.Input[str]
@@ -201,7 +202,12 @@ class FargateService(pulumi.ComponentResource):
                 execution_role_arn=execution.role.arn,
                 task_role_arn=task_role.role.arn,
                 container_definitions=pulumi.Output.all(
-                    image_uri, args.table_name, args.idempotency_table_name, region, log_group.name
+                    image_uri,
+                    args.table_name,
+                    args.idempotency_table_name,
+                    region,
+                    log_group.name,
+                    args.forwarded_allow_ips,
                 ).apply(
                     lambda a: container_definitions(
                         image=a[0],
@@ -209,7 +215,7 @@ class FargateService(pulumi.ComponentResource):
                         idempotency_table_name=a[2],
                         region=a[3],
                         log_group=a[4],
-                        vpc_cidr=args.vpc_cidr,
+                        forwarded_allow_ips=a[5],
                         stop_timeout=args.stop_timeout,
                         graceful_shutdown=args.graceful_shutdown,
                         extra_environment=auth_environment(args.auth)

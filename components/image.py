@@ -1,10 +1,11 @@
 """The service's container image: an ECR repository and the image built from the Dockerfile,
 pushed and referenced by digest; or a prebuilt image (CI builds once, every stack deploys it).
 
-Three lifecycle rules shape this module. The build's inputs are paths relative to the project
-(Pulumi runs the program from the folder of Pulumi.yaml), so every checkout of one commit gives
-the same resource. The image is pushed by digest, never under a tag, so a rebuild can never
-meet an existing immutable tag, and pushing content that is already there is a no-op. And
+Three lifecycle rules shape this module. The build's inputs are the package's own Dockerfile
+and folder, named relative to the project folder when the package is in it
+(components/sources.py), so every checkout of one commit gives the same resource. The image is
+pushed by digest, never under a tag, so a rebuild can never meet an existing immutable tag,
+and pushing content that is already there is a no-op. And
 ``preview`` builds nothing: a pull request's preview needs neither Docker nor the target
 platform's emulation.
 """
@@ -20,8 +21,9 @@ import pulumi_aws as aws
 import pulumi_docker_build as docker_build
 
 from components.policies import repository_arn_from_image
+from components.sources import source_path
 
-#: Relative to the project folder, where the Pulumi CLI runs the program.
+#: The package's root and its Dockerfile (components/sources.py).
 BUILD_CONTEXT = "."
 DOCKERFILE = "Dockerfile"
 #: The newest images kept for rollbacks; older ones expire. Images are pushed untagged (by
@@ -111,8 +113,8 @@ class ServiceImage(pulumi.ComponentResource):
             )
             image = docker_build.Image(
                 f"{name}-image",
-                context=docker_build.BuildContextArgs(location=BUILD_CONTEXT),
-                dockerfile=docker_build.DockerfileArgs(location=DOCKERFILE),
+                context=docker_build.BuildContextArgs(location=source_path(BUILD_CONTEXT)),
+                dockerfile=docker_build.DockerfileArgs(location=source_path(DOCKERFILE)),
                 platforms=[args.architecture.platform],
                 build_on_preview=False,
                 # No tags: the registry export pushes by digest, which is what the task uses.

@@ -2,7 +2,8 @@
 the problems of a stack's auth settings against it.
 
 Pure and stdlib only: the Pulumi program (``listener_rules.py``) builds the action from
-``EdgeAuth``, the config check (``stack_config.py``) refuses at preview what AWS would refuse or
+``EdgeAuth``, the settings check (``cluster_settings.py``) refuses at preview what AWS would
+refuse or
 what would refuse valid tokens, and the laptop's verifier (``local/auth.py``) matches claims and
 bounds the key set with the same constants, so the laptop and a stack accept the same tokens.
 

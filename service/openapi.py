@@ -10,6 +10,7 @@ from typing import Any, Final
 from picus import alb, contract
 from picus.auth import OIDC_DISCOVERY_PATH, Scope, ScopePolicy
 from picus.errors import ErrorCode
+from picus.version import VERSION
 from service import payload_schema
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 
@@ -323,7 +324,7 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "picus",
-            "version": "1.0.0",
+            "version": VERSION,
             "description": (
                 "A JSON object store. Every error has the Error shape and carries the request id, "
                 "also returned in the X-Request-Id header. An item has one URL, /picus/{key}: "

@@ -159,6 +159,12 @@ def awsx_vpc_outputs(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def subnet_cidr(subnet_id: str) -> str:
+    """The mocked block of an existing subnet: one /24 per ID."""
+    number = int(hashlib.sha256(subnet_id.encode()).hexdigest(), 16) % 256
+    return f"10.1.{number}.0/24"
+
+
 def route_table_of(subnet_id: str) -> str:
     """The mocked route table associated with a subnet."""
     return f"rtb-{subnet_id}"
@@ -194,6 +200,8 @@ class Mocks(pulumi_mocks.Mocks):
             return {"id": args.args["vpcId"], "ids": ids, "vpcId": args.args["vpcId"]}, []
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "token", "proxyEndpoint": "x"}, []
+        if token == "aws:ec2/getSubnet:getSubnet":
+            return {"id": args.args["id"], "cidrBlock": subnet_cidr(args.args["id"])}, []
         raise NotImplementedError(f"no mock for the invoke {token}")
 
 

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from components.cluster_settings import ClusterSettings
 from components.jwt_validation import Claim, ClaimFormat
 from components.naming import MAX_STACK_NAME, table_name
-from components.stack_config import ConfigError, StackConfig, load
+from components.stack_config import ConfigError, load
 from picus.contract import TABLE_NAME
 from picus.cors import CORS_ORIGINS_ENV
 from tests.components.conftest import PRODUCTION_REQUIRED, harness
@@ -33,7 +34,7 @@ def refusal(stack_file: str, stack: str | None = None, **overrides: str) -> str:
 
 def test_the_stack_files_as_deployed_are_accepted() -> None:
     dev = load(Source("dev"), "dev")
-    assert isinstance(dev, StackConfig) and not dev.production
+    assert isinstance(dev, ClusterSettings) and not dev.production
     prod = load(Source("prod", **PRODUCTION_REQUIRED), "prod")
     assert prod.production and prod.protect and prod.https
 

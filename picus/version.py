@@ -1,0 +1,9 @@
+"""The one version of picus: the package's (pyproject.toml), the Pulumi plugin's, the API
+document's (``info.version``) and the client's User-Agent. A release changes it here and in
+pyproject.toml and CHANGELOG.md; tests/test_version.py holds every one of them equal to it."""
+
+from __future__ import annotations
+
+from typing import Final
+
+VERSION: Final = "1.0.0"

@@ -1,0 +1,53 @@
+"""A stack deployed from the release before ApiCluster updates in place to this one.
+
+``urns/before-api-cluster/graphs.json.gz`` holds every variant's graph as that release's
+program registered it under the mocks (commit c199a41, before its components moved under one
+ApiCluster). The current program, for the same settings, must take over every resource through
+its URN or an alias, replace none and change no input that AWS cannot change in place; the
+transition tests' ``diff`` decides each, from the same tables.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from functools import cache
+from typing import Any
+
+from tests.components.conftest import Stack
+from tests.components.test_identity import BEFORE_API_CLUSTER
+from tests.components.test_transitions import diff, short
+
+GRAPHS = BEFORE_API_CLUSTER / "graphs.json.gz"
+
+
+@cache
+def _graphs() -> dict[str, Any]:
+    graphs: dict[str, Any] = json.loads(gzip.decompress(GRAPHS.read_bytes()))
+    return graphs
+
+
+def deployed(stack: Stack) -> Stack:
+    """The variant's graph as the release before ApiCluster deployed it."""
+    graph = _graphs()[stack.variant]
+    return Stack(stack.variant, stack.stack, stack.config, graph["resources"], graph["exports"])
+
+
+def test_every_variant_deployed_before_is_recorded(stacks: dict[str, Stack]) -> None:
+    assert set(_graphs()) == set(stacks)
+
+
+def test_a_stack_of_the_release_before_updates_in_place(stack: Stack) -> None:
+    before = deployed(stack)
+    change = diff(before, stack)
+    assert change.removed == [], [short(before, r) for r in change.removed]
+    assert change.replaced == [], [short(stack, r) for r in change.replaced]
+    assert change.unclassified == [], change.unclassified
+    assert change.conflicts == [], change.conflicts
+    # Only the components are new: the cluster that now holds them.
+    assert {r["type"] for r in change.added} == {"picus:index:ApiCluster"}
+
+
+def test_its_outputs_keep_their_names_and_values(stack: Stack) -> None:
+    # The deploy job and every reader of `pulumi stack output` find what they found.
+    assert stack.exports == deployed(stack).exports
