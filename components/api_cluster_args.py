@@ -42,14 +42,16 @@ class ClusterNetworkArgs(TypedDict):
 
     vpc_id: NotRequired[pulumi.Input[str]]
     """An existing VPC to run in (vpc-...), with publicSubnetIds and privateSubnetIds; then no VPC,
-    subnet, NAT gateway or endpoint is created, and the CIDR and NAT settings do not apply. Empty:
-    a VPC of its own.
+    subnet, NAT gateway or endpoint is created, and the CIDR and NAT settings do not apply. Empty
+    is a VPC of its own.
     """
     public_subnet_ids: NotRequired[pulumi.Input[list[str]]]
-    """The existing VPC's public subnets, in at least two zones, for the load balancer."""
+    """The existing VPC's public subnets, in at least two zones, for the load balancer. Default:
+    [].
+    """
     private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
-    """The existing VPC's private subnets, for the tasks: they need a route to ECR, CloudWatch
-    Logs and DynamoDB (a NAT gateway or VPC endpoints).
+    """The existing VPC's private subnets, for the tasks; they need a route to ECR, CloudWatch
+    Logs and DynamoDB (a NAT gateway or VPC endpoints). Default: [].
     """
 
 

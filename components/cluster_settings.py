@@ -25,7 +25,9 @@ from components.image import CpuArchitecture
 from components.jwt_validation import Claim, ClaimFormat, EdgeAuth
 from components.jwt_validation import problems as auth_problems
 from components.naming import (
+    MAX_CLUSTER_NAME,
     idempotency_table_name,
+    stack_name_problems,
     table_name_problems,
 )
 from components.network import NatStrategy, SubnetLayout
@@ -60,24 +62,29 @@ _SUBNET_ID: Final = re.compile(r"subnet-[0-9a-f]{8,17}")
 
 
 class InvalidSettings(pulumi.RunError):
-    """The settings cannot be deployed; ``problems`` names every setting to change, one line
-    each. A RunError is reported as its message alone, without a traceback."""
+    """An ApiCluster's args cannot be deployed. Its message names every setting to change, one
+    line each, by its path in the args; ``problems`` by its stack config key. A RunError is
+    reported as its message alone, without a traceback."""
 
-    def __init__(self, subject: str, problems: list[str]) -> None:
+    def __init__(self, name: str, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__(
-            f"{subject} cannot be deployed as configured:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__(report(f"the ApiCluster {name!r}", [describe(p) for p in problems]))
 
 
-_KEY: Final = re.compile(r"picus:(\w+)")
+def report(subject: str, problems: list[str]) -> str:
+    """One message naming every problem, one line each."""
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{subject} cannot be deployed as configured:\n{lines}"
+
+
+#: A setting named by its config key; only the keys, so a value such as picus:read stays.
+_KEY: Final = re.compile(rf"picus:({'|'.join(sorted(PATHS, key=len, reverse=True))})\b")
 
 
 def describe(problem: str) -> str:
     """A problem as a program that wrote the args reads it: each setting by its path in the
     args (``picus:minCount`` is ``scaling.minCount``)."""
-    return _KEY.sub(lambda m: PATHS.get(m[1], m[1]), problem)
+    return _KEY.sub(lambda m: PATHS[m[1]], problem)
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,9 @@ def problems_of(c: ClusterSettings) -> list[str]:
         problems += c.subnet_layout.problems()
     problems += [f"picus:cpu, picus:memory: {p}" for p in fargate_size_problems(c.cpu, c.memory)]
     if not 0 < c.min_count <= c.desired_count <= c.max_count:
-        problems.append("picus:minCount, desiredCount, maxCount: need 0 < min <= desired <= max")
+        problems.append(
+            "picus:minCount, picus:desiredCount, picus:maxCount: need 0 < min <= desired <= max"
+        )
     problems += deployment_problems(c.deployment, c.image_uri)
     if c.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:
         problems.append(
@@ -305,9 +314,10 @@ def resolve(name: str, args: Mapping[str, Any], stack: str) -> ClusterSettings:
         alarm_topic_arn=reader.text("alarmTopicArn"),
         cors_origins=reader.strings("corsOrigins"),
     )
-    problems = reader.problems + problems_of(settings)
+    name_problems = stack_name_problems(name, "the ApiCluster name", MAX_CLUSTER_NAME)
+    problems = reader.problems + name_problems + problems_of(settings)
     if problems:
-        raise InvalidSettings(f"the stack {stack!r}", problems)
+        raise InvalidSettings(name, problems)
     return settings
 
 

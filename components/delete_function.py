@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -16,12 +15,14 @@ import pulumi_aws as aws
 from components.function_release import ALIAS_OWNED_BY_CODEDEPLOY
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import auth_environment, listener_rules
+from components.load_balancer import elb_options
+from components.naming import LAMBDA_NAME_LIMIT, capped_name
 from components.policies import ASSUME_LAMBDA, lambda_policy
 from components.roles import service_role
+from components.sources import PACKAGE_ROOT, source_path
 from picus.cors import cors_environment
 from picus.routing import LAMBDA_MULTI_VALUE_HEADERS, Target
 
-ROOT = Path(__file__).resolve().parent.parent
 #: The packages the function's archive holds: its own and the stdlib-only contract it imports.
 PACKAGES = ("delete_fn", "picus")
 HANDLER = "delete_fn.handler.handler"
@@ -30,17 +31,16 @@ ALIAS = "live"
 
 
 def code_archive() -> pulumi.AssetArchive:
-    """Only the two packages' modules: no tests, caches or anything else from the repo.
-
-    Paths are relative to the project folder, where the Pulumi CLI runs the program, so every
-    checkout of one commit gives the same archive.
-    """
+    """Only the two packages' modules: no tests, caches or anything else from the repo, read
+    from the package's own location (components/sources.py)."""
     modules = [
         f"{package}/{path.name}"
         for package in PACKAGES
-        for path in sorted((ROOT / package).glob("*.py"))
+        for path in sorted((PACKAGE_ROOT / package).glob("*.py"))
     ]
-    return pulumi.AssetArchive({module: pulumi.FileAsset(module) for module in modules})
+    return pulumi.AssetArchive(
+        {module: pulumi.FileAsset(source_path(module)) for module in modules}
+    )
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ class DeleteFunction(pulumi.ComponentResource):
         )
         function = aws.lambda_.Function(
             f"{name}-fn",
+            name=capped_name(f"{name}-fn", LAMBDA_NAME_LIMIT),
             runtime=RUNTIME,
             architectures=["arm64"],
             handler=HANDLER,
@@ -129,11 +130,11 @@ class DeleteFunction(pulumi.ComponentResource):
                 parent=self, ignore_changes=list(ALIAS_OWNED_BY_CODEDEPLOY)
             ),
         )
+        group_args = aws.lb.TargetGroupArgs(
+            target_type="lambda", lambda_multi_value_headers_enabled=LAMBDA_MULTI_VALUE_HEADERS
+        )
         target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
-            target_type="lambda",
-            lambda_multi_value_headers_enabled=LAMBDA_MULTI_VALUE_HEADERS,
-            opts=child,
+            f"{name}-tg", group_args, opts=elb_options(f"{name}-tg", group_args, child)
         )
         permission = aws.lambda_.Permission(
             f"{name}-invoke",

@@ -8,12 +8,19 @@ Routes to the Lambda are listener rules that ``DeleteFunction`` adds to ``servin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import Forward, listener_rules
+from components.naming import (
+    LOAD_BALANCER_REPLACED_BY,
+    TARGET_GROUP_REPLACED_BY,
+    elb_name,
+    explicit_elb_name,
+)
 from components.security_groups import ANYWHERE, tcp_rule
 from components.traffic_logs import ALB_PREFIX
 from picus.alb import NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE, NO_ROUTE_STATUS
@@ -23,7 +30,7 @@ from picus.routing import Target
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
-    """Validated by ``components.stack_config``; defaults live in Pulumi.yaml."""
+    """Validated by ``components.cluster_settings``; defaults in ``components.api_cluster_args``."""
 
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
@@ -64,6 +71,52 @@ def health_check() -> aws.lb.TargetGroupHealthCheckArgs:
         healthy_threshold=2,
         unhealthy_threshold=3,
     )
+
+
+def elb_options(
+    logical: str,
+    args: aws.lb.LoadBalancerArgs | aws.lb.TargetGroupArgs,
+    opts: pulumi.ResourceOptions,
+) -> pulumi.ResourceOptions:
+    """The options of a load balancer or target group named ``logical``, from ``opts``. Where
+    its auto-name fits, ``opts`` as they are and ``args`` without a name, as before. Else
+    ``args`` gets the explicit name ``elb_name`` makes from the inputs in ``args`` that replace
+    the resource (read from ``args`` itself, so an input set later is in the hash too).
+
+    pulumi-aws deletes an explicitly named resource before creating its replacement (the
+    bridge's rule for names its auto-namer did not make, pulumi/pulumi-terraform#465), which
+    fails for a target group a listener rule still forwards to (pulumi/pulumi-aws#4220). Here
+    a replacement never bears its predecessor's name, so ``delete_before_replace=False``
+    overrides that, as the engine lets a program do (pulumi/pulumi#3118): the new resource is
+    created first, as with auto-names. A replacement no input asks for (``pulumi up
+    --replace``) keeps the name: its create fails ("already exists") before anything is
+    deleted.
+    """
+    if elb_name(logical) is None:
+        return opts
+    replaced_by = (
+        LOAD_BALANCER_REPLACED_BY
+        if isinstance(args, aws.lb.LoadBalancerArgs)
+        else TARGET_GROUP_REPLACED_BY
+    )
+    inputs: dict[str, Any] = {key: getattr(args, key) for key in sorted(replaced_by)}
+    args.name = pulumi.Output.all(**inputs).apply(lambda values: explicit_elb_name(logical, values))
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=False))
+
+
+def _target_group(
+    logical: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions
+) -> aws.lb.TargetGroup:
+    """One of the service's target groups: the primary's or the canary's."""
+    group_args = aws.lb.TargetGroupArgs(
+        target_type="ip",
+        port=CONTAINER_PORT,
+        protocol="HTTP",
+        vpc_id=args.vpc_id,
+        deregistration_delay=args.deregistration_delay,
+        health_check=health_check(),
+    )
+    return aws.lb.TargetGroup(logical, group_args, opts=elb_options(logical, group_args, opts))
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -116,8 +169,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 cidr_ipv4=ANYWHERE,
             )
 
-        alb = aws.lb.LoadBalancer(
-            f"{name}-alb",
+        alb_args = aws.lb.LoadBalancerArgs(
             internal=False,
             load_balancer_type="application",
             ip_address_type="ipv4",
@@ -133,20 +185,12 @@ class LoadBalancer(pulumi.ComponentResource):
                 if args.access_logs_bucket is not None
                 else None
             ),
-            opts=child,
+        )
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb", alb_args, opts=elb_options(f"{name}-alb", alb_args, child)
         )
         target_group, canary_group = (
-            aws.lb.TargetGroup(
-                f"{name}-{suffix}",
-                target_type="ip",
-                port=CONTAINER_PORT,
-                protocol="HTTP",
-                vpc_id=args.vpc_id,
-                deregistration_delay=args.deregistration_delay,
-                health_check=health_check(),
-                opts=child,
-            )
-            for suffix in ("tg", "canary-tg")
+            _target_group(f"{name}-{suffix}", args, child) for suffix in ("tg", "canary-tg")
         )
         # Deny by default: a request no rule names gets a fixed 404 and reaches no target, in
         # whatever spelling its path arrives (picus/routing.py, picus/targets.py).

@@ -2,8 +2,11 @@
 stacks can share one AWS account and region without colliding.
 
 Pulumi names each resource after its logical name plus ``-`` and 7 random hex characters
-(auto-naming), so a replacement can be created before the old one is deleted. Only the tables
-have names of their own: the data table's is part of the contract (``picus_data``, which the
+(auto-naming), so a replacement can be created before the old one is deleted. A load balancer
+or target group whose auto-name would pass AWS's 32 characters gets an explicit name instead
+(``elb_name``): a prefix of its logical name and a hash that changes with every input whose
+change replaces it, so a replacement still gets a name of its own. The tables have names of
+their own too: the data table's is part of the contract (``picus_data``, which the
 service reads by default and the production stack pins), and every other stack gets
 ``picus_data-<stack>``. The idempotency table's follows the data table's (``picus_idempotency``,
 ``picus_idempotency-<stack>``), so that ``serve --aws-table`` finds it from the one name.
@@ -11,8 +14,11 @@ service reads by default and the production stack pins), and every other stack g
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from typing import Final
+from collections.abc import Mapping
+from typing import Final, TypeAlias
 
 from picus.contract import IDEMPOTENCY_TABLE_NAME, TABLE_NAME
 
@@ -21,11 +27,41 @@ PROJECT: Final = "picus"
 AUTONAME_SUFFIX: Final = 8
 #: AWS's limit for load balancer and target group names, the tightest of this program's.
 ELB_NAME_LIMIT: Final = 32
+#: The hex characters of the hash that ends an explicit load balancer or target group name.
+#: Not 7: an explicit name then never equals an auto-name, whose last 7 characters follow its
+#: last hyphen. 40 bits: two names that share their readable prefix differ in the hash.
+ELB_HASH_LENGTH: Final = 10
 #: The longest logical name under ELB_NAME_LIMIT is f"{PROJECT}-{stack}-{LONGEST_ELB_CHILD}".
 LONGEST_ELB_CHILD: Final = "delete-tg"
 #: Lower case only: ECR repositories and S3 buckets take no capitals.
 STACK_NAME_PATTERN: Final = re.compile(r"[a-z][a-z0-9-]*")
+#: The longest stack name the program accepts: 64, AWS's limit on IAM role and Lambda function
+#: names, the tightest after the ELB's 32. Load balancer and target group names fit
+#: ELB_NAME_LIMIT for any stack name up to it (``elb_name``, tests/components/test_naming.py).
+MAX_NAME: Final = 64
+#: The longest stack name whose load balancer and target groups are still auto-named: every
+#: stack name accepted before explicit names existed, so those stacks keep their physical
+#: names. A stack name up to MAX_NAME is accepted; past this one its ELB names are explicit.
 MAX_STACK_NAME: Final = ELB_NAME_LIMIT - AUTONAME_SUFFIX - len(f"{PROJECT}--{LONGEST_ELB_CHILD}")
+
+#: The inputs whose change makes pulumi-aws replace a load balancer or a target group rather
+#: than update it: "ForceNew" in the schema of terraform-provider-aws, which pulumi-aws bridges
+#: (internal/service/elbv2/load_balancer.go and target_group.go; the target group's are also
+#: "Forces new resource" in website/docs/r/lb_target_group.html.markdown). They are the
+#: parameters of CreateLoadBalancer and CreateTargetGroup that no Modify*/Set* call of the ELB
+#: API takes, which tests/components/test_naming.py checks against botocore's model. Region is
+#: left out: a name is unique per region, so a resource in another region cannot collide.
+#: A load balancer's ``subnet_mapping`` (and a network load balancer's ``subnets`` and
+#: ``security_groups``) replace it only for some changes; this program sets none of them.
+LOAD_BALANCER_REPLACED_BY: Final = frozenset(
+    {"internal", "load_balancer_type", "customer_owned_ipv4_pool"}
+)
+TARGET_GROUP_REPLACED_BY: Final = frozenset(
+    {"port", "protocol", "protocol_version", "target_type", "vpc_id", "ip_address_type"}
+)
+
+#: An input's value, as it goes into the hash of an explicit name.
+Scalar: TypeAlias = str | int | bool | None
 
 
 def stack_prefix(stack: str) -> str:
@@ -64,15 +100,87 @@ def table_name_problems(table: str) -> list[str]:
     return []
 
 
-def stack_name_problems(stack: str) -> list[str]:
+#: The longest ApiCluster name: room for the stack program's, picus-<stack>, whatever the stack.
+MAX_CLUSTER_NAME: Final = len(stack_prefix("x" * MAX_NAME))
+
+
+def stack_name_problems(
+    stack: str, what: str = "the stack name", longest: int = MAX_NAME
+) -> list[str]:
+    """What keeps ``stack`` (or an ApiCluster's name, ``what``) from naming resources: every
+    logical name begins with it."""
     if not STACK_NAME_PATTERN.fullmatch(stack) or stack.endswith("-"):
         return [
-            f"the stack name {stack!r} must be lower-case letters, digits and inner hyphens: "
+            f"{what} {stack!r} must be lower-case letters, digits and inner hyphens: "
             "it goes into ECR repository and S3 bucket names"
         ]
-    if len(stack) > MAX_STACK_NAME:
-        return [
-            f"the stack name {stack!r} is longer than {MAX_STACK_NAME} characters: its load "
-            f"balancer and target group names would pass AWS's {ELB_NAME_LIMIT}-character limit"
-        ]
+    if len(stack) > longest:
+        return [f"{what} {stack!r} is longer than the {longest} characters the program accepts"]
     return []
+
+
+#: What AWS allows in a load balancer's or target group's name.
+_NOT_IN_ELB_NAME: Final = re.compile(r"[^A-Za-z0-9-]+")
+#: AWS refuses a load balancer name that begins with "internal-".
+_INTERNAL: Final = re.compile(r"^(?:internal(?:-+|$))+", re.IGNORECASE)
+
+
+def elb_name(logical: str, replaced_by: Mapping[str, Scalar] | None = None) -> str | None:
+    """The physical name of a load balancer or target group named ``logical``: None where
+    pulumi-aws's auto-name (``logical``, "-" and 7 random hex characters) fits ELB_NAME_LIMIT,
+    so such a resource is named exactly as it always was; else an explicit name.
+
+    An explicit name is the readable start of ``logical`` (AWS's characters only, no hyphen
+    at either end, never "internal-") and a hash of ``logical`` and of ``replaced_by``: the
+    resource's inputs whose change replaces it (``LOAD_BALANCER_REPLACED_BY``,
+    ``TARGET_GROUP_REPLACED_BY``; an input that is None is unset). Two resources share a
+    name only if ELB_HASH_LENGTH hex characters of SHA-256 collide, and a replacement gets a
+    name the resource it replaces does not hold, so Pulumi can create it before it deletes
+    the old one, as it does with auto-names.
+    """
+    if len(logical) + AUTONAME_SUFFIX <= ELB_NAME_LIMIT:
+        return None
+    return explicit_elb_name(logical, replaced_by or {})
+
+
+def explicit_elb_name(logical: str, replaced_by: Mapping[str, Scalar]) -> str:
+    """``elb_name``'s explicit name, whether or not the auto-name would fit."""
+    inputs = {key: value for key, value in replaced_by.items() if value is not None}
+    identity = json.dumps([logical, inputs], sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:ELB_HASH_LENGTH]
+    readable = _INTERNAL.sub("", _NOT_IN_ELB_NAME.sub("-", logical).strip("-"))
+    prefix = readable[: ELB_NAME_LIMIT - 1 - ELB_HASH_LENGTH].strip("-")
+    return f"{prefix}-{digest}" if prefix else digest
+
+
+#: AWS's limits on the other names pulumi-aws makes from a logical name, past which its
+#: auto-namer refuses ("plus 7 random chars is longer than maximum length"): IAM roles and
+#: Lambda functions take 64 characters, S3 buckets 63.
+IAM_ROLE_NAME_LIMIT: Final = 64
+LAMBDA_NAME_LIMIT: Final = 64
+S3_BUCKET_NAME_LIMIT: Final = 63
+#: What terraform-provider-aws appends to a ``name_prefix`` or ``bucket_prefix``: 26
+#: characters of a unique id (its id.PrefixedUniqueId), so a prefix leaves room for them.
+PREFIX_SUFFIX: Final = 26
+
+
+def name_prefix(logical: str, limit: int) -> str | None:
+    """For a resource whose name AWS caps at ``limit`` and that takes a name prefix (an IAM
+    role's ``name_prefix``, a bucket's ``bucket_prefix``): None where the auto-name fits, so
+    the resource is named as it always was; else the readable start of ``logical``, which the
+    provider completes with a unique id, as unique as an auto-name and as free to be replaced
+    before the old one is deleted."""
+    if len(logical) + AUTONAME_SUFFIX <= limit:
+        return None
+    return logical[: limit - PREFIX_SUFFIX - 1].rstrip("-") + "-"
+
+
+def capped_name(logical: str, limit: int) -> str | None:
+    """For a resource whose name AWS caps at ``limit`` and that takes no prefix (a Lambda
+    function): None where the auto-name fits; else the readable start of ``logical`` and a
+    hash of the whole, unique per logical name (per stack and cluster). Nothing this program
+    sets replaces such a resource but its name, which changes with its logical name."""
+    if len(logical) + AUTONAME_SUFFIX <= limit:
+        return None
+    digest = hashlib.sha256(logical.encode()).hexdigest()[:ELB_HASH_LENGTH]
+    return f"{logical[: limit - ELB_HASH_LENGTH - 1].rstrip('-')}-{digest}"

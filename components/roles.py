@@ -8,6 +8,7 @@ from typing import NamedTuple
 import pulumi
 import pulumi_aws as aws
 
+from components.naming import IAM_ROLE_NAME_LIMIT, name_prefix
 from components.policies import assume_role_policy
 
 
@@ -25,6 +26,7 @@ def service_role(
     account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
     role = aws.iam.Role(
         f"{name}-role",
+        name_prefix=name_prefix(f"{name}-role", IAM_ROLE_NAME_LIMIT),
         assume_role_policy=account.account_id.apply(lambda a: assume_role_policy(service, a)),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -19,6 +19,7 @@ from components.cluster_settings import (
     InvalidSettings,
     deployment_of,
     python_name,
+    report,
     resolve,
 )
 from components.deployment import DeploymentSettings
@@ -74,7 +75,7 @@ def load(config: ConfigSource, stack: str) -> ClusterSettings:
         problems = []
     problems = stack_name_problems(stack) + problems
     if problems:
-        raise ConfigError(str(InvalidSettings(f"the stack {stack!r}", problems)))
+        raise ConfigError(report(f"the stack {stack!r}", problems))
     return settings
 
 

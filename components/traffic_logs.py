@@ -15,6 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.naming import S3_BUCKET_NAME_LIMIT, name_prefix
+
 ALB_PREFIX = "alb"
 FLOW_PREFIX = "vpc-flow"
 #: Regions opened since August 2022 deliver ALB logs as this service; older ones from an
@@ -89,7 +91,12 @@ class TrafficLogs(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=invoke).account_id
         elb_account = aws.elb.get_service_account_output(opts=invoke).arn
 
-        bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=args.force_destroy, opts=child)
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket_prefix=name_prefix(f"{name}-bucket", S3_BUCKET_NAME_LIMIT),
+            force_destroy=args.force_destroy,
+            opts=child,
+        )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-private",
             bucket=bucket.id,

@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore.model import StructureShape
 
-from components.naming import MAX_STACK_NAME, stack_prefix
+from components.naming import MAX_NAME, MAX_STACK_NAME, stack_prefix
 from devkit import ROOT
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -97,8 +97,10 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
             "canaryWeight": "10",
         },
     ),
-    # The longest stack name the program accepts, with dev's settings.
+    # The longest stack name whose every physical name is an auto-name, with dev's settings.
     "longest-name": ("x" * MAX_STACK_NAME, "dev", {}),
+    # The longest stack name the program accepts: capped names are derived from it.
+    "name-of-64": ("n" * MAX_NAME, "dev", {"trafficLogs": "true"}),
 }
 
 

@@ -1,6 +1,7 @@
 """Runs ``__main__.py`` under Pulumi's mocks for one stack and prints every resource as JSON.
 
     python -m tests.components.harness STACK[@FILE] [KEY=VALUE ...]
+    python -m tests.components.harness --program FOLDER STACK [PROJECT:KEY=VALUE ...]
 
 Config is merged as the CLI does: Pulumi.yaml's declared defaults, then Pulumi.STACK.yaml (or
 Pulumi.FILE.yaml, to try a stack name with another stack's settings), then the overrides. A
@@ -65,6 +66,8 @@ def _arn(service: str, kind: str, name: str) -> str:
 
 #: The property pulumi-aws fills by auto-naming, where it is not "name".
 AUTONAMED_FIELD = {"aws:s3/bucket:Bucket": "bucket"}
+#: The property that names a resource by a prefix, where it is not "namePrefix".
+PREFIX_FIELD = {"aws:s3/bucket:Bucket": "bucketPrefix"}
 
 
 def autoname(name: str) -> str:
@@ -139,7 +142,9 @@ COMPUTED: dict[str, Callable[[Created], dict[str, Any]]] = {
 def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """The physical name pulumi-aws gives (auto-naming) and what the table adds."""
     field = AUTONAMED_FIELD.get(typ, "name")
-    physical = inputs.get(field) or autoname(name)
+    prefix = inputs.get(PREFIX_FIELD.get(typ, "namePrefix"))
+    # A prefix is completed with 26 characters of a unique id, as terraform-provider-aws does.
+    physical = inputs.get(field) or (prefix + "0" * 26 if prefix else autoname(name))
     compute = COMPUTED.get(typ)
     extra = compute(Created(name, inputs, physical)) if compute is not None else {}
     return {field: physical, **extra}
@@ -248,19 +253,26 @@ def _alias(alias: Any) -> dict[str, Any]:
 
 
 def run(stack: str, overrides: dict[str, str], stack_file: str | None = None) -> dict[str, Any]:
-    pulumi.runtime.set_all_config(stack_config(stack, overrides, stack_file))
+    """The stack program, for a stack of this project."""
+    config = stack_config(stack, overrides, stack_file)
+    return run_program(ROOT / "__main__.py", PROJECT, stack, config)
+
+
+def run_program(program: Path, project: str, stack: str, config: dict[str, str]) -> dict[str, Any]:
+    """Any Pulumi program, a consumer's too, under the mocks, from the working folder."""
+    pulumi.runtime.set_all_config(config)
     monitor = RecordingMonitor(Mocks())
-    pulumi.runtime.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(Mocks(), project=project, stack=stack, preview=False, monitor=monitor)
 
     exports: dict[str, Any] = {}
     pulumi_export = pulumi.export
     pulumi.export = lambda name, value: exports.__setitem__(name, value)
     try:
 
-        def program() -> None:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        def program_main() -> None:
+            runpy.run_path(str(program), run_name="__main__")
 
-        _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
+        _sync_await(pulumi.runtime.stack.run_pulumi_func(program_main))
         resolved = {
             k: _sync_await(pulumi.Output.from_input(v).future()) for k, v in exports.items()
         }
@@ -284,10 +296,17 @@ def _serialize(value: Any) -> Any:
 
 def main() -> None:
     target, *pairs = sys.argv[1:]
-    stack, _, stack_file = target.partition("@")
-    overrides = dict(pair.split("=", 1) for pair in pairs)
     try:
-        result = run(stack, overrides, stack_file or None)
+        if target == "--program":
+            # A consumer's program: its folder, the stack, then its config as project:key=value.
+            folder, stack, *settings = pairs
+            project = yaml.safe_load((Path(folder) / "Pulumi.yaml").read_text())["name"]
+            config = dict(pair.split("=", 1) for pair in settings)
+            result = run_program(Path(folder) / "__main__.py", project, stack, config)
+        else:
+            stack, _, stack_file = target.partition("@")
+            overrides = dict(pair.split("=", 1) for pair in pairs)
+            result = run(stack, overrides, stack_file or None)
     except pulumi.RunError as refusal:
         print(json.dumps({"refused": str(refusal)}))
         sys.exit(3)

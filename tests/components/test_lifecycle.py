@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from components.naming import MAX_STACK_NAME
+from components.naming import MAX_NAME, MAX_STACK_NAME
 from devkit import ROOT
 from tests.components.conftest import DEPLOYED, TABLE, VARIANTS, Stack, harness, input_shape
 
@@ -225,10 +225,10 @@ def test_container_insights_logs_are_the_stacks_own(stack: Stack) -> None:
 
 
 def test_a_stack_name_that_does_not_fit_is_refused_before_anything_is_created() -> None:
-    result = harness("x" * (MAX_STACK_NAME + 1), "dev", {})
+    result = harness("x" * (MAX_NAME + 1), "dev", {})
     assert result.returncode == 3, result.stderr
     refusal = json.loads(result.stdout)["refused"]
-    assert "32-character" in refusal and "stack name" in refusal
+    assert f"longer than the {MAX_NAME} characters" in refusal and "stack name" in refusal
 
 
 def test_a_production_stack_as_committed_is_refused_with_every_key_to_set() -> None:

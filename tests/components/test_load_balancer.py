@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pulumi
+import pulumi_aws as aws
+import pytest
 from botocore.model import ListShape, StructureShape
+from pulumi.runtime.sync_await import _sync_await
 
+from components.load_balancer import elb_options
+from components.naming import (
+    ELB_NAME_LIMIT,
+    LOAD_BALANCER_REPLACED_BY,
+    MAX_NAME,
+    TARGET_GROUP_REPLACED_BY,
+    elb_name,
+    explicit_elb_name,
+    stack_prefix,
+)
 from devkit import ROOT
 from devkit.processes import wait_healthy
 from picus.alb import FIXED_RESPONSE_MAX_BYTES, NO_ROUTE_BODY, NO_ROUTE_STATUS
@@ -18,7 +35,10 @@ from picus.contract import (
     HEALTH_PATH,
     SERVICE_KEEP_ALIVE_SECONDS,
 )
-from tests.components.conftest import Stack, input_shape, service_target_group
+from tests.components.conftest import Stack, harness, input_shape, service_target_group
+from tests.components.harness import autoname
+from tests.components.test_lifecycle import ELB_NAME
+from tests.components.test_naming import ELB_CHILDREN
 
 
 def test_the_load_balancer(stack: Stack) -> None:
@@ -176,3 +196,111 @@ def test_the_service_is_created_only_once_a_listener_forwards_to_its_target_grou
         ]
         assert forwarding, suffix
         assert set(forwarding) <= set(service["dependencies"]), suffix
+
+
+#: The inputs of each ELB resource type whose change replaces it (components/naming.py).
+REPLACED_BY = {
+    "aws:lb/loadBalancer:LoadBalancer": LOAD_BALANCER_REPLACED_BY,
+    "aws:lb/targetGroup:TargetGroup": TARGET_GROUP_REPLACED_BY,
+}
+#: Stack names past the 8 characters every stack had before explicit names. (A stack variant
+#: with a MAX_NAME-character name in tests/components/conftest.py would cover every test.)
+LONG_STACKS = ("alice-dev", "payments-staging-eu", "a" * MAX_NAME)
+
+
+def _input(state: dict[str, Any], key: str) -> Any:
+    """An input as the program gave it: JSON numbers come back from the mocks as floats."""
+    head, *rest = key.split("_")
+    value = state.get(head + "".join(part.title() for part in rest))
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def expected_name(resource: dict[str, Any]) -> str:
+    """The name the resource must bear: pulumi-aws's auto-name where it fits (the mocks give
+    one only where the program passes no name), else the explicit name made from the inputs
+    the resource was given that replace it."""
+    state = resource["state"]
+    inputs = {key: _input(state, key) for key in REPLACED_BY[resource["type"]]}
+    return elb_name(resource["name"], inputs) or autoname(resource["name"])
+
+
+def elb_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in resources if r["type"] in REPLACED_BY]
+
+
+def test_load_balancer_and_target_group_names(stack: Stack) -> None:
+    # Every stack name accepted before explicit names existed keeps its auto-names: the
+    # program passes no name, so nothing is renamed, so nothing is replaced.
+    resources = elb_resources(stack.resources)
+    prefix = stack_prefix(stack.stack) + "-"
+    assert sorted(r["name"].removeprefix(prefix) for r in resources) == sorted(ELB_CHILDREN)
+    for resource in resources:
+        assert resource["state"]["name"] == expected_name(resource), resource["name"]
+
+
+@pytest.fixture(scope="module")
+def long_named() -> dict[str, list[dict[str, Any]]]:
+    """Each of LONG_STACKS with dev's settings, as the program builds it under the mocks."""
+
+    def run(stack: str) -> list[dict[str, Any]]:
+        result = harness(stack, "dev", {})
+        assert result.returncode == 0, f"{stack}: the program failed\n{result.stderr}"
+        resources: list[dict[str, Any]] = json.loads(result.stdout)["resources"]
+        return resources
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(LONG_STACKS, pool.map(run, LONG_STACKS), strict=True))
+
+
+@pytest.mark.parametrize("name", LONG_STACKS)
+def test_a_long_stack_names_its_load_balancer_and_target_groups_within_awss_rule(
+    long_named: dict[str, list[dict[str, Any]]], name: str
+) -> None:
+    resources = elb_resources(long_named[name])
+    prefix = stack_prefix(name) + "-"
+    assert sorted(r["name"].removeprefix(prefix) for r in resources) == sorted(ELB_CHILDREN)
+    for resource in resources:
+        physical = resource["state"]["name"]
+        assert physical == expected_name(resource), resource["name"]
+        assert len(physical) <= ELB_NAME_LIMIT, physical
+        assert re.fullmatch(ELB_NAME, physical), physical
+    assert len({r["state"]["name"] for r in resources}) == len(resources)
+
+
+def test_long_and_deployed_stacks_share_no_load_balancer_or_target_group_name(
+    long_named: dict[str, list[dict[str, Any]]], stacks: dict[str, Stack]
+) -> None:
+    graphs = [*long_named.values(), *(stack.resources for stack in stacks.values())]
+    # Variants of one stack name share their names, as they would share the stack.
+    names = {
+        (r["type"], r["state"]["name"], r["name"]) for graph in graphs for r in elb_resources(graph)
+    }
+    physical = [(typ, name) for typ, name, _ in names]
+    assert len(set(physical)) == len(physical)
+
+
+def test_an_explicitly_named_resource_is_created_before_its_predecessor_is_deleted() -> None:
+    # pulumi-aws would delete a resource it did not name before creating its replacement; the
+    # replacement bears a name of its own, so the program asks for create-before-delete.
+    logical = stack_prefix("a" * MAX_NAME) + "-delete-tg"
+    args = aws.lb.TargetGroupArgs(target_type="lambda")
+    opts = elb_options(logical, args, pulumi.ResourceOptions())
+    assert opts.delete_before_replace is False
+    name = _sync_await(pulumi.Output.from_input(args.name).future())
+    assert name == explicit_elb_name(logical, {"target_type": "lambda"})
+
+
+def test_an_auto_named_resource_gets_no_name_and_its_options_as_they_were() -> None:
+    child = pulumi.ResourceOptions()
+    args = aws.lb.TargetGroupArgs(target_type="lambda")
+    assert elb_options(stack_prefix("dev") + "-delete-tg", args, child) is child
+    assert args.name is None
+
+
+def test_the_hashed_inputs_are_inputs_of_the_resources() -> None:
+    # elb_options reads each from the resource's args.
+    for args, keys in (
+        (aws.lb.LoadBalancerArgs, LOAD_BALANCER_REPLACED_BY),
+        (aws.lb.TargetGroupArgs, TARGET_GROUP_REPLACED_BY),
+    ):
+        assert all(isinstance(getattr(args, key, None), property) for key in keys), args

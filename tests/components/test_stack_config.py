@@ -8,7 +8,7 @@ import pytest
 
 from components.cluster_settings import ClusterSettings
 from components.jwt_validation import Claim, ClaimFormat
-from components.naming import MAX_STACK_NAME, table_name
+from components.naming import MAX_NAME, table_name
 from components.stack_config import ConfigError, load
 from picus.contract import TABLE_NAME
 from picus.cors import CORS_ORIGINS_ENV
@@ -87,7 +87,7 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "picus:imageUri 'picus:latest' is not of the form" in message
 
 
-@pytest.mark.parametrize("stack", ["Prod", "dev_1", "-x", "x-", "x" * (MAX_STACK_NAME + 1)])
+@pytest.mark.parametrize("stack", ["Prod", "dev_1", "-x", "x-", "x" * (MAX_NAME + 1)])
 def test_stack_names_that_cannot_name_resources_are_refused(stack: str) -> None:
     assert "stack name" in refusal("dev", stack)
 
