@@ -93,6 +93,7 @@ def test_each_example_adds_the_package_the_readme_names(folder: str) -> None:
 def test_the_typescript_example_imports_the_sdk_pulumi_package_add_generates() -> None:
     package = json.loads((EXAMPLES / "typescript" / "package.json").read_text())
     assert package["dependencies"]["@pulumi/picus"] == "file:sdks/picus"
-    assert 'import * as picus from "@pulumi/picus";' in Path(
-        EXAMPLES / "typescript" / "index.ts"
-    ).read_text()
+    assert (
+        'import * as picus from "@pulumi/picus";'
+        in Path(EXAMPLES / "typescript" / "index.ts").read_text()
+    )
