@@ -9,7 +9,7 @@ import pulumi
 
 from components import outputs, release_outputs
 from components.api_cluster import ApiCluster
-from components.cluster_settings import python_name
+from components.settings_reader import python_name
 from components.stack_config import ConfigError, cluster_args, cluster_name, load
 
 stack = pulumi.get_stack()

@@ -38,7 +38,7 @@ class AlarmsArgs:
     #: An email address to subscribe to a new topic.
     alarm_email: str | None
     #: An existing topic (a pager, a chat integration) that receives every alarm.
-    alarm_topic_arn: str | None
+    alarm_topic_arn: pulumi.Input[str] | None
 
 
 class Alarms(pulumi.ComponentResource):

@@ -9,18 +9,19 @@ through its alias.
 """
 
 import pulumi
-import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
 from components.api_cluster_args import ApiClusterArgs
-from components.cluster_settings import ClusterSettings, ExistingNetwork, resolve
+from components.cluster_settings import ClusterSettings
 from components.dashboard import Dashboard, DashboardArgs
 from components.delete_function import ALIAS, DeleteFunction, DeleteFunctionArgs
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.firewall import Firewall, FirewallArgs
 from components.function_release import FunctionRelease, FunctionReleaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.network import Network, NetworkArgs
+from components.naming import stack_scoped
+from components.placement import placement
+from components.settings_reader import resolve
 from components.table import Table, TableArgs
 from components.traffic_logs import TrafficLogs, TrafficLogsArgs
 from picus.contract import IDEMPOTENCY_EXPIRES_AT, IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
@@ -84,13 +85,15 @@ class ApiCluster(pulumi.ComponentResource):
 
     def _compose(self, s: ClusterSettings) -> None:
         name = s.name
+        physical = stack_scoped(name, pulumi.get_stack())
         top = pulumi.ResourceOptions(parent=self).merge(_WAS_AT_THE_TOP)
-        network = _network(name, s, top)
+        network = placement(name, s, top)
         traffic_logs = (
             TrafficLogs(
                 f"{name}-traffic",
                 TrafficLogsArgs(
-                    vpc_id=network.vpc_id,
+                    # A consumer's VPC carries its other workloads: their flows are not ours.
+                    flow_log_vpc_id=network.vpc_id if network.owned else None,
                     retention_days=s.traffic_log_retention_days,
                     force_destroy=not s.protect,
                 ),
@@ -190,6 +193,7 @@ class ApiCluster(pulumi.ComponentResource):
         api = FargateService(
             f"{name}-api",
             FargateServiceArgs(
+                physical_name=f"{physical}-api",
                 vpc_id=network.vpc_id,
                 forwarded_allow_ips=network.load_balancer_cidrs,
                 private_subnet_ids=network.private_subnet_ids,
@@ -241,6 +245,7 @@ class ApiCluster(pulumi.ComponentResource):
         dashboard = Dashboard(
             name,
             DashboardArgs(
+                dashboard_name=physical,
                 load_balancer_arn_suffix=load_balancer.arn_suffix,
                 service_target_group_arn_suffix=load_balancer.target_group_arn_suffix,
                 function_target_group_arn_suffix=delete_fn.target_group_arn_suffix,
@@ -273,49 +278,3 @@ class ApiCluster(pulumi.ComponentResource):
         self.canary_image_uri = pulumi.Output.from_input(s.deployment.canary_image_uri or "")
         self.canary_weight = pulumi.Output.from_input(s.deployment.canary_weight)
         self.register_outputs({key: getattr(self, key) for key in self.__annotations__})
-
-
-class _Placement:
-    """Where the cluster's ENIs go: the IDs of a network, and what the tasks trust."""
-
-    def __init__(
-        self,
-        vpc_id: pulumi.Input[str],
-        public_subnet_ids: pulumi.Input[list[str]],
-        private_subnet_ids: pulumi.Input[list[str]],
-        load_balancer_cidrs: pulumi.Input[str],
-    ) -> None:
-        self.vpc_id = vpc_id
-        self.public_subnet_ids = public_subnet_ids
-        self.private_subnet_ids = private_subnet_ids
-        #: The blocks the load balancer's nodes take their addresses from.
-        self.load_balancer_cidrs = load_balancer_cidrs
-
-
-def _network(name: str, s: ClusterSettings, opts: pulumi.ResourceOptions) -> _Placement:
-    """The cluster's own network, or the consumer's, of which nothing is created."""
-    if s.existing_network is None:
-        network = Network(name, NetworkArgs(layout=s.subnet_layout, nat=s.nat), opts=opts)
-        return _Placement(
-            network.vpc_id,
-            network.public_subnet_ids,
-            network.private_subnet_ids,
-            s.subnet_layout.vpc_cidr,
-        )
-    return _Placement(
-        s.existing_network.vpc_id,
-        s.existing_network.public_subnet_ids,
-        s.existing_network.private_subnet_ids,
-        _public_cidrs(s.existing_network, pulumi.InvokeOutputOptions(parent=opts.parent)),
-    )
-
-
-def _public_cidrs(network: ExistingNetwork, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
-    """The public subnets' blocks, where the load balancer's nodes are: in a VPC of the
-    consumer's, other hosts may share its CIDR, so only these may set X-Forwarded-For."""
-
-    def blocks(ids: list[str]) -> pulumi.Output[str]:
-        cidrs = [aws.ec2.get_subnet_output(id=i, opts=opts).cidr_block for i in ids]
-        return pulumi.Output.all(*cidrs).apply(lambda found: ",".join(sorted(set(found))))
-
-    return pulumi.Output.from_input(network.public_subnet_ids).apply(blocks)

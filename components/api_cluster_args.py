@@ -5,7 +5,9 @@ Plain TypedDicts, so that Pulumi's component analyzer infers the package's schem
 description the stack's ``Pulumi.yaml`` carries for the same setting, followed by its default
 (``tests/components/test_api_cluster_args.py`` holds the two equal). Settings that decide which
 resources exist, or that are checked before anything is created, are plain values; the network's
-IDs may be outputs of the consumer's own resources.
+IDs and the ARNs of resources a consumer may create or
+look up in its own program (the certificate, hosted zone, web ACL, alarm topic), and the secret
+release header, may be outputs; their form is checked where they are known values.
 
 The defaults are ``DEFAULTS``, by the setting's path in the schema (``scaling.minCount``).
 """
@@ -105,7 +107,7 @@ class ClusterReleaseArgs(TypedDict):
     """Share, in %, of every service rule's traffic that goes to the canary (0..100; above 0
     needs canaryImageUri). Set by the deploy job during a release. Default: 0.
     """
-    release_header: NotRequired[str]
+    release_header: NotRequired[pulumi.Input[str]]
     """A secret value (32..128 letters and digits) of the X-Picus-Release header that reaches the
     canary alone, through test rules with the same token and scope checks; needed by canary,
     linear and blueGreen: pulumi config set --secret releaseHeader $(openssl rand -hex 24).
@@ -216,7 +218,7 @@ class ApiClusterArgs(TypedDict):
     """A prebuilt service image by digest (account.dkr.ecr.region.amazonaws.com/repo@sha256:...);
     empty builds from the Dockerfile.
     """
-    certificate_arn: NotRequired[str]
+    certificate_arn: NotRequired[pulumi.Input[str]]
     """ACM certificate for HTTPS on 443 (with HTTP redirected); needs domainName; empty serves
     HTTP on 80.
     """
@@ -226,7 +228,7 @@ class ApiClusterArgs(TypedDict):
     """Custom domain for the API; with hostedZoneId a Route 53 alias record is created, without
     it point the domain at albDnsName yourself.
     """
-    hosted_zone_id: NotRequired[str]
+    hosted_zone_id: NotRequired[pulumi.Input[str]]
     """Route 53 hosted zone of domainName."""
     public_api: NotRequired[bool]
     """A production stack without auth refuses to deploy unless this says, on purpose, that
@@ -250,7 +252,7 @@ class ApiClusterArgs(TypedDict):
     """The firewall counts what its rules match and blocks nothing (for a first rollout).
     Default: false.
     """
-    waf_web_acl_arn: NotRequired[str]
+    waf_web_acl_arn: NotRequired[pulumi.Input[str]]
     """An AWS WAF web ACL (regional) to associate with the ALB, e.g. rate limits or rules that
     require a token; empty for none.
     """
@@ -272,7 +274,7 @@ class ApiClusterArgs(TypedDict):
     """
     alarm_email: NotRequired[str]
     """Email address subscribed to a new SNS topic that receives every alarm."""
-    alarm_topic_arn: NotRequired[str]
+    alarm_topic_arn: NotRequired[pulumi.Input[str]]
     """An existing SNS topic (pager, chat) that receives every alarm; a production stack needs it
     or alarmEmail.
     """

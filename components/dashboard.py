@@ -167,6 +167,8 @@ def console_url(region: str, dashboard_name: str) -> str:
 
 @dataclass(frozen=True)
 class DashboardArgs:
+    #: Dashboards have no auto-naming: unique in the account (components/naming.py).
+    dashboard_name: str
     load_balancer_arn_suffix: pulumi.Input[str]
     service_target_group_arn_suffix: pulumi.Input[str]
     function_target_group_arn_suffix: pulumi.Input[str]
@@ -196,10 +198,9 @@ class Dashboard(pulumi.ComponentResource):
             args.table_name,
             pulumi.Output.all(*args.alarm_arns),
         ).apply(lambda a: Names(*a))
-        # Dashboards have no auto-naming; the stack's prefix keeps stacks apart in an account.
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
-            dashboard_name=name,
+            dashboard_name=args.dashboard_name,
             dashboard_body=names.apply(dashboard_body),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -16,7 +16,7 @@ from components.function_release import ALIAS_OWNED_BY_CODEDEPLOY
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import auth_environment, listener_rules
 from components.load_balancer import elb_options
-from components.naming import LAMBDA_NAME_LIMIT, capped_name
+from components.naming import LAMBDA_NAME_LIMIT, capped_name, stack_scope
 from components.policies import ASSUME_LAMBDA, lambda_policy
 from components.roles import service_role
 from components.sources import PACKAGE_ROOT, source_path
@@ -89,7 +89,7 @@ class DeleteFunction(pulumi.ComponentResource):
         )
         function = aws.lambda_.Function(
             f"{name}-fn",
-            name=capped_name(f"{name}-fn", LAMBDA_NAME_LIMIT),
+            name=capped_name(f"{name}-fn", LAMBDA_NAME_LIMIT, stack_scope()),
             runtime=RUNTIME,
             architectures=["arm64"],
             handler=HANDLER,

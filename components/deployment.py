@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final
 
+import pulumi
 import pulumi_aws as aws
 
 from picus.routing import Target, serving_rules
@@ -112,7 +113,7 @@ class DeploymentSettings:
     #: The canary's share of every service rule's traffic, in %.
     canary_weight: int = 0
     #: The value of :data:`RELEASE_HEADER` the test rules match; None: no test rules.
-    release_header: str | None = None
+    release_header: pulumi.Input[str] | None = None
 
     @property
     def canary_active(self) -> bool:
@@ -198,7 +199,8 @@ def problems(settings: DeploymentSettings, image_uri: str | None) -> list[str]:
             "execution role pulls from that one only"
         )
     header = settings.release_header
-    if header is not None and not RELEASE_HEADER_VALUE.fullmatch(header):
+    # A secret or another resource's output is known only at deployment: its presence counts.
+    if isinstance(header, str) and not RELEASE_HEADER_VALUE.fullmatch(header):
         found.append(
             "picus:releaseHeader must be 32..128 letters and digits (the load balancer reads "
             "* and ? as wildcards): pulumi config set --secret releaseHeader $(openssl rand "
@@ -206,7 +208,7 @@ def problems(settings: DeploymentSettings, image_uri: str | None) -> list[str]:
         )
     if settings.strategy.shifts_traffic and header is None:
         found.append(
-            f"picus:releaseHeader: deploymentStrategy {settings.strategy.value!r} runs the "
+            f"picus:releaseHeader: picus:deploymentStrategy {settings.strategy.value!r} runs the "
             "walkthrough against the canary through the test rules first; set a secret value "
             "(pulumi config set --secret releaseHeader $(openssl rand -hex 24)) and commit "
             "the stack file"

@@ -41,6 +41,9 @@ from picus.cors import cors_environment
 class FargateServiceArgs:
     """Validated by ``components.cluster_settings``; defaults in ``components.api_cluster_args``."""
 
+    #: What the names AWS takes as given (the cluster, the task families) begin with:
+    #: unique in the account (components/naming.py, ``stack_scoped``).
+    physical_name: str
     vpc_id: pulumi.Input[str]
     #: The addresses of the load balancer's nodes, comma-separated CIDR blocks: only they may
     #: set X-Forwarded-For.
@@ -171,7 +174,7 @@ class FargateService(pulumi.ComponentResource):
 
         # Named, not auto-named, so that the log group Container Insights writes to can exist
         # before the cluster: ours, with its retention, and deleted by `destroy`.
-        cluster_name = f"{name}-cluster"
+        cluster_name = f"{args.physical_name}-cluster"
         insights_logs = aws.cloudwatch.LogGroup(
             f"{name}-insights-logs",
             name=container_insights_log_group(cluster_name),
@@ -179,7 +182,7 @@ class FargateService(pulumi.ComponentResource):
             opts=child,
         )
         cluster = aws.ecs.Cluster(
-            cluster_name,
+            f"{name}-cluster",
             name=cluster_name,
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[insights_logs]),
@@ -228,11 +231,13 @@ class FargateService(pulumi.ComponentResource):
                 opts=child,
             )
 
-        task = task_definition("task", f"{name}-service", image.image_uri)
+        task = task_definition("task", f"{args.physical_name}-service", image.image_uri)
         # Without a canary image the canary's revision is the primary's image: it runs no
         # tasks then, and a promotion (imageUri = the canary's image) leaves it unchanged.
         canary_task = task_definition(
-            "canary-task", f"{name}-canary", args.deployment.canary_image_uri or image.image_uri
+            "canary-task",
+            f"{args.physical_name}-canary",
+            args.deployment.canary_image_uri or image.image_uri,
         )
         # One description of the deployment, ECS's, read here and in the tests; the alarms'
         # names are filled in by the provider.

@@ -87,8 +87,9 @@ class ReleaseSettings:
         minutes = shift_minutes(self.traffic_routing())
         if minutes > MAX_SHIFT_MINUTES:
             return [
-                f"picus:functionRelease {self.strategy.value} with functionReleasePercent "
-                f"{self.percent} and functionReleaseMinutes {self.minutes} takes {minutes} "
+                f"picus:functionRelease {self.strategy.value} with "
+                f"picus:functionReleasePercent {self.percent} and picus:functionReleaseMinutes "
+                f"{self.minutes} takes {minutes} "
                 f"minutes; the deploy job follows a shift of at most {MAX_SHIFT_MINUTES}"
             ]
         return []

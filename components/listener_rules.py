@@ -66,7 +66,7 @@ class Forward:
     target_group_arn: pulumi.Input[str]
     canary_group_arn: pulumi.Input[str] | None = None
     canary_weight: int = 0
-    release_header: str | None = None
+    release_header: pulumi.Input[str] | None = None
 
 
 def _forward(forward: Forward, canary_only: bool = False) -> aws.lb.ListenerRuleActionArgs:
@@ -90,7 +90,7 @@ def _forward(forward: Forward, canary_only: bool = False) -> aws.lb.ListenerRule
     )
 
 
-def _header(value: str) -> aws.lb.ListenerRuleConditionArgs:
+def _header(value: pulumi.Input[str]) -> aws.lb.ListenerRuleConditionArgs:
     return aws.lb.ListenerRuleConditionArgs(
         http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
             http_header_name=RELEASE_HEADER,

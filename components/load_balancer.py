@@ -20,6 +20,7 @@ from components.naming import (
     TARGET_GROUP_REPLACED_BY,
     elb_name,
     explicit_elb_name,
+    stack_scope,
 )
 from components.security_groups import ANYWHERE, tcp_rule
 from components.traffic_logs import ALB_PREFIX
@@ -36,11 +37,11 @@ class LoadBalancerArgs:
     public_subnet_ids: pulumi.Input[list[str]]
     #: Seconds a deregistered task keeps its in-flight requests before the ALB drops them.
     deregistration_delay: int
-    certificate_arn: str | None
+    certificate_arn: pulumi.Input[str] | None
     ssl_policy: str
     #: A custom domain; a Route 53 alias record when its hosted zone is given too.
     domain_name: str | None
-    hosted_zone_id: str | None
+    hosted_zone_id: pulumi.Input[str] | None
     #: An AWS WAF web ACL in front of the ALB: where a deployer adds rate limits or auth rules.
     waf_web_acl_arn: pulumi.Input[str] | None
     #: Where the ALB writes its access logs; None for none.
@@ -55,7 +56,7 @@ class LoadBalancerArgs:
     #: The canary's share of every service rule's traffic, in % (components/deployment.py).
     canary_weight: int = 0
     #: The value of the header that reaches the canary alone; None: no test rules.
-    release_header: str | None = None
+    release_header: pulumi.Input[str] | None = None
 
 
 def health_check() -> aws.lb.TargetGroupHealthCheckArgs:
@@ -100,7 +101,10 @@ def elb_options(
         else TARGET_GROUP_REPLACED_BY
     )
     inputs: dict[str, Any] = {key: getattr(args, key) for key in sorted(replaced_by)}
-    args.name = pulumi.Output.all(**inputs).apply(lambda values: explicit_elb_name(logical, values))
+    scope = stack_scope()
+    args.name = pulumi.Output.all(**inputs).apply(
+        lambda values: explicit_elb_name(logical, values, scope)
+    )
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=False))
 
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping
 from typing import Final, TypeAlias
 
+import pulumi
+
 from picus.contract import IDEMPOTENCY_TABLE_NAME, TABLE_NAME
 
 PROJECT: Final = "picus"
@@ -125,7 +127,16 @@ _NOT_IN_ELB_NAME: Final = re.compile(r"[^A-Za-z0-9-]+")
 _INTERNAL: Final = re.compile(r"^(?:internal(?:-+|$))+", re.IGNORECASE)
 
 
-def elb_name(logical: str, replaced_by: Mapping[str, Scalar] | None = None) -> str | None:
+def stack_scope() -> str:
+    """Where a logical name is unique: the project and stack the program runs in. Two stacks
+    of one program, in one account, name their resources alike; a hash over the scope as well
+    keeps their explicit physical names apart."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
+def elb_name(
+    logical: str, replaced_by: Mapping[str, Scalar] | None = None, scope: str = ""
+) -> str | None:
     """The physical name of a load balancer or target group named ``logical``: None where
     pulumi-aws's auto-name (``logical``, "-" and 7 random hex characters) fits ELB_NAME_LIMIT,
     so such a resource is named exactly as it always was; else an explicit name.
@@ -133,20 +144,23 @@ def elb_name(logical: str, replaced_by: Mapping[str, Scalar] | None = None) -> s
     An explicit name is the readable start of ``logical`` (AWS's characters only, no hyphen
     at either end, never "internal-") and a hash of ``logical`` and of ``replaced_by``: the
     resource's inputs whose change replaces it (``LOAD_BALANCER_REPLACED_BY``,
-    ``TARGET_GROUP_REPLACED_BY``; an input that is None is unset). Two resources share a
+    ``TARGET_GROUP_REPLACED_BY``; an input that is None is unset), and of ``scope``
+    (``stack_scope``): another stack's resource of the same logical name gets another name,
+    where AWS would otherwise hand the second stack the first one's identical target group
+    (CreateTargetGroup succeeds on a group of that name and settings). Two resources share a
     name only if ELB_HASH_LENGTH hex characters of SHA-256 collide, and a replacement gets a
     name the resource it replaces does not hold, so Pulumi can create it before it deletes
     the old one, as it does with auto-names.
     """
     if len(logical) + AUTONAME_SUFFIX <= ELB_NAME_LIMIT:
         return None
-    return explicit_elb_name(logical, replaced_by or {})
+    return explicit_elb_name(logical, replaced_by or {}, scope)
 
 
-def explicit_elb_name(logical: str, replaced_by: Mapping[str, Scalar]) -> str:
+def explicit_elb_name(logical: str, replaced_by: Mapping[str, Scalar], scope: str = "") -> str:
     """``elb_name``'s explicit name, whether or not the auto-name would fit."""
     inputs = {key: value for key, value in replaced_by.items() if value is not None}
-    identity = json.dumps([logical, inputs], sort_keys=True, separators=(",", ":"))
+    identity = json.dumps([scope, logical, inputs], sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(identity.encode()).hexdigest()[:ELB_HASH_LENGTH]
     readable = _INTERNAL.sub("", _NOT_IN_ELB_NAME.sub("-", logical).strip("-"))
     prefix = readable[: ELB_NAME_LIMIT - 1 - ELB_HASH_LENGTH].strip("-")
@@ -175,12 +189,28 @@ def name_prefix(logical: str, limit: int) -> str | None:
     return logical[: limit - PREFIX_SUFFIX - 1].rstrip("-") + "-"
 
 
-def capped_name(logical: str, limit: int) -> str | None:
+def capped_name(logical: str, limit: int, scope: str) -> str | None:
     """For a resource whose name AWS caps at ``limit`` and that takes no prefix (a Lambda
     function): None where the auto-name fits; else the readable start of ``logical`` and a
-    hash of the whole, unique per logical name (per stack and cluster). Nothing this program
-    sets replaces such a resource but its name, which changes with its logical name."""
+    hash of it and of ``scope`` (``stack_scope``), unique per stack and cluster. Nothing this
+    program sets replaces such a resource but its name, which changes with its logical name."""
     if len(logical) + AUTONAME_SUFFIX <= limit:
         return None
-    digest = hashlib.sha256(logical.encode()).hexdigest()[:ELB_HASH_LENGTH]
+    identity = json.dumps([scope, logical], separators=(",", ":"))
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:ELB_HASH_LENGTH]
     return f"{logical[: limit - ELB_HASH_LENGTH - 1].rstrip('-')}-{digest}"
+
+
+#: What a name AWS takes as given (an ECS cluster, a task family, a dashboard) may not hold.
+_NOT_IN_GIVEN_NAME: Final = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def stack_scoped(cluster: str, stack: str) -> str:
+    """What a cluster's names that AWS takes as given begin with (an ECS cluster and task
+    families, which ECS shares with whoever names them alike, and a dashboard, which a second
+    PutDashboard overwrites): the cluster's name where it already names the stack (the stack
+    program's ``picus-<stack>``, as every stack has had them), else the cluster's and the
+    stack's, so that two stacks of one program in one account share none of them."""
+    if cluster.endswith(f"-{stack}"):
+        return cluster
+    return _NOT_IN_GIVEN_NAME.sub("-", f"{cluster}-{stack}")

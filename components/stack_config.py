@@ -13,17 +13,10 @@ import json
 from typing import Any, Protocol, cast
 
 from components.api_cluster_args import DEFAULTS, PATHS, REQUIRED, ApiClusterArgs
-from components.cluster_settings import (
-    ArgsReader,
-    ClusterSettings,
-    InvalidSettings,
-    deployment_of,
-    python_name,
-    report,
-    resolve,
-)
+from components.cluster_settings import ClusterSettings, InvalidSettings, report
 from components.deployment import DeploymentSettings
-from components.naming import stack_name_problems, stack_prefix, table_name
+from components.naming import MAX_CLUSTER_NAME, stack_name_problems, stack_prefix, table_name
+from components.settings_reader import CLUSTER, ArgsReader, deployment_of, python_name, resolve
 
 
 class ConfigError(Exception):
@@ -34,6 +27,10 @@ class ConfigSource(Protocol):
     """What this module needs of ``pulumi.Config``."""
 
     def get(self, key: str) -> str | None: ...
+
+
+#: The auth settings without a default: one set means the stack has auth.
+_AUTH_REQUIRED_KEYS = tuple(k for k, path in PATHS.items() if path in REQUIRED)
 
 
 def cluster_args(config: ConfigSource, stack: str) -> ApiClusterArgs:
@@ -56,9 +53,6 @@ def cluster_args(config: ConfigSource, stack: str) -> ApiClusterArgs:
     return cast(ApiClusterArgs, args)
 
 
-_AUTH_REQUIRED_KEYS = tuple(k for k, path in PATHS.items() if path in REQUIRED)
-
-
 def cluster_name(stack: str) -> str:
     """The stack's ApiCluster: named as every resource of the stack has been (``picus-dev``)."""
     return stack_prefix(stack)
@@ -73,7 +67,12 @@ def load(config: ConfigSource, stack: str) -> ClusterSettings:
         problems = error.problems
     else:
         problems = []
-    problems = stack_name_problems(stack) + problems
+    named = stack_name_problems(stack)
+    if named:
+        # The cluster is named after the stack: its name's problem is the stack name's.
+        implied = stack_name_problems(cluster_name(stack), CLUSTER, MAX_CLUSTER_NAME)
+        problems = [p for p in problems if p not in implied]
+    problems = named + problems
     if problems:
         raise ConfigError(report(f"the stack {stack!r}", problems))
     return settings

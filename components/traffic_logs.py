@@ -1,4 +1,4 @@
-"""Who talked to the stack: the load balancer's access logs and the VPC's flow logs, in one
+"""Who talked to the stack: the load balancer's access logs and its own VPC's flow logs, in one
 private S3 bucket that forgets them after the configured retention.
 
 S3 rather than CloudWatch Logs: both services deliver there without an IAM role of ours, at a
@@ -71,7 +71,8 @@ def bucket_policy(bucket_arn: str, account_id: str, elb_account_arn: str) -> str
 
 @dataclass(frozen=True)
 class TrafficLogsArgs:
-    vpc_id: pulumi.Input[str]
+    #: The VPC whose flows are logged; None for none (a consumer's VPC is not the cluster's).
+    flow_log_vpc_id: pulumi.Input[str] | None
     retention_days: int
     #: Let ``destroy`` delete the bucket with its logs (stacks that are not protected).
     force_destroy: bool
@@ -147,14 +148,15 @@ class TrafficLogs(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.ec2.FlowLog(
-            f"{name}-vpc-flow",
-            vpc_id=args.vpc_id,
-            traffic_type="ALL",
-            log_destination_type="s3",
-            log_destination=pulumi.Output.concat(bucket.arn, f"/{FLOW_PREFIX}/"),
-            max_aggregation_interval=600,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-        )
+        if args.flow_log_vpc_id is not None:
+            aws.ec2.FlowLog(
+                f"{name}-vpc-flow",
+                vpc_id=args.flow_log_vpc_id,
+                traffic_type="ALL",
+                log_destination_type="s3",
+                log_destination=pulumi.Output.concat(bucket.arn, f"/{FLOW_PREFIX}/"),
+                max_aggregation_interval=600,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            )
         self.bucket = pulumi.Output.all(bucket.bucket, policy.id).apply(lambda a: str(a[0]))
         self.register_outputs({"bucket": self.bucket})

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 # The cwd is the consumer's project, and Python puts only this folder on sys.path: the
-# repository's packages are found from where this file is. After sys.path[0], as PYTHONPATH
-# would put them, so they never shadow the standard library.
+# repository's packages are found from where this file is, right after it, as PYTHONPATH would
+# put them: before the plugin's installed packages, so a distribution that happens to ship a
+# top-level ``components`` or ``picus`` cannot stand in for them. None is a standard module.
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(1, str(ROOT))

@@ -19,6 +19,8 @@ api = ApiCluster(
             "private_subnet_ids": config.require_object("privateSubnetIds"),
         },
         "scaling": {"min_count": 2, "desired_count": 2, "max_count": 6},
+        # The load balancer's access logs; a VPC of the team's own gets no flow log from it.
+        "traffic_logs": True,
     },
 )
 

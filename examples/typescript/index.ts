@@ -11,6 +11,8 @@ const api = new picus.ApiCluster("payments-api", {
         privateSubnetIds: config.requireObject<string[]>("privateSubnetIds"),
     },
     scaling: { minCount: 2, desiredCount: 2, maxCount: 6 },
+    // The load balancer's access logs; a VPC of the team's own gets no flow log from it.
+    trafficLogs: true,
 });
 
 export const apiUrl = api.apiUrl;

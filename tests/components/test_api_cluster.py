@@ -20,7 +20,8 @@ import pytest
 from components.delete_function import PACKAGES
 from devkit import ROOT
 from picus.contract import TABLE_NAME
-from tests.components.harness import subnet_cidr
+from tests.components.harness import autoname, subnet_cidr
+from tests.components.test_lifecycle import NAME_RULES
 
 EXAMPLE = ROOT / "examples" / "python"
 PROJECT = "payments-api"
@@ -45,12 +46,14 @@ NETWORK_TYPES = {
 }
 
 
-def run_example(folder: Path, program: Path, config: dict[str, str]) -> dict[str, Any]:
+def run_example(
+    folder: Path, program: Path, config: dict[str, str], stack: str = "dev"
+) -> dict[str, Any]:
     """The program in ``program`` under the mocks, run from ``folder``."""
     args = [f"{k}={v}" for k, v in config.items()]
     harness = [sys.executable, "-m", "tests.components.harness", "--program", str(program)]
     result = subprocess.run(
-        [*harness, "dev", *args],
+        [*harness, stack, *args],
         cwd=folder,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -63,12 +66,12 @@ def run_example(folder: Path, program: Path, config: dict[str, str]) -> dict[str
 
 
 @cache
-def _outside(config: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+def _outside(config: tuple[tuple[str, str], ...], stack: str = "dev") -> dict[str, Any]:
     folder = Path(os.environ.get("TMPDIR", "/tmp")).resolve() / f"consumer-{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(EXAMPLE, folder / "program")
     try:
-        return run_example(folder, folder / "program", dict(config))
+        return run_example(folder, folder / "program", dict(config), stack)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -173,3 +176,36 @@ def test_a_network_that_cannot_hold_the_api_is_refused_naming_the_field(
     assert message.startswith("the ApiCluster 'payments-api' cannot be deployed"), message
     assert named in message, message
     assert "picus:" not in message, "a program's args are named as it wrote them"
+
+
+@pytest.mark.parametrize("stacks", [("dev", "prod"), ("a" * 40, "a" * 40 + "-2")])
+def test_two_stacks_of_one_program_share_no_name_in_one_account(
+    stacks: tuple[str, str],
+) -> None:
+    # The program names its cluster alike in every stack; AWS's names are per account. An
+    # auto-name ends in random characters (the mocks' are the logical name's hash), so the
+    # names to compare are those the program chooses: tables, dashboard, capped names.
+    graphs = [_outside(tuple(sorted(NETWORK.items())), stack) for stack in stacks]
+    named = [
+        {
+            (r["type"], name)
+            for r in graph["resources"]
+            if r["type"] in NAME_RULES
+            and NAME_RULES[r["type"]].account_scoped
+            and (name := r["state"][NAME_RULES[r["type"]].field]) != autoname(r["name"])
+        }
+        for graph in graphs
+    ]
+    types = {typ for typ, _ in named[0]}
+    assert {"aws:dynamodb/table:Table", "aws:cloudwatch/dashboard:Dashboard"} <= types
+    assert named[0] & named[1] == set()
+
+
+def test_a_consumers_vpc_gets_no_flow_log_but_the_load_balancer_logs(
+    consumer: dict[str, Any],
+) -> None:
+    # Other workloads share a consumer's VPC: their flows are not this cluster's to collect.
+    assert not of_type(consumer, "aws:ec2/flowLog:FlowLog")
+    (bucket,) = of_type(consumer, "aws:s3/bucket:Bucket")
+    (alb,) = of_type(consumer, "aws:lb/loadBalancer:LoadBalancer")
+    assert alb["state"]["accessLogs"]["bucket"] == bucket["state"]["bucket"]

@@ -17,26 +17,35 @@ from pulumi.provider.experimental.analyzer import Analyzer, PropertyDefinition
 
 from components.api_cluster import ApiCluster
 from components.api_cluster_args import DEFAULTS, PATHS, REQUIRED
-from components.cluster_settings import describe, python_name
+from components.cluster_settings import describe
+from components.settings_reader import python_name
 from devkit import ROOT
 
 DECLARED: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
 
 
 @cache
-def inputs() -> dict[str, PropertyDefinition]:
-    """Every setting of the inferred schema, by its path (``scaling.minCount``)."""
+def _analyzed() -> tuple[dict[str, PropertyDefinition], dict[str, str]]:
+    """Every setting of the inferred schema, and the Python key the provider hands the
+    component it under, by its path (``scaling.minCount``)."""
     result = Analyzer("picus").analyze([ApiCluster])
     (cluster,) = result["component_definitions"].values()
     types = result["type_definitions"]
     found: dict[str, PropertyDefinition] = {}
+    keys: dict[str, str] = {}
     for name, prop in cluster.inputs.items():
         if prop.ref is not None and prop.ref.startswith("#/types/"):
             group = types[prop.ref.rsplit(":", 1)[-1]]
             found |= {f"{name}.{leaf}": p for leaf, p in group.properties.items()}
+            keys |= {f"{name}.{leaf}": k for leaf, k in group.properties_mapping.items()}
         else:
             found[name] = prop
-    return found
+            keys[name] = cluster.inputs_mapping[name]
+    return found, keys
+
+
+def inputs() -> dict[str, PropertyDefinition]:
+    return _analyzed()[0]
 
 
 def said(text: str | None) -> str:
@@ -77,6 +86,11 @@ def test_a_problem_names_the_setting_as_the_args_spell_it() -> None:
     # The checks name config keys; a program that wrote the args reads its own paths.
     for key, path in PATHS.items():
         assert describe(f"picus:{key} is wrong") == f"{path} is wrong"
-        leaf = path.rpartition(".")[2]
-        assert python_name(leaf).replace("_", "").lower() == leaf.lower()
+    # A value is not a key: a scope named picus:read stays as it is.
     assert describe("authScopes read=picus:read") == "authScopes read=picus:read"
+
+
+def test_the_args_are_read_under_the_keys_the_provider_hands_them_over() -> None:
+    # The provider maps each schema name to its Python key; the reader must find it there.
+    for path, key in _analyzed()[1].items():
+        assert python_name(path.rpartition(".")[2]) == key, path

@@ -113,7 +113,7 @@ def test_a_canary_the_stack_cannot_run_is_refused() -> None:
     assert no_primary.startswith("picus:canaryImageUri needs picus:imageUri")
     for strategy in (s for s in DeploymentStrategy if s.shifts_traffic):
         (header,) = problems(settings(strategy, release_header=None), RUNNING_IMAGE)
-        assert header.startswith("picus:releaseHeader: deploymentStrategy")
+        assert header.startswith("picus:releaseHeader: picus:deploymentStrategy")
     assert problems(settings(DeploymentStrategy.ROLLING, release_header=None), None) == []
 
 
@@ -123,7 +123,7 @@ def test_the_stack_files_release_dev_rolling_and_prod_by_canary() -> None:
     assert prod.strategy is DeploymentStrategy.CANARY and prod.canary_weight == 0
     assert not prod.canary_active
     without = {**PRODUCTION_REQUIRED, "releaseHeader": ""}
-    assert "picus:releaseHeader: deploymentStrategy 'canary'" in refusal("prod", **without)
+    assert "picus:releaseHeader: picus:deploymentStrategy 'canary'" in refusal("prod", **without)
     message = refusal("dev", deploymentStrategy="bigBang", canaryPercent="five", canaryWeight="9")
     assert "picus:deploymentStrategy 'bigBang' is not one of rolling, canary" in message
     assert "picus:canaryPercent 'five' is not an integer" in message

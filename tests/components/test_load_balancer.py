@@ -25,6 +25,7 @@ from components.naming import (
     elb_name,
     explicit_elb_name,
     stack_prefix,
+    stack_scope,
 )
 from devkit import ROOT
 from devkit.processes import wait_healthy
@@ -36,7 +37,7 @@ from picus.contract import (
     SERVICE_KEEP_ALIVE_SECONDS,
 )
 from tests.components.conftest import Stack, harness, input_shape, service_target_group
-from tests.components.harness import autoname
+from tests.components.harness import PROJECT, autoname
 from tests.components.test_lifecycle import ELB_NAME
 from tests.components.test_naming import ELB_CHILDREN
 
@@ -221,7 +222,9 @@ def expected_name(resource: dict[str, Any]) -> str:
     the resource was given that replace it."""
     state = resource["state"]
     inputs = {key: _input(state, key) for key in REPLACED_BY[resource["type"]]}
-    return elb_name(resource["name"], inputs) or autoname(resource["name"])
+    stack = resource["urn"].split("::")[0].removeprefix("urn:pulumi:")
+    scope = f"{PROJECT}/{stack}"
+    return elb_name(resource["name"], inputs, scope) or autoname(resource["name"])
 
 
 def elb_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -287,7 +290,7 @@ def test_an_explicitly_named_resource_is_created_before_its_predecessor_is_delet
     opts = elb_options(logical, args, pulumi.ResourceOptions())
     assert opts.delete_before_replace is False
     name = _sync_await(pulumi.Output.from_input(args.name).future())
-    assert name == explicit_elb_name(logical, {"target_type": "lambda"})
+    assert name == explicit_elb_name(logical, {"target_type": "lambda"}, stack_scope())
 
 
 def test_an_auto_named_resource_gets_no_name_and_its_options_as_they_were() -> None:

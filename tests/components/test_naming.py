@@ -29,6 +29,7 @@ from components.naming import (
     MAX_STACK_NAME,
     TARGET_GROUP_REPLACED_BY,
     Scalar,
+    capped_name,
     elb_name,
     explicit_elb_name,
     stack_name_problems,
@@ -161,13 +162,30 @@ def test_explicit_names_never_change_for_the_same_inputs() -> None:
         "target_type": "ip",
         "vpc_id": "vpc-0123456789abcdef0",
     }
-    assert elb_name("picus-payments-staging-eu-canary-tg", group) == (
-        "picus-payments-stagin-4645af665a"
+    scope = "picus/payments-staging-eu"
+    assert elb_name("picus-payments-staging-eu-canary-tg", group, scope) == (
+        "picus-payments-stagin-f9d0bbe651"
     )
     alb: dict[str, Scalar] = {"internal": False, "load_balancer_type": "application"}
-    assert elb_name("picus-payments-staging-eu-alb", alb) == "picus-payments-stagin-257df01650"
+    assert elb_name("picus-payments-staging-eu-alb", alb, scope) == (
+        "picus-payments-stagin-f3756753f0"
+    )
     lambda_group = {"target_type": "lambda"}
-    assert elb_name("picus-alice-dev-delete-tg", lambda_group) == "picus-alice-dev-delet-738e473b34"
+    assert elb_name("picus-alice-dev-delete-tg", lambda_group, "picus/alice-dev") == (
+        "picus-alice-dev-delet-2879a9b791"
+    )
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=64))
+def test_two_stacks_of_one_program_never_share_an_explicit_name(cluster: str) -> None:
+    # A consumer's program names its cluster alike in every stack; AWS names are per account.
+    logical = f"{cluster}-delete-tg" + "x" * 32
+    group = {"target_type": "lambda"}
+    assert elb_name(logical, group, "team/dev") != elb_name(logical, group, "team/prod")
+    function = f"{logical}-fn" + "x" * 64
+    dev, prod = (capped_name(function, 64, s) for s in ("team/dev", "team/prod"))
+    assert dev is not None and prod is not None and dev != prod
+    assert len(dev) <= 64
 
 
 @given(

@@ -55,7 +55,8 @@ def typescript_example() -> tuple[dict[str, Any], list[str]]:
         lambda m: json.dumps(CONFIG[m[1]]),
         match[1],
     )
-    # The literal is JSON but for its bare keys and trailing commas.
+    # The literal is JSON but for its comments, bare keys and trailing commas.
+    literal = re.sub(r"^\s*//.*$", "", literal, flags=re.MULTILINE)
     literal = re.sub(r"([{,]\s*)(\w+):", r'\1"\2":', literal)
     literal = re.sub(r",(\s*[}\]])", r"\1", literal)
     exports = re.findall(r"^export const \w+ = api\.(\w+);$", source, re.MULTILINE)
