@@ -7,3 +7,5 @@ from __future__ import annotations
 from typing import Final
 
 VERSION: Final = "1.0.0"
+#: The licence, as SPDX names it: LICENSE's text, pyproject.toml's and the API document's.
+LICENSE: Final = "Apache-2.0"

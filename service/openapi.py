@@ -10,7 +10,7 @@ from typing import Any, Final
 from picus import alb, contract
 from picus.auth import OIDC_DISCOVERY_PATH, Scope, ScopePolicy
 from picus.errors import ErrorCode
-from picus.version import VERSION
+from picus.version import LICENSE, VERSION
 from service import payload_schema
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 
@@ -325,6 +325,7 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
         "info": {
             "title": "picus",
             "version": VERSION,
+            "license": {"name": LICENSE, "identifier": LICENSE},
             "description": (
                 "A JSON object store. Every error has the Error shape and carries the request id, "
                 "also returned in the X-Request-Id header. An item has one URL, /picus/{key}: "

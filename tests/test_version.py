@@ -16,7 +16,7 @@ import yaml
 from client import AsyncPicusClient, PicusClient
 from devkit import ROOT
 from picus.contract import OPENAPI_PATH
-from picus.version import VERSION
+from picus.version import LICENSE, VERSION
 from service.app import create_app
 from service.settings import Settings
 
@@ -45,7 +45,9 @@ def test_the_served_api_document_has_the_version() -> None:
 
     answer = asyncio.run(fetch())
     assert answer.status_code == 200
-    assert answer.json()["info"]["version"] == VERSION
+    info = answer.json()["info"]
+    assert info["version"] == VERSION
+    assert info["license"] == {"name": LICENSE, "identifier": LICENSE}
 
 
 def test_the_client_sends_the_version_in_its_user_agent() -> None:
@@ -92,5 +94,5 @@ def test_the_licence_is_apache_2_0_word_for_word() -> None:
     ]
     assert "APPENDIX: How to apply the Apache License to your work." in licence.decode()
     assert hashlib.sha256(licence).hexdigest() == APACHE_2_0_SHA256, "LICENSE was edited"
-    assert PYPROJECT["license"] == "Apache-2.0"
+    assert PYPROJECT["license"] == LICENSE == "Apache-2.0"
     assert PYPROJECT["license-files"] == ["LICENSE"]
