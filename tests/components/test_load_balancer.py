@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,7 +15,6 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 from botocore.model import ListShape, StructureShape
-from pulumi.runtime.sync_await import _sync_await
 
 from components.load_balancer import elb_options
 from components.naming import (
@@ -287,9 +287,14 @@ def test_an_explicitly_named_resource_is_created_before_its_predecessor_is_delet
     # replacement bears a name of its own, so the program asks for create-before-delete.
     logical = stack_prefix("a" * MAX_NAME) + "-delete-tg"
     args = aws.lb.TargetGroupArgs(target_type="lambda")
-    opts = elb_options(logical, args, pulumi.ResourceOptions())
+
+    async def named() -> tuple[pulumi.ResourceOptions, str | None]:
+        # Outputs live on an event loop: this test's own, whatever earlier tests left behind.
+        opts = elb_options(logical, args, pulumi.ResourceOptions())
+        return opts, await pulumi.Output.from_input(args.name).future()
+
+    opts, name = asyncio.run(named())
     assert opts.delete_before_replace is False
-    name = _sync_await(pulumi.Output.from_input(args.name).future())
     assert name == explicit_elb_name(logical, {"target_type": "lambda"}, stack_scope())
 
 
