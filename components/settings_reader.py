@@ -116,7 +116,7 @@ class ArgsReader:
 
     def __init__(self, args: Mapping[str, Any]) -> None:
         self._args = args
-        self.problems: list[str] = []
+        self.problems: list[str] = unknown_settings(args)
 
     def value(self, key: str) -> Any:
         path = PATHS[key]
@@ -234,6 +234,33 @@ class ArgsReader:
             ClaimFormat.STRING_ARRAY if policy.claim in arrays else ClaimFormat.SPACE_SEPARATED
         )
         return EdgeAuth(issuer, jwks, policy, tuple(claims), scope_format)
+
+
+def unknown_settings(args: Mapping[str, Any]) -> list[str]:
+    """What ``args`` holds that is no setting: a misspelt one would otherwise leave its
+    setting at the default without a word, and a group that is no object, all of its own."""
+    known: dict[str, set[str]] = {}
+    for path in PATHS.values():
+        group, _, leaf = path.rpartition(".")
+        known.setdefault(group, set()).add(python_name(leaf))
+    problems = [
+        f"{key!r} is not a setting of ApiCluster"
+        for key in args
+        if key not in known[""] | (set(known) - {""})
+    ]
+    for group in sorted(set(known) - {""}):
+        value = args.get(group)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            problems.append(f"{group} {value!r} is not an object of settings")
+            continue
+        problems += [
+            f"{group}.{key} is not a setting of ApiCluster"
+            for key in value
+            if key not in known[group]
+        ]
+    return problems
 
 
 def python_name(name: str) -> str:
