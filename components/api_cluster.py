@@ -78,14 +78,15 @@ class ApiCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ApiClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        stack = pulumi.get_stack()
         # Checked before anything is registered: bad settings create nothing.
-        settings = resolve(name, args, pulumi.get_stack())
+        settings = resolve(name, args, stack)
         super().__init__("picus:index:ApiCluster", name, {}, opts)
-        self._compose(settings)
+        self._compose(settings, stack)
 
-    def _compose(self, s: ClusterSettings) -> None:
+    def _compose(self, s: ClusterSettings, stack: str) -> None:
         name = s.name
-        physical = stack_scoped(name, pulumi.get_stack())
+        physical = stack_scoped(name, stack)
         top = pulumi.ResourceOptions(parent=self).merge(_WAS_AT_THE_TOP)
         network = placement(name, s, top)
         traffic_logs = (

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import pulumi
 
@@ -127,6 +127,21 @@ _NOT_IN_ELB_NAME: Final = re.compile(r"[^A-Za-z0-9-]+")
 _INTERNAL: Final = re.compile(r"^(?:internal(?:-+|$))+", re.IGNORECASE)
 
 
+def autonamed(logical: str, limit: int) -> bool:
+    """Whether pulumi-aws's auto-name of ``logical`` ("-" and 7 random hex characters after
+    it) fits AWS's ``limit``: then the program names nothing, as it always has."""
+    return len(logical) + AUTONAME_SUFFIX <= limit
+
+
+def _hashed(readable: str, limit: int, identity: list[Any]) -> str:
+    """The start of ``readable`` and ELB_HASH_LENGTH hex characters of SHA-256 over
+    ``identity``, within ``limit``."""
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:ELB_HASH_LENGTH]
+    prefix = readable[: limit - 1 - ELB_HASH_LENGTH].strip("-")
+    return f"{prefix}-{digest}" if prefix else digest
+
+
 def stack_scope() -> str:
     """Where a logical name is unique: the project and stack the program runs in. Two stacks
     of one program, in one account, name their resources alike; a hash over the scope as well
@@ -152,7 +167,7 @@ def elb_name(
     name the resource it replaces does not hold, so Pulumi can create it before it deletes
     the old one, as it does with auto-names.
     """
-    if len(logical) + AUTONAME_SUFFIX <= ELB_NAME_LIMIT:
+    if autonamed(logical, ELB_NAME_LIMIT):
         return None
     return explicit_elb_name(logical, replaced_by or {}, scope)
 
@@ -160,11 +175,8 @@ def elb_name(
 def explicit_elb_name(logical: str, replaced_by: Mapping[str, Scalar], scope: str = "") -> str:
     """``elb_name``'s explicit name, whether or not the auto-name would fit."""
     inputs = {key: value for key, value in replaced_by.items() if value is not None}
-    identity = json.dumps([scope, logical, inputs], sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:ELB_HASH_LENGTH]
     readable = _INTERNAL.sub("", _NOT_IN_ELB_NAME.sub("-", logical).strip("-"))
-    prefix = readable[: ELB_NAME_LIMIT - 1 - ELB_HASH_LENGTH].strip("-")
-    return f"{prefix}-{digest}" if prefix else digest
+    return _hashed(readable, ELB_NAME_LIMIT, [scope, logical, inputs])
 
 
 #: AWS's limits on the other names pulumi-aws makes from a logical name, past which its
@@ -184,7 +196,7 @@ def name_prefix(logical: str, limit: int) -> str | None:
     the resource is named as it always was; else the readable start of ``logical``, which the
     provider completes with a unique id, as unique as an auto-name and as free to be replaced
     before the old one is deleted."""
-    if len(logical) + AUTONAME_SUFFIX <= limit:
+    if autonamed(logical, limit):
         return None
     return logical[: limit - PREFIX_SUFFIX - 1].rstrip("-") + "-"
 
@@ -194,11 +206,9 @@ def capped_name(logical: str, limit: int, scope: str) -> str | None:
     function): None where the auto-name fits; else the readable start of ``logical`` and a
     hash of it and of ``scope`` (``stack_scope``), unique per stack and cluster. Nothing this
     program sets replaces such a resource but its name, which changes with its logical name."""
-    if len(logical) + AUTONAME_SUFFIX <= limit:
+    if autonamed(logical, limit):
         return None
-    identity = json.dumps([scope, logical], separators=(",", ":"))
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:ELB_HASH_LENGTH]
-    return f"{logical[: limit - ELB_HASH_LENGTH - 1].rstrip('-')}-{digest}"
+    return _hashed(logical, limit, [scope, logical])
 
 
 #: What a name AWS takes as given (an ECS cluster, a task family, a dashboard) may not hold.

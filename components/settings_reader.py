@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import pulumi
 
@@ -23,6 +23,26 @@ from components.network import NatStrategy, SubnetLayout
 from components.settings_problems import network_problems, problems_of
 from picus.auth import ScopePolicy
 from picus.contract import TABLE_NAME
+
+
+def python_name(name: str) -> str:
+    """A schema name as the args' Python key (``minCount`` is ``min_count``), as Pulumi's
+    component analyzer maps them."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def place(path: str) -> tuple[str, str]:
+    """Where the setting ``path`` sits in the args: its group ("" at the top) and its key."""
+    group, _, leaf = path.rpartition(".")
+    return group, python_name(leaf)
+
+
+#: Every key of the args, by its group ("" at the top, which holds the groups too).
+_KEYS: Final[dict[str, frozenset[str]]] = {
+    group: frozenset(key for g, key in map(place, PATHS.values()) if g == group)
+    for group in {place(path)[0] for path in PATHS.values()}
+}
+_GROUPS: Final = sorted(_KEYS.keys() - {""})
 
 #: How a problem with the cluster's own name names it.
 CLUSTER = "the ApiCluster name"
@@ -120,10 +140,10 @@ class ArgsReader:
 
     def value(self, key: str) -> Any:
         path = PATHS[key]
-        group, _, leaf = path.rpartition(".")
+        group, leaf = place(path)
         found = self._args.get(group) if group else self._args
-        if isinstance(found, Mapping) and found.get(python_name(leaf)) is not None:
-            return found[python_name(leaf)]
+        if isinstance(found, Mapping) and found.get(leaf) is not None:
+            return found[leaf]
         return DEFAULTS.get(path)
 
     def text(self, key: str) -> str | None:
@@ -239,16 +259,9 @@ class ArgsReader:
 def unknown_settings(args: Mapping[str, Any]) -> list[str]:
     """What ``args`` holds that is no setting: a misspelt one would otherwise leave its
     setting at the default without a word, and a group that is no object, all of its own."""
-    known: dict[str, set[str]] = {}
-    for path in PATHS.values():
-        group, _, leaf = path.rpartition(".")
-        known.setdefault(group, set()).add(python_name(leaf))
-    problems = [
-        f"{key!r} is not a setting of ApiCluster"
-        for key in args
-        if key not in known[""] | (set(known) - {""})
-    ]
-    for group in sorted(set(known) - {""}):
+    top = _KEYS[""] | set(_GROUPS)
+    problems = [f"{key!r} is not a setting of ApiCluster" for key in args if key not in top]
+    for group in _GROUPS:
         value = args.get(group)
         if value is None:
             continue
@@ -258,12 +271,6 @@ def unknown_settings(args: Mapping[str, Any]) -> list[str]:
         problems += [
             f"{group}.{key} is not a setting of ApiCluster"
             for key in value
-            if key not in known[group]
+            if key not in _KEYS[group]
         ]
     return problems
-
-
-def python_name(name: str) -> str:
-    """A schema name as the args' Python key (``minCount`` is ``min_count``), as Pulumi's
-    component analyzer maps them."""
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()

@@ -16,7 +16,7 @@ from components.api_cluster_args import DEFAULTS, PATHS, REQUIRED, ApiClusterArg
 from components.cluster_settings import ClusterSettings, InvalidSettings, report
 from components.deployment import DeploymentSettings
 from components.naming import MAX_CLUSTER_NAME, stack_name_problems, stack_prefix, table_name
-from components.settings_reader import CLUSTER, ArgsReader, deployment_of, python_name, resolve
+from components.settings_reader import CLUSTER, ArgsReader, deployment_of, place, resolve
 
 
 class ConfigError(Exception):
@@ -29,10 +29,6 @@ class ConfigSource(Protocol):
     def get(self, key: str) -> str | None: ...
 
 
-#: The auth settings without a default: one set means the stack has auth.
-_AUTH_REQUIRED_KEYS = tuple(k for k, path in PATHS.items() if path in REQUIRED)
-
-
 def cluster_args(config: ConfigSource, stack: str) -> ApiClusterArgs:
     """The args of the stack's ApiCluster: every key the stack sets, typed. A text that is not
     of its key's type stays text, for the args' check to name."""
@@ -41,13 +37,13 @@ def cluster_args(config: ConfigSource, stack: str) -> ApiClusterArgs:
         text = config.get(key)
         if text is None:
             continue
-        group, _, leaf = path.rpartition(".")
+        group, key_in_args = place(path)
         target = args.setdefault(group, {}) if group else args
-        target[python_name(leaf)] = _typed(text, DEFAULTS.get(path, ""))
+        target[key_in_args] = _typed(text, DEFAULTS.get(path, ""))
     # The stack's own table name, as every stack has had it: picus_data-<stack>.
     args["table_name"] = table_name(stack, str(args.get("table_name") or ""))
     auth = args.get("auth", {})
-    if not any(auth.get(python_name(PATHS[k].rpartition(".")[2])) for k in _AUTH_REQUIRED_KEYS):
+    if not any(auth.get(place(path)[1]) for path in REQUIRED):
         # The scope settings have defaults: without an issuer, the stack has no auth.
         args.pop("auth", None)
     return cast(ApiClusterArgs, args)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from components.api_cluster_args import DEFAULTS, PATHS, REQUIRED
 from components.cluster_settings import InvalidSettings, describe
-from components.settings_reader import python_name, resolve
+from components.settings_reader import place, resolve
 
 #: Anything a language's SDK can put on the wire, and more.
 VALUES = st.recursive(
@@ -36,9 +36,9 @@ def args_with(values: dict[str, Any]) -> dict[str, Any]:
     """Args holding each value at its setting's place, under its group."""
     args: dict[str, Any] = {}
     for path, value in values.items():
-        group, _, leaf = path.rpartition(".")
+        group, key = place(path)
         target = args.setdefault(group, {}) if group else args
-        target[python_name(leaf)] = value
+        target[key] = value
     return args
 
 
