@@ -15,8 +15,8 @@ import pulumi_aws as aws
 from components.function_release import ALIAS_OWNED_BY_CODEDEPLOY
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import auth_environment, listener_rules
-from components.load_balancer import elb_options
-from components.naming import LAMBDA_NAME_LIMIT, capped_name, stack_scope
+from components.load_balancer import elb_options, stack_scope
+from components.naming import LAMBDA_NAME_LIMIT, capped_name
 from components.policies import ASSUME_LAMBDA, lambda_policy
 from components.roles import service_role
 from components.sources import PACKAGE_ROOT, source_path

@@ -20,7 +20,6 @@ from components.naming import (
     TARGET_GROUP_REPLACED_BY,
     elb_name,
     explicit_elb_name,
-    stack_scope,
 )
 from components.security_groups import ANYWHERE, tcp_rule
 from components.traffic_logs import ALB_PREFIX
@@ -72,6 +71,14 @@ def health_check() -> aws.lb.TargetGroupHealthCheckArgs:
         healthy_threshold=2,
         unhealthy_threshold=3,
     )
+
+
+def stack_scope() -> str:
+    """Where a logical name is unique: the project and stack the program runs in. Two stacks
+    of one program, in one account, name their resources alike; a hash over the scope as well
+    keeps their explicit physical names apart (components/naming.py, which stays free of
+    Pulumi: the local origin imports it)."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
 def elb_options(

@@ -20,8 +20,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, TypeAlias
 
-import pulumi
-
 from picus.contract import IDEMPOTENCY_TABLE_NAME, TABLE_NAME
 
 PROJECT: Final = "picus"
@@ -142,13 +140,6 @@ def _hashed(readable: str, limit: int, identity: list[Any]) -> str:
     return f"{prefix}-{digest}" if prefix else digest
 
 
-def stack_scope() -> str:
-    """Where a logical name is unique: the project and stack the program runs in. Two stacks
-    of one program, in one account, name their resources alike; a hash over the scope as well
-    keeps their explicit physical names apart."""
-    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
-
-
 def elb_name(
     logical: str, replaced_by: Mapping[str, Scalar] | None = None, scope: str = ""
 ) -> str | None:
@@ -159,13 +150,13 @@ def elb_name(
     An explicit name is the readable start of ``logical`` (AWS's characters only, no hyphen
     at either end, never "internal-") and a hash of ``logical`` and of ``replaced_by``: the
     resource's inputs whose change replaces it (``LOAD_BALANCER_REPLACED_BY``,
-    ``TARGET_GROUP_REPLACED_BY``; an input that is None is unset), and of ``scope``
-    (``stack_scope``): another stack's resource of the same logical name gets another name,
-    where AWS would otherwise hand the second stack the first one's identical target group
-    (CreateTargetGroup succeeds on a group of that name and settings). Two resources share a
-    name only if ELB_HASH_LENGTH hex characters of SHA-256 collide, and a replacement gets a
-    name the resource it replaces does not hold, so Pulumi can create it before it deletes
-    the old one, as it does with auto-names.
+    ``TARGET_GROUP_REPLACED_BY``; an input that is None is unset), and of ``scope`` (the
+    project and stack, ``load_balancer.stack_scope``): another stack's resource of the same
+    logical name gets another name, where AWS would otherwise hand the second stack the first
+    one's identical target group (CreateTargetGroup succeeds on a group of that name and
+    settings). Two resources share a name only if ELB_HASH_LENGTH hex characters of SHA-256
+    collide, and a replacement gets a name the resource it replaces does not hold, so Pulumi
+    can create it before it deletes the old one, as it does with auto-names.
     """
     if autonamed(logical, ELB_NAME_LIMIT):
         return None
@@ -204,8 +195,9 @@ def name_prefix(logical: str, limit: int) -> str | None:
 def capped_name(logical: str, limit: int, scope: str) -> str | None:
     """For a resource whose name AWS caps at ``limit`` and that takes no prefix (a Lambda
     function): None where the auto-name fits; else the readable start of ``logical`` and a
-    hash of it and of ``scope`` (``stack_scope``), unique per stack and cluster. Nothing this
-    program sets replaces such a resource but its name, which changes with its logical name."""
+    hash of it and of ``scope`` (the project and stack, ``load_balancer.stack_scope``), unique
+    per stack and cluster. Nothing this program sets replaces such a resource but its name,
+    which changes with its logical name."""
     if autonamed(logical, limit):
         return None
     return _hashed(logical, limit, [scope, logical])

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pytest
 from botocore.model import ListShape, StructureShape
 
-from components.load_balancer import elb_options
+from components.load_balancer import elb_options, stack_scope
 from components.naming import (
     ELB_NAME_LIMIT,
     LOAD_BALANCER_REPLACED_BY,
@@ -25,7 +25,6 @@ from components.naming import (
     elb_name,
     explicit_elb_name,
     stack_prefix,
-    stack_scope,
 )
 from devkit import ROOT
 from devkit.processes import wait_healthy

@@ -1,0 +1,44 @@
+"""`python3 dev.py serve` installs lock/local.txt alone: the local origin, and everything it
+imports from the repository (the contract, the service, components' pure naming rules), must
+import with that and nothing more, the Pulumi SDK least of all."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib.metadata import packages_distributions
+
+from devkit import ROOT
+
+#: What `serve` starts: ``python -m local``.
+ENTRY = "local.__main__"
+
+
+def _locked(lock: str) -> set[str]:
+    text = (ROOT / "lock" / lock).read_text()
+    return {_normal(m[1]) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==", text, re.MULTILINE)}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_local_origin_imports_only_what_the_local_lock_installs() -> None:
+    local = _locked("local.txt")
+    # Every module the test's environment has from a distribution the local lock lacks.
+    absent = sorted(
+        module
+        for module, dists in packages_distributions().items()
+        if module.isidentifier() and not {_normal(d) for d in dists} & local
+    )
+    assert "pulumi" in absent, "the check would block nothing that matters"
+    blocked = "; ".join(f"sys.modules[{m!r}] = None" for m in absent)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import sys; {blocked}; import {ENTRY}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
