@@ -9,6 +9,8 @@
     python3 dev.py test [pytest args]    lint and types, then the suite on moto and DynamoDB Local
     python3 dev.py bench [--quick]       the benchmark against the common designs (bench/)
     python3 dev.py bench --capacity      one task's capacity in each stack's limits (Docker)
+    python3 dev.py deploy --stack NAME [--image URI]   release the stack to AWS (deploy/pipeline.py)
+    python3 dev.py destroy --stack NAME  tear the stack down, and all it left (deploy/teardown.py)
 
 Python dependencies go into ``.venv`` from the hashed lock files in ``lock/``; the test
 servers (DynamoDB Local, dynalite) into ``node_modules`` from ``package-lock.json``.
@@ -139,10 +141,30 @@ def bench(args: list[str]) -> None:
     os.execv(PYTHON, [str(PYTHON), "-m", "bench.run", *args])
 
 
+def deploy(args: list[str]) -> None:
+    # What the Pulumi program and the release scripts import, not the test suite (lock/deploy.in).
+    ensure_python("deploy")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "deploy.pipeline", *args])
+
+
+def destroy(args: list[str]) -> None:
+    ensure_python("deploy")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "deploy.teardown", *args])
+
+
 def main() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is checked
         sys.exit("Python 3.11 or newer is needed")
-    commands = {"serve": serve, "token": token, "test": test, "bench": bench}
+    commands = {
+        "serve": serve,
+        "token": token,
+        "test": test,
+        "bench": bench,
+        "deploy": deploy,
+        "destroy": destroy,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

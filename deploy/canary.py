@@ -42,6 +42,7 @@ import yaml
 from components import outputs, release_outputs
 from components.deployment import RELEASE_HEADER, DeploymentSettings, shift_steps
 from components.stack_config import ConfigError, deployment_settings
+from deploy.preflight import StackUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 #: How often a bake reads the canary's alarms.
@@ -52,7 +53,8 @@ BAKE_POLL_S = 30.0
 class Up:
     """Set the three keys a release moves, then ``pulumi up``."""
 
-    image_uri: str
+    #: None: leave ``imageUri`` as the stack has it (a stack that builds its own image).
+    image_uri: str | None
     canary_image_uri: str
     canary_weight: int
     why: str
@@ -105,9 +107,12 @@ class Plan:
     rollback: Up | None
 
 
-def plan(settings: DeploymentSettings, running: Running, image_uri: str) -> Plan:
-    """The actions that release ``image_uri`` from ``running``, and the rollback."""
+def plan(settings: DeploymentSettings, running: Running, image_uri: str | None) -> Plan:
+    """The actions that release ``image_uri`` (None: the image the stack names or builds)
+    from ``running``, and the rollback."""
     old = running.image_uri
+    if image_uri is None:
+        return Plan([Up(None, "", 0, "the image the stack names or builds")], None)
     if not settings.strategy.shifts_traffic or old is None or old == image_uri:
         # Rolling; a first deploy (no primary to stand beside); or a rerun of a release the
         # primary already runs. Any canary a dead job left is dropped in the same up.
@@ -156,7 +161,8 @@ class Judge(Protocol):
 
 
 def _up(stack: Stack, step: Up) -> None:
-    stack.set_config("imageUri", step.image_uri)
+    if step.image_uri is not None:
+        stack.set_config("imageUri", step.image_uri)
     stack.set_config("canaryImageUri", step.canary_image_uri)
     stack.set_config("canaryWeight", str(step.canary_weight))
     stack.up()
@@ -171,8 +177,9 @@ def execute(
         try:
             if isinstance(action, Up):
                 progress(
-                    f"..    canary: {action.why} (imageUri {action.image_uri}, canaryImageUri "
-                    f"{action.canary_image_uri or '-'}, canaryWeight {action.canary_weight})"
+                    f"..    canary: {action.why} (imageUri {action.image_uri or '-'}, "
+                    f"canaryImageUri {action.canary_image_uri or '-'}, "
+                    f"canaryWeight {action.canary_weight})"
                 )
                 promoted = promoted or (
                     release.rollback is not None and action.image_uri != release.rollback.image_uri
@@ -279,15 +286,23 @@ class PulumiCli:
         self._run(command, check=True)
 
     def outputs(self) -> dict[str, Any]:
+        """The stack's outputs; StackUnavailable with the CLI's words when it cannot read it."""
         command = ["pulumi", "stack", "output", "--json", "--stack", self.stack]
-        done = self._run(command, check=True, capture_output=True, text=True)
+        done = self._run(command, check=False, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise StackUnavailable(done.stderr or done.stdout or "")
         values = json.loads(done.stdout or "{}")
         return values if isinstance(values, dict) else {}
 
-    def secret(self, key: str) -> str | None:
+    def config(self, key: str) -> str | None:
+        """A setting as the CLI reads it (a secret decrypted), or None when unset."""
         command = ["pulumi", "config", "get", key, "--stack", self.stack]
         done = self._run(command, check=False, capture_output=True, text=True)
         return (done.stdout or "").strip() or None if done.returncode == 0 else None
+
+    def destroy(self) -> None:
+        command = ["pulumi", "destroy", "--yes", "--skip-preview", "--refresh"]
+        self._run([*command, "--stack", self.stack], check=True)
 
 
 class StackFiles:
@@ -330,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"..    canary: {settings.strategy.value}: {len(release.actions)} step(s)", flush=True)
     import boto3
 
-    header = cli.secret("releaseHeader") or ""
+    header = cli.config("releaseHeader") or ""
     judge = AwsJudge(header, boto3.client("cloudwatch"), boto3.client("ecs"))
     try:
         execute(release, cli, judge, progress=lambda line: print(line, flush=True))

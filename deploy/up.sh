@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Releases a prebuilt image to one stack (deploy/canary.py: rolling, or through the canary service
-# first, each step a `pulumi config set` and `pulumi up --refresh`), then deploy/check.py against
-# it: fails unless the service runs the new image with no canary left, ECS completed the rollout on
-# the new task definition, CodeDeploy moved the alias to the new version and the walkthrough
-# passes on the stack's apiUrl. A canary rolled back on an alarm fails the job here.
+# CI's release of a prebuilt image to one stack: log in to the state backend, select (or create)
+# the stack, then deploy/pipeline.py, the same release `python3 dev.py deploy` runs from a laptop
+# (the canary plan of the stack's deploymentStrategy, CodeDeploy's shift of the function's alias,
+# then deploy/check.py: the service runs the new image with no canary left, ECS completed the
+# rollout, the alias points at the new version and the walkthrough passes on the stack's apiUrl).
+# A canary rolled back on an alarm fails the job here.
 #
 #   deploy/up.sh STACK IMAGE_URI
 #
@@ -27,13 +28,10 @@ if [[ -n "${PULUMI_SECRETS_PROVIDER:-}" ]]; then
     secrets=(--secrets-provider "$PULUMI_SECRETS_PROVIDER")
 fi
 pulumi stack select --create "$stack" "${secrets[@]}"
-# Every `up` it runs has --refresh: read what runs before planning. After ECS's circuit breaker
-# rolls a deploy back, the state still names the new task definition; without a refresh a rerun
-# of the same commit plans nothing and the check fails forever, with one it plans the rollout
-# again. A rerun after a job that died mid-canary rolls that canary back first.
-.venv/bin/python -m deploy.canary "$stack" "$stack_name" "$image_uri"
-pulumi stack output --json --stack "$stack" > "outputs-$stack_name.json"
-# The function's new version takes its traffic through CodeDeploy (components/function_release.py);
-# the check then follows that shift and the service's deployment to their end.
-.venv/bin/python -m deploy.release "outputs-$stack_name.json"
-.venv/bin/python -m deploy.check "outputs-$stack_name.json" --image "$image_uri"
+# The release itself is the one a deployer runs from a laptop (`python3 dev.py deploy`):
+# deploy/pipeline.py. Every `up` it runs has --refresh: read what runs before planning. After
+# ECS's circuit breaker rolls a deploy back, the state still names the new task definition;
+# without a refresh a rerun of the same commit plans nothing and the check fails forever, with
+# one it plans the rollout again. A rerun after a job that died mid-canary rolls that canary
+# back first.
+.venv/bin/python -m deploy.pipeline --stack "$stack" --image "$image_uri"

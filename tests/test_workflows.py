@@ -330,15 +330,10 @@ def test_every_deploy_releases_through_the_strategy_then_checks(tmp_path: Path) 
     assert calls == [
         "pulumi login",
         "pulumi stack select --create org/dev",
-        # Rolling or through the canary, each step `config set` and `up --refresh`
-        # (tests/deploy/test_canary.py): after a circuit-breaker rollback the state names the
-        # task definition that did not stay, and the refresh reads what runs.
-        f"python -m deploy.canary org/dev dev {RUNNING}",
-        "pulumi stack output --json --stack org/dev",
-        # The function's shift starts, then the check follows it and the service's rollout,
-        # and fails unless the service runs the image released here, with no canary left.
-        "python -m deploy.release outputs-dev.json",
-        f"python -m deploy.check outputs-dev.json --image {RUNNING}",
+        # The release a deployer runs from a laptop (tests/deploy/test_pipeline.py): rolling or
+        # through the canary, each step `config set` and `up --refresh`, then the function's
+        # shift and the check, which fails unless the service runs the image released here.
+        f"python -m deploy.pipeline --stack org/dev --image {RUNNING}",
     ]
     for workflow, name, job in all_jobs():
         for step in steps_using(job, "pulumi/actions"):
@@ -363,7 +358,7 @@ def test_the_pulumi_cli_is_the_locked_sdks_version_everywhere(tmp_path: Path) ->
     (install,) = [s for s in steps if s.get("uses", "").startswith("pulumi/actions")]
     (version,) = [s for s in steps if s.get("id") == "version"]
     assert install["with"]["pulumi-version"] == "${{ steps.version.outputs.version }}"
-    assert any("--require-hashes -r lock/dev.txt" in s.get("run", "") for s in steps)
+    assert any("--require-hashes -r lock/deploy.txt" in s.get("run", "") for s in steps)
     # The step's own command, run in this checkout's .venv (installed from the same lock).
     output = tmp_path / "output"
     subprocess.run(

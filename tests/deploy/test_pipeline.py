@@ -1,0 +1,187 @@
+"""The one release command (deploy/pipeline.py), driven as a deployer drives it: a ``pulumi`` of
+the test's own on PATH that records its calls and answers with the program's real outputs
+(tests/deploy/fake_pulumi.py), and botocore's Stubber for every AWS call, in order."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.delete_function import ALIAS
+from deploy import preflight
+from deploy.canary import PulumiCli
+from deploy.pipeline import Pipeline
+from tests.deploy import fake_pulumi
+from tests.deploy.stubbed_aws import StubbedAws, stubbed_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+NEW = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "b" * 64
+IDENTITY = {"UserId": "AROA:laptop", "Account": "123456789012",
+            "Arn": "arn:aws:sts::123456789012:assumed-role/picus-deploy/laptop"}  # fmt: skip
+NOW = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def cli_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The fake CLI first on PATH, with a state file of its own."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_pulumi.install(bin_dir)
+    state = tmp_path / "pulumi-state.json"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_PULUMI_STATE", str(state))
+    yield state
+
+
+def expect_function_release(aws: StubbedAws, arn: str, version: str) -> None:
+    """Lambda still optimizing the version, then Active; CodeDeploy asked once to shift."""
+    pending = {"Configuration": {"FunctionName": arn, "State": "Pending"}}
+    active = {"Configuration": {"FunctionName": arn, "State": "Active"}}
+    for answer in (pending, pending, active):
+        aws.expect("lambda", "get_function", answer, FunctionName=arn, Qualifier=version)
+    name = arn.split(":")[6]
+    aws.expect("lambda", "get_alias", {"Name": ALIAS, "FunctionVersion": "0"},
+               FunctionName=name, Name=ALIAS)  # fmt: skip
+    aws.expect("codedeploy", "list_deployments", {"deployments": []})
+    aws.expect("codedeploy", "create_deployment", {"deploymentId": "d-RELEASE1"})
+
+
+def expect_check(aws: StubbedAws, values: dict[str, object]) -> None:
+    """The service's rollout completed on the new revision; the alias moved all at once."""
+    deployment = f"arn:aws:ecs:eu-west-1:123456789012:service-deployment/{values['clusterName']}/x"
+    listed = {"serviceDeploymentArn": deployment, "createdAt": NOW}
+    aws.expect("ecs", "list_service_deployments", {"serviceDeployments": [listed]})
+    succeeded = {"serviceDeploymentArn": deployment, "status": "SUCCESSFUL"}
+    aws.expect("ecs", "describe_service_deployments", {"serviceDeployments": [succeeded]})
+    primary = {"status": "PRIMARY", "taskDefinition": values["taskDefinitionArn"],
+               "rolloutState": "COMPLETED", "runningCount": 1, "desiredCount": 1}  # fmt: skip
+    aws.expect("ecs", "describe_services", {"services": [{"deployments": [primary]}]})
+    aws.expect(
+        "lambda", "get_alias", {"Name": ALIAS, "FunctionVersion": str(values["functionVersion"])}
+    )
+
+
+def test_a_release_from_a_laptop_runs_every_step_in_order_and_ends_with_the_urls(
+    cli_state: Path, api_url: str
+) -> None:
+    fake_pulumi.new_state(cli_state, {"dev": {}}, api_url=api_url)
+    # What the program exports for this release, from the same mocks the fake CLI runs.
+    expected = fake_pulumi_outputs_after_up(cli_state, {"imageUri": NEW})
+    lines: list[str] = []
+    with stubbed_aws() as aws:
+        aws.expect("sts", "get_caller_identity", IDENTITY)
+        expect_function_release(aws, str(expected["functionArn"]), str(expected["functionVersion"]))
+        expect_check(aws, expected)
+        release = Pipeline(PulumiCli("dev"), "dev", lambda _: aws.aws, lines.append, 0)
+        assert release.run(NEW) == 0, "\n".join(lines)
+
+    assert aws.calls == [
+        "sts:GetCallerIdentity",
+        "lambda:GetFunction", "lambda:GetFunction", "lambda:GetFunction",
+        "lambda:GetAlias", "codedeploy:ListDeployments", "codedeploy:CreateDeployment",
+        "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServices",
+        "lambda:GetAlias",
+    ]  # fmt: skip
+    assert fake_pulumi.calls(cli_state) == [
+        ["stack", "output", "--json", "--stack", "dev"],
+        ["config", "get", "aws:region", "--stack", "dev"],
+        ["config", "get", "releaseHeader", "--stack", "dev"],
+        ["config", "set", "imageUri", NEW, "--stack", "dev"],
+        ["config", "set", "canaryImageUri", "", "--stack", "dev"],
+        ["config", "set", "canaryWeight", "0", "--stack", "dev"],
+        ["up", "--yes", "--skip-preview", "--refresh", "--stack", "dev"],
+        ["stack", "output", "--json", "--stack", "dev"],
+    ]
+    # The service runs the new image, the function's alias its new version, and the deployer
+    # is told where the API and its dashboard are.
+    assert any(f"the service runs {NEW}" in line for line in lines)
+    assert any(f"alias {ALIAS} -> version {expected['functionVersion']}" in line for line in lines)
+    assert lines[-2:] == [f"  API        {api_url}", f"  dashboard  {expected['dashboardUrl']}"]
+    phases = [line for line in lines if line.startswith("==> [")]
+    assert [p.split("] ", 1)[1].split(":")[0] for p in phases] == [
+        "ready", "service", "function", "check",
+    ]  # fmt: skip
+    assert all(
+        line.split(": done in ")[1].count(":") == 1 for line in lines if ": done in " in line
+    )
+
+
+def fake_pulumi_outputs_after_up(state: Path, config: dict[str, str]) -> dict[str, object]:
+    """The outputs the fake CLI will print after an ``up`` with ``config``: the program under
+    the mocks, with the local origin as its URL."""
+    import json
+
+    scratch = state.with_name("expected.json")
+    scratch.write_text(state.read_text())
+    saved = json.loads(scratch.read_text())
+    saved["stacks"]["dev"]["config"] = config
+    scratch.write_text(json.dumps(saved))
+    env = {**os.environ, "FAKE_PULUMI_STATE": str(scratch)}
+    for args in (["up", "--stack", "dev"], ["stack", "output", "--json", "--stack", "dev"]):
+        done = subprocess.run(
+            ["pulumi", *args], env=env, capture_output=True, text=True, check=True
+        )
+    values: dict[str, object] = json.loads(done.stdout)
+    return values
+
+
+def run_release(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.pipeline", *args],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+NO_AWS = {
+    "AWS_CONFIG_FILE": "/nonexistent",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _without_aws(env: dict[str, str]) -> dict[str, str]:
+    kept = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+    return {**kept, **NO_AWS}
+
+
+def test_without_the_pulumi_cli_it_stops_with_one_line(tmp_path: Path) -> None:
+    env = {**_without_aws(dict(os.environ)), "PATH": str(tmp_path)}
+    done = run_release("--stack", "dev", env=env)
+    assert done.returncode == 1
+    (fail,) = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert "the Pulumi CLI is not on PATH: install it" in fail and preflight.INSTALL_PULUMI in fail
+
+
+def test_a_stack_that_does_not_exist_stops_it_before_anything_changes(cli_state: Path) -> None:
+    fake_pulumi.new_state(cli_state, {"prod": {}})
+    done = run_release("--stack", "dev", env=_without_aws(dict(os.environ)))
+    assert done.returncode == 1
+    (fail,) = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert fail == (
+        "FAIL  stack dev does not exist: create it with `pulumi stack init dev` (its settings "
+        "are Pulumi.dev.yaml), then run this again"
+    )
+    assert fake_pulumi.calls(cli_state) == [["stack", "output", "--json", "--stack", "dev"]]
+
+
+def test_without_aws_credentials_it_stops_before_the_first_up(cli_state: Path) -> None:
+    fake_pulumi.new_state(cli_state, {"my-org/dev": {}})
+    done = run_release("--stack", "my-org/dev", "--image", NEW, env=_without_aws(dict(os.environ)))
+    assert done.returncode == 1, done.stdout + done.stderr
+    (fail,) = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert fail.startswith("FAIL  no AWS credentials: sign in")
+    assert not [
+        call
+        for call in fake_pulumi.calls(cli_state)
+        if call[0] in ("up", "config") and call[1:2] != ["get"]
+    ]
