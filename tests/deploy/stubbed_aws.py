@@ -14,6 +14,12 @@ from botocore.stub import Stubber
 from deploy.pipeline import Aws
 
 REGION = "eu-west-1"
+#: Who the release runs as (STS GetCallerIdentity).
+IDENTITY = {
+    "UserId": "AROA:laptop",
+    "Account": "123456789012",
+    "Arn": "arn:aws:sts::123456789012:assumed-role/picus-deploy/laptop",
+}
 
 
 @dataclass

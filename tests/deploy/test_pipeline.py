@@ -8,35 +8,18 @@ import datetime
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from components.delete_function import ALIAS
 from deploy import preflight
 from deploy.canary import PulumiCli
 from deploy.pipeline import Pipeline
 from tests.deploy import fake_pulumi
-from tests.deploy.stubbed_aws import StubbedAws, stubbed_aws
+from tests.deploy.stubbed_aws import IDENTITY, StubbedAws, stubbed_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "b" * 64
-IDENTITY = {"UserId": "AROA:laptop", "Account": "123456789012",
-            "Arn": "arn:aws:sts::123456789012:assumed-role/picus-deploy/laptop"}  # fmt: skip
 NOW = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
-
-
-@pytest.fixture
-def cli_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The fake CLI first on PATH, with a state file of its own."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake_pulumi.install(bin_dir)
-    state = tmp_path / "pulumi-state.json"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_PULUMI_STATE", str(state))
-    yield state
 
 
 def expect_function_release(aws: StubbedAws, arn: str, version: str) -> None:
