@@ -12,6 +12,7 @@ import pulumi
 
 from components.alarms import Alarms, AlarmsArgs
 from components.api_cluster_args import ApiClusterArgs
+from components.certificate import in_stack_region
 from components.cluster_settings import ClusterSettings
 from components.dashboard import Dashboard, DashboardArgs
 from components.delete_function import ALIAS, DeleteFunction, DeleteFunctionArgs
@@ -142,7 +143,9 @@ class ApiCluster(pulumi.ComponentResource):
                 vpc_id=network.vpc_id,
                 public_subnet_ids=network.public_subnet_ids,
                 deregistration_delay=s.deregistration_delay,
-                certificate_arn=s.certificate_arn,
+                certificate_arn=(
+                    in_stack_region(name, s.certificate_arn, self) if s.certificate_arn else None
+                ),
                 ssl_policy=s.ssl_policy,
                 domain_name=s.domain_name,
                 hosted_zone_id=s.hosted_zone_id,

@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from components.delete_function import ALIAS
-from deploy import preflight
+from deploy import pipeline, preflight
 from deploy.canary import PulumiCli
 from deploy.pipeline import Pipeline
 from tests.deploy import fake_pulumi
@@ -168,3 +170,14 @@ def test_without_aws_credentials_it_stops_before_the_first_up(cli_state: Path) -
         for call in fake_pulumi.calls(cli_state)
         if call[0] in ("up", "config") and call[1:2] != ["get"]
     ]
+
+
+def test_a_version_whose_snapshot_fails_stops_the_release_before_the_alias_moves() -> None:
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:picus-dev-delete"
+    failed = {"FunctionName": arn, "State": "Failed", "StateReason": "the init raised"}
+    with stubbed_aws() as aws:
+        aws.expect("lambda", "get_function", {"Configuration": {"State": "Pending"}})
+        aws.expect("lambda", "get_function", {"Configuration": failed})
+        with pytest.raises(pipeline.Failed, match=r"version 7 .* is Failed: the init raised"):
+            pipeline.await_active(aws.aws.functions, arn, "7", 0)
+    assert aws.calls == ["lambda:GetFunction", "lambda:GetFunction"]
