@@ -239,20 +239,31 @@ def bake(
 class AwsJudge:
     """ECS, the API through the test rules, and CloudWatch, as deploy/check.py reads them."""
 
-    def __init__(self, release_header: str, cloudwatch: CloudWatchClient, ecs: Any) -> None:
+    def __init__(
+        self,
+        release_header: str,
+        cloudwatch: CloudWatchClient,
+        ecs: Any,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.release_header = release_header
         self.cloudwatch = cloudwatch
         self.ecs = ecs
+        self.sleep = sleep
 
     def await_canary(self, values: Mapping[str, Any]) -> str:
         from deploy.check import Deployed, check_rollout
+        from deploy.crash_watch import crash_watch
 
         deployed = replace(
             Deployed.from_outputs(dict(values)),
             service=str(values[release_outputs.CANARY_SERVICE_NAME]),
             task_definition_arn=str(values[release_outputs.CANARY_TASK_DEFINITION_ARN]),
         )
-        return check_rollout(self.ecs, deployed)
+        watch = crash_watch(
+            self.ecs, deployed.cluster, deployed.service, deployed.task_definition_arn
+        )
+        return check_rollout(self.ecs, deployed, sleep=self.sleep, watch=watch)
 
     def walkthrough(self, values: Mapping[str, Any]) -> str:
         from deploy.check import Deployed, check_walkthrough, stack_token

@@ -219,9 +219,11 @@ def follow_service_deployment(
     patience_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str], None] = print,
+    watch: Callable[[], None] = lambda: None,
 ) -> None:
     """Follows the service's newest service deployment until it succeeds; CheckFailed on a
-    rollback, a stop, or patience (by default, what its configuration asks for) run out."""
+    rollback, a stop, patience (by default, what its configuration asks for) run out, or from
+    ``watch``, which runs at each poll."""
     listed = ecs.list_service_deployments(cluster=deployed.cluster, service=deployed.service)
     if not listed.get("serviceDeployments"):
         return  # none recorded: the service's own deployments say the rest
@@ -254,6 +256,7 @@ def follow_service_deployment(
             if patience_s is not None
             else service_patience_s(deployment.get("deploymentConfiguration", {}))
         )
+        watch()
         if time.monotonic() - start > allowed:
             raise CheckFailed(
                 f"the deployment of {deployed.service} has not finished after {allowed:.0f} s: "
@@ -268,8 +271,9 @@ def check_rollout(
     patience_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str], None] = print,
+    watch: Callable[[], None] = lambda: None,
 ) -> str:
-    follow_service_deployment(ecs, deployed, patience_s, sleep, progress)
+    follow_service_deployment(ecs, deployed, patience_s, sleep, progress, watch)
     patience_s = ROLLOUT_PATIENCE_S if patience_s is None else patience_s
     deadline = time.monotonic() + patience_s
     while True:
@@ -295,6 +299,7 @@ def check_rollout(
         running, desired = primary.get("runningCount", 0), primary.get("desiredCount", 0)
         if state == "COMPLETED" and len(deployments) == 1 and running == desired > 0:
             return f"ECS: {deployed.service} runs {desired} task(s) of {_revision(primary)}"
+        watch()
         if time.monotonic() > deadline:
             raise CheckFailed(
                 f"service {deployed.service} did not settle on {deployed.task_definition_arn} "

@@ -28,7 +28,9 @@ class StubbedAws:
     stubs: dict[str, Stubber]
     calls: list[str] = field(default_factory=list)
 
-    def expect(self, service: str, operation: str, response: dict[str, Any], **params: Any) -> None:
+    def expect(
+        self, service: str, operation: str, response: dict[str, Any], /, **params: Any
+    ) -> None:
         """The next call of ``operation`` on ``service``, with exactly ``params`` if given."""
         self.stubs[service].add_response(operation, response, params or None)
 
