@@ -75,6 +75,10 @@ class ApiCluster(pulumi.ComponentResource):
     """The image the canary runs; empty when no release is under way."""
     canary_weight: pulumi.Output[int]
     """The canary's share of the traffic, in %."""
+    listener_arn: pulumi.Output[str]
+    """The listener whose rules forward the API's traffic to the service and its canary."""
+    canary_target_group_arn: pulumi.Output[str]
+    """The canary's target group, which the rules send canaryWeight % of the traffic."""
 
     def __init__(
         self, name: str, args: ApiClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -281,4 +285,6 @@ class ApiCluster(pulumi.ComponentResource):
         self.canary_alarm_names = pulumi.Output.all(*alarms.canary_alarm_names)
         self.canary_image_uri = pulumi.Output.from_input(s.deployment.canary_image_uri or "")
         self.canary_weight = pulumi.Output.from_input(s.deployment.canary_weight)
+        (self.listener_arn,) = load_balancer.serving_listener_arns
+        self.canary_target_group_arn = load_balancer.canary_target_group_arn
         self.register_outputs({key: getattr(self, key) for key in self.__annotations__})

@@ -107,6 +107,11 @@ class ClusterReleaseArgs(TypedDict):
     """Share, in %, of every service rule's traffic that goes to the canary (0..100; above 0
     needs canaryImageUri). Set by the deploy job during a release. Default: 0.
     """
+    handover_count: NotRequired[int]
+    """The primary service's least number of tasks while a canary hands its share back to it:
+    the deploy job sets it to the canary's running tasks before the share moves, then back to 0
+    (0: minCount alone; at most maxCount). Set by the deploy job during a release. Default: 0.
+    """
     release_header: NotRequired[pulumi.Input[str]]
     """A secret value (32..128 letters and digits) of the X-Picus-Release header that reaches the
     canary alone, through test rules with the same token and scope checks; needed by canary,
@@ -312,6 +317,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "release.linearStepBakeMinutes": 6,
     "release.canaryImageUri": "",
     "release.canaryWeight": 0,
+    "release.handoverCount": 0,
     "release.releaseHeader": "",
     "logRetentionDays": 14,
     "trafficLogs": False,

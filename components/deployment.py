@@ -112,6 +112,8 @@ class DeploymentSettings:
     canary_image_uri: str | None = None
     #: The canary's share of every service rule's traffic, in %.
     canary_weight: int = 0
+    #: The primary's least task count while the canary hands its share back; 0: none.
+    handover_count: int = 0
     #: The value of :data:`RELEASE_HEADER` the test rules match; None: no test rules.
     release_header: pulumi.Input[str] | None = None
 
@@ -160,6 +162,15 @@ def canary_capacity(
     if settings.strategy is DeploymentStrategy.BLUE_GREEN:
         return desired_count, max_count
     return min_count, max_count
+
+
+def primary_capacity(
+    settings: DeploymentSettings, min_count: int, max_count: int
+) -> tuple[int, int]:
+    """The primary service's autoscaling bounds: its own, its minimum raised to the canary's
+    tasks while the canary hands its share back (deploy/canary.py), so the share moves onto
+    tasks that already run; RegisterScalableTarget moves the count into a new range at once."""
+    return max(min_count, min(settings.handover_count, max_count)), max_count
 
 
 def problems(settings: DeploymentSettings, image_uri: str | None) -> list[str]:

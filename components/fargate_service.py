@@ -20,6 +20,7 @@ from components.deployment import (
     DeploymentSettings,
     canary_capacity,
     ecs_deployment_configuration,
+    primary_capacity,
     service_deployment_args,
 )
 from components.fargate import MAX_STOP_TIMEOUT
@@ -358,7 +359,7 @@ class FargateService(pulumi.ComponentResource):
         autoscaling(
             name,
             primary,
-            (args.min_count, args.max_count),
+            primary_capacity(args.deployment, args.min_count, args.max_count),
             args.request_count_label,
             args.deployment.canary_active,
         )

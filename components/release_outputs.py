@@ -14,3 +14,8 @@ CANARY_ALARM_NAMES: Final = "canaryAlarmNames"
 CANARY_IMAGE_URI: Final = "canaryImageUri"
 #: The canary's share of the traffic, in %; 0 after a promotion or a rollback.
 CANARY_WEIGHT: Final = "canaryWeight"
+#: The listener whose rules forward to the primary and the canary, and the canary's target
+#: group: a release confirms on the rules themselves that the canary's share is 0 before its
+#: tasks go.
+LISTENER_ARN: Final = "listenerArn"
+CANARY_TARGET_GROUP_ARN: Final = "canaryTargetGroupArn"

@@ -68,6 +68,8 @@ def problems_of(c: ClusterSettings) -> list[str]:
             "picus:minCount, picus:desiredCount, picus:maxCount: need 0 < min <= desired <= max"
         )
     problems += deployment_problems(c.deployment, c.image_uri)
+    if not 0 <= c.deployment.handover_count <= c.max_count:
+        problems.append("picus:handoverCount must be 0..picus:maxCount tasks")
     if c.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:
         problems.append(
             f"picus:deregistrationDelay must stay below {MAX_STOP_TIMEOUT - 5} s: the container's "

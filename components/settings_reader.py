@@ -125,6 +125,7 @@ def deployment_of(reader: ArgsReader) -> DeploymentSettings:
         linear_step_bake_minutes=reader.integer("linearStepBakeMinutes"),
         canary_image_uri=reader.text("canaryImageUri"),
         canary_weight=reader.integer("canaryWeight"),
+        handover_count=reader.integer("handoverCount"),
         release_header=reader.reference("releaseHeader"),
     )
 

@@ -1,143 +1,42 @@
-"""Release a new image of the service the way the stack's ``deploymentStrategy`` says: rolling,
-or through the canary service first (components/deployment.py says why the deploy job, not ECS,
-moves the traffic).
+"""Runs a release plan (deploy/release_plan.py) against the stack and judges the canary: ECS
+for its tasks, the API through the test rules, CloudWatch for its alarms, the listener's rules
+for its share (components/deployment.py says why the deploy job, not ECS, moves the traffic).
 
     python -m deploy.canary STACK STACK_FILE IMAGE_URI
 
-``rolling``: ``imageUri`` = the new image, ``up``. ``canary``, ``linear``, ``blueGreen``:
-
-1. ``canaryImageUri`` = the new image, ``up``; wait until the canary runs it;
-2. the walkthrough against the canary alone, through the test rules (``X-Picus-Release``);
-3. for each step of :func:`components.deployment.shift_steps`: ``canaryWeight`` = its share,
-   ``up``, bake: the canary group's alarms (CloudWatch DescribeAlarms) must stay out of ALARM
-   for its minutes;
-4. promote: ``imageUri`` = the new image, ``up`` (the primary rolls under its own alarms and
-   circuit breaker while the canary still holds its share); then ``canaryWeight`` 0 and no
-   ``canaryImageUri``, ``up``.
-
-An alarm, a failed walkthrough or a failed ``up`` before the promotion rolls back (weight 0, no
-canary image, ``up``) and fails the job. Every ``up`` sets all three keys, so each is the whole
-desired state: a rerun after a job that died half-way first rolls its canary back (the stack's
-outputs say what the last ``up`` left). ``pulumi config set`` and ``pulumi up`` per step rather
-than the Automation API: the Automation API drives the same CLI, and each step stays a command
-a deployer can run by hand.
-
+A failure before the promotion (an alarm, the walkthrough, a crash, a failed ``up``) hands the
+canary's share back to the primary as it was, in order, and fails with ReleaseFailed.
 Exits 0 once released (or nothing to release), 1 with a FAIL line after a rollback.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any, Protocol
 
-import yaml
-
 from components import outputs, release_outputs
-from components.deployment import RELEASE_HEADER, DeploymentSettings, shift_steps
+from components.deployment import RELEASE_HEADER
 from components.stack_config import ConfigError, deployment_settings
-from deploy.preflight import StackUnavailable
+from deploy.release_plan import (
+    Action,
+    AwaitCanary,
+    AwaitPrimary,
+    ConfirmWeight,
+    Plan,
+    Running,
+    Up,
+    Walkthrough,
+    hand_back,
+    plan,
+)
+from deploy.stack_cli import PulumiCli, StackFiles
 
-ROOT = Path(__file__).resolve().parents[1]
 #: How often a bake reads the canary's alarms.
 BAKE_POLL_S = 30.0
-
-
-@dataclass(frozen=True)
-class Up:
-    """Set the three keys a release moves, then ``pulumi up``."""
-
-    #: None: leave ``imageUri`` as the stack has it (a stack that builds its own image).
-    image_uri: str | None
-    canary_image_uri: str
-    canary_weight: int
-    why: str
-
-
-@dataclass(frozen=True)
-class AwaitCanary:
-    """The canary service runs the revision the last ``up`` registered."""
-
-
-@dataclass(frozen=True)
-class Walkthrough:
-    """The walkthrough, through the test rules, against the canary alone."""
-
-
-@dataclass(frozen=True)
-class Bake:
-    weight: int
-    minutes: int
-
-
-Action = Up | AwaitCanary | Walkthrough | Bake
-
-
-@dataclass(frozen=True)
-class Running:
-    """What the last ``up`` left, from the stack's outputs."""
-
-    image_uri: str | None
-    canary_image_uri: str
-    canary_weight: int
-
-    @classmethod
-    def from_outputs(cls, values: Mapping[str, Any]) -> Running:
-        return cls(
-            image_uri=values.get(outputs.IMAGE_URI) or None,
-            canary_image_uri=str(values.get(release_outputs.CANARY_IMAGE_URI) or ""),
-            canary_weight=int(values.get(release_outputs.CANARY_WEIGHT) or 0),
-        )
-
-    @property
-    def half_shifted(self) -> bool:
-        return bool(self.canary_image_uri) or self.canary_weight > 0
-
-
-@dataclass(frozen=True)
-class Plan:
-    actions: list[Action]
-    #: What undoes the canary: the primary as it was, no canary.
-    rollback: Up | None
-
-
-def plan(settings: DeploymentSettings, running: Running, image_uri: str | None) -> Plan:
-    """The actions that release ``image_uri`` (None: the image the stack names or builds)
-    from ``running``, and the rollback."""
-    old = running.image_uri
-    if image_uri is None:
-        return Plan([Up(None, "", 0, "the image the stack names or builds")], None)
-    if not settings.strategy.shifts_traffic or old is None or old == image_uri:
-        # Rolling; a first deploy (no primary to stand beside); or a rerun of a release the
-        # primary already runs. Any canary a dead job left is dropped in the same up.
-        why = "rolling" if settings.strategy.shifts_traffic is False else "nothing to canary"
-        return Plan([Up(image_uri, "", 0, why)], None)
-    rollback = Up(old, "", 0, "roll back: weight 0, no canary")
-    actions: list[Action] = []
-    if running.half_shifted:
-        actions.append(replace(rollback, why="roll back the canary an earlier run left"))
-    actions += [
-        Up(old, image_uri, 0, "the canary starts, no production traffic"),
-        AwaitCanary(),
-        Walkthrough(),
-    ]
-    weight = 0
-    for weight, minutes in shift_steps(settings):
-        actions += [
-            Up(old, image_uri, weight, f"the canary takes {weight} %"),
-            Bake(weight, minutes),
-        ]
-    actions += [
-        Up(image_uri, image_uri, weight, "promote: the primary rolls to the new image"),
-        Up(image_uri, "", 0, "the canary hands its share back"),
-    ]
-    return Plan(actions, rollback)
 
 
 class ReleaseFailed(Exception):
@@ -153,55 +52,81 @@ class Stack(Protocol):
 
 
 class Judge(Protocol):
-    """What judges a canary: ECS, the API, CloudWatch."""
+    """What judges a canary, and what a hand-back reads: ECS, the API, CloudWatch, the rules."""
 
     def await_canary(self, values: Mapping[str, Any]) -> str: ...
     def walkthrough(self, values: Mapping[str, Any]) -> str: ...
     def bake(self, values: Mapping[str, Any], minutes: int) -> str: ...
+    def canary_tasks(self, values: Mapping[str, Any]) -> int: ...
+    def await_primary(self, values: Mapping[str, Any], tasks: int) -> str: ...
+    def confirm_weight(self, values: Mapping[str, Any], weight: int) -> str: ...
 
 
-def _up(stack: Stack, step: Up) -> None:
-    if step.image_uri is not None:
-        stack.set_config("imageUri", step.image_uri)
-    stack.set_config("canaryImageUri", step.canary_image_uri)
-    stack.set_config("canaryWeight", str(step.canary_weight))
-    stack.up()
+class Runner:
+    """Runs actions one by one; remembers what the last ``up`` asked of the primary."""
+
+    def __init__(self, stack: Stack, judge: Judge, progress: Callable[[str], None]) -> None:
+        self.stack, self.judge, self.progress = stack, judge, progress
+        self.held = 0
+
+    def up(self, step: Up) -> None:
+        self.held = self.judge.canary_tasks(self.stack.outputs()) if step.hold_canary_count else 0
+        self.progress(
+            f"..    canary: {step.why} (imageUri {step.image_uri or '-'}, "
+            f"canaryImageUri {step.canary_image_uri or '-'}, "
+            f"canaryWeight {step.canary_weight}, handoverCount {self.held})"
+        )
+        if step.image_uri is not None:
+            self.stack.set_config("imageUri", step.image_uri)
+        self.stack.set_config("canaryImageUri", step.canary_image_uri)
+        self.stack.set_config("canaryWeight", str(step.canary_weight))
+        self.stack.set_config("handoverCount", str(self.held))
+        self.stack.up()
+
+    def run(self, action: Action) -> None:
+        judge, values = self.judge, self.stack.outputs
+        if isinstance(action, Up):
+            self.up(action)
+        elif isinstance(action, AwaitCanary):
+            self.progress(f"ok    {judge.await_canary(values())}")
+        elif isinstance(action, AwaitPrimary):
+            self.progress(f"ok    {judge.await_primary(values(), self.held)}")
+        elif isinstance(action, ConfirmWeight):
+            self.progress(f"ok    {judge.confirm_weight(values(), action.weight)}")
+        elif isinstance(action, Walkthrough):
+            self.progress(f"ok    canary: {judge.walkthrough(values())}")
+        else:
+            self.progress(f"..    canary: {action.weight} % bakes {action.minutes} min")
+            self.progress(f"ok    canary: {judge.bake(values(), action.minutes)}")
 
 
 def execute(
     release: Plan, stack: Stack, judge: Judge, progress: Callable[[str], None] = print
 ) -> None:
-    """Runs the plan; on a failure before the promotion, the rollback, then ReleaseFailed."""
-    promoted = False
+    """Runs the plan; on a failure before the promotion, the hand-back, then ReleaseFailed."""
+    runner = Runner(stack, judge, progress)
+    promoted, weight = False, 0
     for action in release.actions:
+        if isinstance(action, Up):
+            promoted = promoted or action.image_uri != release.rollback_image
+            # A failed `up` may have applied its weights: hand back from the larger share.
+            weight = max(weight, action.canary_weight)
         try:
-            if isinstance(action, Up):
-                progress(
-                    f"..    canary: {action.why} (imageUri {action.image_uri or '-'}, "
-                    f"canaryImageUri {action.canary_image_uri or '-'}, "
-                    f"canaryWeight {action.canary_weight})"
-                )
-                promoted = promoted or (
-                    release.rollback is not None and action.image_uri != release.rollback.image_uri
-                )
-                _up(stack, action)
-            elif isinstance(action, AwaitCanary):
-                progress(f"ok    {judge.await_canary(stack.outputs())}")
-            elif isinstance(action, Walkthrough):
-                progress(f"ok    canary: {judge.walkthrough(stack.outputs())}")
-            else:
-                progress(f"..    canary: {action.weight} % bakes {action.minutes} min")
-                progress(f"ok    canary: {judge.bake(stack.outputs(), action.minutes)}")
+            runner.run(action)
         except Exception as failure:  # an alarm, the walkthrough, an `up`: all roll back
-            if release.rollback is None or promoted:
+            if release.rollback_image is None or promoted:
                 raise
             progress(f"FAIL  canary: {failure}")
-            progress(f"..    canary: {release.rollback.why}")
-            _up(stack, release.rollback)
+            for step in hand_back(
+                release.rollback_image, release.canary_image, weight, "roll back"
+            ):
+                runner.run(step)
             raise ReleaseFailed(
                 f"the canary was rolled back ({failure}); production runs "
-                f"{release.rollback.image_uri} alone"
+                f"{release.rollback_image} alone"
             ) from failure
+        if isinstance(action, Up):
+            weight = action.canary_weight
 
 
 class CloudWatchClient(Protocol):
@@ -244,11 +169,13 @@ class AwsJudge:
         release_header: str,
         cloudwatch: CloudWatchClient,
         ecs: Any,
+        elbv2: Any = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.release_header = release_header
         self.cloudwatch = cloudwatch
         self.ecs = ecs
+        self.elbv2 = elbv2
         self.sleep = sleep
 
     def await_canary(self, values: Mapping[str, Any]) -> str:
@@ -280,64 +207,27 @@ class AwsJudge:
         names = [str(n) for n in values[release_outputs.CANARY_ALARM_NAMES]]
         return bake(self.cloudwatch, names, minutes)
 
+    def canary_tasks(self, values: Mapping[str, Any]) -> int:
+        from deploy.handover import running_tasks
 
-class PulumiCli:
-    """The stack through the CLI: each call one command a deployer could type."""
+        cluster = str(values[outputs.CLUSTER_NAME])
+        return running_tasks(self.ecs, cluster, str(values[release_outputs.CANARY_SERVICE_NAME]))
 
-    def __init__(self, stack: str, run: Callable[..., Any] = subprocess.run) -> None:
-        self.stack = stack
-        self._run = run
+    def await_primary(self, values: Mapping[str, Any], tasks: int) -> str:
+        from deploy.crash_watch import crash_watch
+        from deploy.handover import await_tasks
 
-    def set_config(self, key: str, value: str) -> None:
-        self._run(["pulumi", "config", "set", key, value, "--stack", self.stack], check=True)
+        cluster, service = str(values[outputs.CLUSTER_NAME]), str(values[outputs.SERVICE_NAME])
+        revision = str(values[outputs.TASK_DEFINITION_ARN])
+        watch = crash_watch(self.ecs, cluster, service, revision)
+        return await_tasks(self.ecs, cluster, service, tasks, watch, self.sleep)
 
-    def up(self) -> None:
-        # --refresh: what runs is read first (a circuit breaker's rollback, a dead job's canary).
-        command = ["pulumi", "up", "--yes", "--skip-preview", "--refresh", "--stack", self.stack]
-        self._run(command, check=True)
+    def confirm_weight(self, values: Mapping[str, Any], weight: int) -> str:
+        from deploy.handover import confirm_weight
 
-    def outputs(self) -> dict[str, Any]:
-        """The stack's outputs; StackUnavailable with the CLI's words when it cannot read it."""
-        command = ["pulumi", "stack", "output", "--json", "--stack", self.stack]
-        done = self._run(command, check=False, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise StackUnavailable(done.stderr or done.stdout or "")
-        values = json.loads(done.stdout or "{}")
-        return values if isinstance(values, dict) else {}
-
-    def config(self, key: str) -> str | None:
-        """A setting as the CLI reads it (a secret decrypted), or None when unset."""
-        command = ["pulumi", "config", "get", key, "--stack", self.stack]
-        done = self._run(command, check=False, capture_output=True, text=True)
-        return (done.stdout or "").strip() or None if done.returncode == 0 else None
-
-    def destroy(self) -> None:
-        command = ["pulumi", "destroy", "--yes", "--skip-preview", "--refresh"]
-        self._run([*command, "--stack", self.stack], check=True)
-
-
-class StackFiles:
-    """The stack's settings as the CLI reads them: Pulumi.yaml's defaults, then the stack
-    file. A secret (``secure:``) reads as unset here; the CLI decrypts it."""
-
-    def __init__(self, stack_file: str, root: Path = ROOT) -> None:
-        declared = yaml.safe_load((root / "Pulumi.yaml").read_text())["config"]
-        self.values = {key: spec.get("default") for key, spec in declared.items()}
-        path = root / f"Pulumi.{stack_file}.yaml"
-        stack = (
-            (yaml.safe_load(path.read_text()) or {}).get("config") or {} if path.exists() else {}
-        )
-        for key, value in stack.items():
-            if key.startswith("picus:"):
-                self.values[key.removeprefix("picus:")] = value
-
-    def get(self, key: str) -> str | None:
-        value = self.values.get(key)
-        if value is None or isinstance(value, dict | list):
-            return None
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return str(value)
+        listener = str(values[release_outputs.LISTENER_ARN])
+        group = str(values[release_outputs.CANARY_TARGET_GROUP_ARN])
+        return confirm_weight(self.elbv2, listener, group, weight)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -357,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     import boto3
 
     header = cli.config("releaseHeader") or ""
-    judge = AwsJudge(header, boto3.client("cloudwatch"), boto3.client("ecs"))
+    judge = AwsJudge(header, boto3.client("cloudwatch"), boto3.client("ecs"), boto3.client("elbv2"))
     try:
         execute(release, cli, judge, progress=lambda line: print(line, flush=True))
     except ReleaseFailed as failure:

@@ -35,8 +35,10 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from components import outputs
 from components.stack_config import ConfigError, deployment_settings
 from deploy import check, preflight, release
-from deploy.canary import AwsJudge, PulumiCli, ReleaseFailed, Running, StackFiles, execute, plan
+from deploy.canary import AwsJudge, ReleaseFailed, execute
 from deploy.preflight import NotReady, StackUnavailable
+from deploy.release_plan import Running, plan
+from deploy.stack_cli import PulumiCli, StackFiles
 
 #: How long the function's new version may take to become Active: SnapStart snapshots it first
 #: (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-activate.html); the release budget
@@ -66,6 +68,7 @@ class Aws:
     functions: Any
     codedeploy: Any
     cloudwatch: Any
+    elbv2: Any
 
     @classmethod
     def of_region(cls, region: str | None) -> Aws:
@@ -73,7 +76,10 @@ class Aws:
 
         session = boto3.session.Session(region_name=region)
         return cls(
-            *(session.client(name) for name in ("sts", "ecs", "lambda", "codedeploy", "cloudwatch"))
+            *(
+                session.client(name)
+                for name in ("sts", "ecs", "lambda", "codedeploy", "cloudwatch", "elbv2")
+            )
         )
 
 
@@ -153,7 +159,8 @@ class Pipeline:
         steps = plan(settings, Running.from_outputs(running), image_uri)
         name = f"service: {settings.strategy.value}, {len(steps.actions)} step(s)"
         with self.phases.phase(name):
-            judge = AwsJudge(self.cli.config("releaseHeader") or "", aws.cloudwatch, aws.ecs)
+            header = self.cli.config("releaseHeader") or ""
+            judge = AwsJudge(header, aws.cloudwatch, aws.ecs, aws.elbv2)
             try:
                 execute(steps, self.cli, judge, progress=self.out)
             except (ReleaseFailed, subprocess.CalledProcessError) as failure:

@@ -26,9 +26,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components import outputs, release_outputs
 from deploy import preflight
-from deploy.canary import PulumiCli, StackFiles
 from deploy.pipeline import PRINT, Aws, stack_file_of
 from deploy.preflight import NotReady, StackUnavailable
+from deploy.stack_cli import PulumiCli, StackFiles
 
 #: DeleteTaskDefinitions takes at most ten revisions per call.
 DELETE_BATCH = 10

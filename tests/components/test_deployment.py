@@ -17,6 +17,7 @@ from components.deployment import (
     DeploymentStrategy,
     canary_capacity,
     ecs_deployment_configuration,
+    primary_capacity,
     problems,
     shift_steps,
     twin_priority,
@@ -29,6 +30,7 @@ from tests.components.conftest import (
     PRODUCTION_REQUIRED,
     RUNNING_IMAGE,
     Stack,
+    harness,
     input_shape,
     service_target_group,
 )
@@ -139,6 +141,23 @@ def test_canary_capacity_follows_the_strategy() -> None:
         (DeploymentStrategy.BLUE_GREEN, (3, 10)),
     ):
         assert canary_capacity(settings(strategy, canary_image_uri=NEXT_IMAGE), 2, 3, 10) == bounds
+
+
+def test_a_hand_back_holds_the_primary_at_the_canarys_tasks_within_its_range() -> None:
+    for held, bounds in ((0, (2, 10)), (1, (2, 10)), (6, (6, 10)), (12, (10, 10))):
+        release = settings(DeploymentStrategy.CANARY, handover_count=held)
+        assert primary_capacity(release, 2, 10) == bounds
+
+
+def test_the_handover_count_reaches_the_primarys_scalable_target() -> None:
+    result = harness("dev", "dev", {"handoverCount": "2", "maxCount": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    targets = [r for r in json.loads(result.stdout)["resources"]
+               if r["type"] == "aws:appautoscaling/target:Target"]  # fmt: skip
+    (primary,) = [t["state"] for t in targets if t["name"].endswith("-api-scaling")]
+    assert (primary["minCapacity"], primary["maxCapacity"]) == (2, 3)
+    refused = harness("dev", "dev", {"handoverCount": "4", "maxCount": "3"})
+    assert "picus:handoverCount must be 0..picus:maxCount" in json.loads(refused.stdout)["refused"]
 
 
 # Under the mocks, every stack and variant.

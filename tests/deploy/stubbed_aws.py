@@ -43,7 +43,7 @@ def stubbed_aws() -> Iterator[StubbedAws]:
         region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     names = {"sts": "sts", "ecs": "ecs", "functions": "lambda", "codedeploy": "codedeploy",
-             "cloudwatch": "cloudwatch"}  # fmt: skip
+             "cloudwatch": "cloudwatch", "elbv2": "elbv2"}  # fmt: skip
     clients: dict[str, Any] = {
         field_name: session.client(service)  # type: ignore[call-overload]
         for field_name, service in names.items()

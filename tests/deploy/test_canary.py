@@ -1,5 +1,6 @@
-"""deploy/canary.py: each strategy's steps, the rollback on an alarm or a failed walkthrough,
-a rerun after a dead job, and the CloudWatch calls against botocore's model."""
+"""deploy/release_plan.py and deploy/canary.py: each strategy's steps, the rollback on an alarm
+or a failed walkthrough, a rerun after a dead job, and the CloudWatch calls against botocore's
+model (tests/deploy/test_handover.py holds the order of every hand-back)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,10 @@ from botocore.stub import Stubber
 from components import outputs, release_outputs
 from components.deployment import DeploymentSettings, DeploymentStrategy
 from components.stack_config import deployment_settings
-from deploy import canary
-from deploy.canary import (
-    Bake,
-    Plan,
-    PulumiCli,
-    ReleaseFailed,
-    Running,
-    StackFiles,
-    Up,
-    execute,
-    plan,
-)
+from deploy import canary, stack_cli
+from deploy.canary import ReleaseFailed, execute
+from deploy.release_plan import Bake, ConfirmWeight, Plan, Running, Up, plan
+from deploy.stack_cli import PulumiCli, StackFiles
 
 OLD = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "cd" * 32
 NEW = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "ef" * 32
@@ -43,25 +36,34 @@ CLEAN = Running(OLD, "", 0)
 
 def test_rolling_is_one_up_with_the_new_image() -> None:
     release = plan(settings(DeploymentStrategy.ROLLING), CLEAN, NEW)
-    assert release == Plan([Up(NEW, "", 0, "rolling")], None)
+    assert release == Plan([Up(NEW, "", 0, "rolling")])
 
 
-@pytest.mark.parametrize("running", [Running(None, "", 0), Running(NEW, NEW, 5)])
-def test_no_canary_without_a_primary_to_stand_beside_or_once_it_runs_the_image(
-    running: Running,
-) -> None:
-    # A first deploy; a rerun after the promotion's first up: one up, which drops any canary.
-    release = plan(settings(DeploymentStrategy.CANARY), running, NEW)
+def test_no_canary_without_a_primary_to_stand_beside() -> None:
+    release = plan(settings(DeploymentStrategy.CANARY), Running(None, "", 0), NEW)
     assert release.actions == [Up(NEW, "", 0, "nothing to canary")]
 
 
+def test_a_rerun_after_the_promotions_first_up_hands_the_share_back_in_order() -> None:
+    release = plan(settings(DeploymentStrategy.CANARY), Running(NEW, NEW, 5), NEW)
+    assert _shape(release) == [
+        (NEW, NEW, 5, "hold"), ("AwaitPrimary",), (NEW, NEW, 0, "hold"), ("ConfirmWeight", 0),
+        (NEW, "", 0),
+    ]  # fmt: skip
+
+
 def _shape(release: Plan) -> list[tuple[Any, ...]]:
-    return [
-        (a.image_uri, a.canary_image_uri, a.canary_weight)
-        if isinstance(a, Up)
-        else (type(a).__name__, *((a.weight, a.minutes) if isinstance(a, Bake) else ()))
-        for a in release.actions
-    ]
+    def one(a: Any) -> tuple[Any, ...]:
+        if isinstance(a, Up):
+            held = ("hold",) if a.hold_canary_count else ()
+            return (a.image_uri, a.canary_image_uri, a.canary_weight, *held)
+        if isinstance(a, Bake):
+            return ("Bake", a.weight, a.minutes)
+        if isinstance(a, ConfirmWeight):
+            return ("ConfirmWeight", a.weight)
+        return (type(a).__name__,)
+
+    return [one(a) for a in release.actions]
 
 
 START = [(OLD, NEW, 0), ("AwaitCanary",), ("Walkthrough",)]
@@ -93,23 +95,28 @@ def test_each_shifting_strategy_tests_shifts_bakes_then_promotes(
 ) -> None:
     release = plan(settings(strategy), CLEAN, NEW)
     last = steps[-2][2]
-    promote = [(NEW, NEW, last), (NEW, "", 0)]
+    promote = [(NEW, NEW, last, "hold"), ("AwaitPrimary",), (NEW, NEW, 0, "hold"),
+               ("ConfirmWeight", 0), (NEW, "", 0)]  # fmt: skip
     assert _shape(release) == START + steps + promote
-    assert release.rollback == Up(OLD, "", 0, "roll back: weight 0, no canary")
+    assert (release.rollback_image, release.canary_image) == (OLD, NEW)
 
 
 def test_a_rerun_after_a_dead_job_first_rolls_its_canary_back() -> None:
     release = plan(settings(DeploymentStrategy.CANARY), Running(OLD, NEW, 5), NEW)
     first = release.actions[0]
-    assert isinstance(first, Up) and (first.image_uri, first.canary_weight) == (OLD, 0)
-    assert first.canary_image_uri == "" and "earlier run" in first.why
-    assert _shape(release)[1:4] == START
+    assert isinstance(first, Up) and "earlier run" in first.why
+    assert _shape(release)[:5] == [
+        (OLD, NEW, 5, "hold"), ("AwaitPrimary",), (OLD, NEW, 0, "hold"), ("ConfirmWeight", 0),
+        (OLD, "", 0),
+    ]  # fmt: skip
+    assert _shape(release)[5:8] == START
 
 
 class FakeStack:
     def __init__(self) -> None:
         self.config: dict[str, str] = {}
         self.ups: list[tuple[str, str, str]] = []
+        self.held: list[str] = []
 
     def set_config(self, key: str, value: str) -> None:
         self.config[key] = value
@@ -117,6 +124,7 @@ class FakeStack:
     def up(self) -> None:
         c = self.config
         self.ups.append((c["imageUri"], c["canaryImageUri"], c["canaryWeight"]))
+        self.held.append(c["handoverCount"])
 
     def outputs(self) -> dict[str, Any]:
         return {release_outputs.CANARY_ALARM_NAMES: ALARMS}
@@ -142,12 +150,24 @@ class FakeJudge:
     def bake(self, values: Mapping[str, Any], minutes: int) -> str:
         return self._judge("bake")
 
+    def canary_tasks(self, values: Mapping[str, Any]) -> int:
+        return 3
+
+    def await_primary(self, values: Mapping[str, Any], tasks: int) -> str:
+        return self._judge(f"primary {tasks}")
+
+    def confirm_weight(self, values: Mapping[str, Any], weight: int) -> str:
+        return self._judge(f"weight {weight}")
+
 
 def test_a_good_canary_is_promoted_and_leaves_no_canary() -> None:
     stack, judge, lines = FakeStack(), FakeJudge(), list[str]()
     execute(plan(settings(DeploymentStrategy.CANARY), CLEAN, NEW), stack, judge, lines.append)
-    assert stack.ups == [(OLD, NEW, "0"), (OLD, NEW, "5"), (NEW, NEW, "5"), (NEW, "", "0")]
-    assert judge.calls == ["await", "walkthrough", "bake"]
+    assert stack.ups == [
+        (OLD, NEW, "0"), (OLD, NEW, "5"), (NEW, NEW, "5"), (NEW, NEW, "0"), (NEW, "", "0"),
+    ]  # fmt: skip
+    assert stack.held == ["0", "0", "3", "3", "0"]
+    assert judge.calls == ["await", "walkthrough", "bake", "primary 3", "weight 0"]
     assert any("the canary takes 5 %" in line for line in lines)
 
 
@@ -186,7 +206,9 @@ def test_a_release_that_breaks_put_is_stopped_at_the_canary_slice() -> None:
     with stubber, pytest.raises(ReleaseFailed, match="in ALARM: picus-prod-canary-5xx-rate"):
         execute(plan(settings(DeploymentStrategy.CANARY), CLEAN, NEW), stack, Judge(), print)
     stubber.assert_no_pending_responses()
-    assert stack.ups == [(OLD, NEW, "0"), (OLD, NEW, "5"), (OLD, "", "0")]
+    assert stack.ups == [
+        (OLD, NEW, "0"), (OLD, NEW, "5"), (OLD, NEW, "5"), (OLD, NEW, "0"), (OLD, "", "0"),
+    ]  # fmt: skip
 
 
 def _alarm(name: str, state: str, reason: str = "ok") -> dict[str, Any]:
@@ -237,7 +259,7 @@ def test_the_stack_files_give_the_release_settings(tmp_path: Path) -> None:
     ) == (5, 10)
     assert deployment_settings(StackFiles("dev")).strategy is DeploymentStrategy.ROLLING
     # A secret in the stack file is the CLI's to decrypt.
-    (tmp_path / "Pulumi.yaml").write_text((canary.ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.yaml").write_text((stack_cli.ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.x.yaml").write_text("config:\n  picus:releaseHeader:\n    secure: AAAB\n")
     assert StackFiles("x", tmp_path).get("releaseHeader") is None
 

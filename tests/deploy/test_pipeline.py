@@ -14,8 +14,8 @@ import pytest
 
 from components.delete_function import ALIAS
 from deploy import pipeline, preflight
-from deploy.canary import PulumiCli
 from deploy.pipeline import Pipeline
+from deploy.stack_cli import PulumiCli
 from tests.deploy import fake_pulumi
 from tests.deploy.stubbed_aws import IDENTITY, StubbedAws, stubbed_aws
 
@@ -80,6 +80,7 @@ def test_a_release_from_a_laptop_runs_every_step_in_order_and_ends_with_the_urls
         ["config", "set", "imageUri", NEW, "--stack", "dev"],
         ["config", "set", "canaryImageUri", "", "--stack", "dev"],
         ["config", "set", "canaryWeight", "0", "--stack", "dev"],
+        ["config", "set", "handoverCount", "0", "--stack", "dev"],
         ["up", "--yes", "--skip-preview", "--refresh", "--stack", "dev"],
         ["stack", "output", "--json", "--stack", "dev"],
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from deploy.canary import PulumiCli
+from deploy.stack_cli import PulumiCli
 from deploy.teardown import DELETE_BATCH, families, teardown
 from tests.deploy import fake_pulumi
 from tests.deploy.stubbed_aws import IDENTITY, stubbed_aws
