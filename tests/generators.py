@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: The package the Python client is generated as: a name no module of this repository has.
-PYTHON_PACKAGE = "picus_generated"
 #: openapi-python-client formats what it writes with ruff unless told not to: the tests read the
 #: client's behaviour, not its layout.
 _PYTHON_CONFIG = "post_hooks: []\n"
@@ -47,8 +45,8 @@ def write_document(document: dict[str, Any], folder: Path) -> Path:
     return path
 
 
-def generate_python(document: Path, folder: Path) -> Path:
-    """openapi-python-client's package (``--meta none``: the package alone), in ``folder``;
+def generate_python(document: Path, folder: Path, package: str) -> Path:
+    """openapi-python-client's package (``--meta none``: the package alone) as ``folder/package``;
     returns the folder to put on ``sys.path``."""
     config = folder / "openapi-python-client.yaml"
     config.write_text(_PYTHON_CONFIG)
@@ -58,7 +56,7 @@ def generate_python(document: Path, folder: Path) -> Path:
         "--path",
         str(document),
         "--output-path",
-        str(folder / PYTHON_PACKAGE),
+        str(folder / package),
         "--meta",
         "none",
         "--config",

@@ -11,32 +11,31 @@ import importlib
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from picus import contract
+from picus.auth import ScopePolicy
 from picus.errors import ErrorCode
-from service.openapi import document
-from tests.generators import (
-    PYTHON_PACKAGE,
-    generate_python,
-    generate_typescript,
-    write_document,
-)
+from service.openapi import StackAuth, document
+from tests.auth_origin import auth_origin
+from tests.generators import generate_python, generate_typescript, write_document
 
-#: The document of a public stack, which the tests' local origin is.
-OPENAPI = document()
-SCHEMAS: dict[str, Any] = OPENAPI["components"]["schemas"]
-OPERATIONS = [
-    operation
-    for methods in OPENAPI["paths"].values()
-    for operation in methods.values()
-    if isinstance(operation, dict) and "operationId" in operation
-]
+if TYPE_CHECKING:
+    from local.auth import LocalIssuer
+    from service.settings import Settings
+
+#: The documents of a public stack and of one with auth on, as each serves its own.
+DOCUMENTS = {
+    "public": document(),
+    "auth": document(StackAuth("https://issuer.test", ScopePolicy())),
+}
 _REF = "#/components/schemas/"
 
 
@@ -53,21 +52,44 @@ class PythonClient:
     delete: ModuleType
 
 
-@pytest.fixture(scope="module")
-def python_client(tmp_path_factory: pytest.TempPathFactory, api_url: str) -> Iterator[PythonClient]:
-    folder = tmp_path_factory.mktemp("python-client")
-    generate_python(write_document(OPENAPI, folder), folder)
-    with pytest.MonkeyPatch.context() as patch:
+@pytest.fixture(scope="module", params=list(DOCUMENTS))
+def python_client(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: Settings,
+    issuer: LocalIssuer,
+) -> Iterator[PythonClient]:
+    """A client generated from the document an origin serves, talking to that origin: the
+    local one, or one with auth on, with a token of every scope."""
+    stack: str = request.param
+    with ExitStack() as stack_scope:
+        if stack == "auth":
+            url = stack_scope.enter_context(auth_origin(settings, issuer))
+        else:
+            url = request.getfixturevalue("api_url")
+        served = httpx.get(url + contract.OPENAPI_PATH, timeout=30).json()
+        folder = tmp_path_factory.mktemp(f"python-client-{stack}")
+        # A package name of each stack's own: both are imported in one process.
+        package_name = f"picus_generated_{stack}"
+        generate_python(write_document(served, folder), folder, package_name)
+        patch = stack_scope.enter_context(pytest.MonkeyPatch.context())
         patch.syspath_prepend(str(folder))
-        package = importlib.import_module(PYTHON_PACKAGE)
+        package = importlib.import_module(package_name)
 
         def operation(name: str) -> ModuleType:
-            return importlib.import_module(f"{PYTHON_PACKAGE}.api.items.{name}")
+            return importlib.import_module(f"{package_name}.api.items.{name}")
 
-        with package.Client(base_url=api_url, raise_on_unexpected_status=True) as client:
+        if stack == "auth":
+            token = issuer.mint(list(ScopePolicy().names.values()))
+            client = package.AuthenticatedClient(
+                base_url=url, token=token, raise_on_unexpected_status=True
+            )
+        else:
+            client = package.Client(base_url=url, raise_on_unexpected_status=True)
+        with client as connected:
             yield PythonClient(
-                client=client,
-                models=importlib.import_module(f"{PYTHON_PACKAGE}.models"),
+                client=connected,
+                models=importlib.import_module(f"{package_name}.models"),
                 put=operation("put_item"),
                 get=operation("get_item"),
                 replace=operation("replace_item"),
@@ -147,10 +169,41 @@ def test_a_refusal_reaches_the_generated_python_client_as_the_error_model(
     assert refused.parsed.error.request_id == refused.headers["X-Request-Id"]
 
 
-@pytest.fixture(scope="module")
-def typescript(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("typescript-client")
-    return generate_typescript(write_document(OPENAPI, folder), folder)
+@dataclass(frozen=True)
+class TypeScriptClient:
+    folder: Path
+    document: dict[str, Any]
+
+    @property
+    def schemas(self) -> dict[str, Any]:
+        schemas: dict[str, Any] = self.document["components"]["schemas"]
+        return schemas
+
+    def model(self, schema: str) -> tuple[str, str]:
+        """The TypeScript name of a component schema, and its interface's body. typescript-fetch
+        prefixes ``Model`` to a name TypeScript has already (Error)."""
+        for name in (schema, f"Model{schema}"):
+            path = self.folder / "models" / f"{name}.ts"
+            if path.exists():
+                source = path.read_text()
+                found = re.search(rf"^export interface {name} \{{(.*?)^\}}", source, re.M | re.S)
+                assert found, f"{path} declares no interface {name}"
+                return name, found.group(1)
+        raise AssertionError(f"the TypeScript client has no model for {schema}")
+
+    def spelled(self, schema: dict[str, Any]) -> str:
+        """How the client spells a schema referred to: ``any`` for any JSON value."""
+        name = schema["$ref"].removeprefix(_REF)
+        return "any" if _any_value(self.schemas[name]) else self.model(name)[0]
+
+
+@pytest.fixture(scope="module", params=list(DOCUMENTS))
+def typescript(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> TypeScriptClient:
+    spec = DOCUMENTS[request.param]
+    folder = tmp_path_factory.mktemp(f"typescript-client-{request.param}")
+    return TypeScriptClient(generate_typescript(write_document(spec, folder), folder), spec)
 
 
 def _any_value(schema: dict[str, Any]) -> bool:
@@ -159,36 +212,24 @@ def _any_value(schema: dict[str, Any]) -> bool:
     return not any(keyword in schema for keyword in shapes)
 
 
-def _model(typescript: Path, schema: str) -> tuple[str, str]:
-    """The TypeScript name of a component schema, and its interface's body. typescript-fetch
-    prefixes ``Model`` to a name TypeScript has already (Error)."""
-    for name in (schema, f"Model{schema}"):
-        path = typescript / "models" / f"{name}.ts"
-        if path.exists():
-            found = re.search(
-                rf"^export interface {name} \{{(.*?)^\}}", path.read_text(), re.M | re.S
-            )
-            assert found, f"{path} declares no interface {name}"
-            return name, found.group(1)
-    raise AssertionError(f"the TypeScript client has no model for {schema}")
-
-
 def _camel(name: str) -> str:
-    """A wire name as typescript-fetch names its field or its type (``modelPropertyNaming``'s
-    default, camelCase)."""
+    """A wire name as typescript-fetch names a field (``modelPropertyNaming``'s default)."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
 
-def _spelled(typescript: Path, schema: dict[str, Any]) -> str:
-    """How the TypeScript client spells a schema referred to."""
-    target = SCHEMAS[schema["$ref"].removeprefix(_REF)]
-    return "any" if _any_value(target) else _model(typescript, schema["$ref"].removeprefix(_REF))[0]
+def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        operation
+        for methods in spec["paths"].values()
+        for operation in methods.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
 
 
-def test_the_typescript_client_has_every_operation(typescript: Path) -> None:
-    apis = "".join(path.read_text() for path in (typescript / "apis").glob("*.ts"))
-    for operation in OPERATIONS:
+def test_the_typescript_client_has_every_operation(typescript: TypeScriptClient) -> None:
+    apis = "".join(path.read_text() for path in (typescript.folder / "apis").glob("*.ts"))
+    for operation in _operations(typescript.document):
         name = operation["operationId"]
         assert f"async {name}Raw(" in apis, f"typescript-fetch dropped {name}"
         body = operation.get("requestBody", {}).get("content", {}).get("application/json")
@@ -199,21 +240,23 @@ def test_the_typescript_client_has_every_operation(typescript: Path) -> None:
                 re.M | re.S,
             )
             assert request, f"{name} takes no request"
-            assert f": {_spelled(typescript, body['schema'])};" in request.group(1), name
+            assert f": {typescript.spelled(body['schema'])};" in request.group(1), name
 
 
-def test_the_typescript_client_has_every_model_with_its_fields(typescript: Path) -> None:
-    for schema_name, schema in SCHEMAS.items():
+def test_the_typescript_client_has_every_model_with_its_fields(
+    typescript: TypeScriptClient,
+) -> None:
+    for schema_name, schema in typescript.schemas.items():
         if _any_value(schema):
             continue
-        _, interface = _model(typescript, schema_name)
+        _, interface = typescript.model(schema_name)
         values = schema.get("additionalProperties")
         if isinstance(values, dict):
-            assert f"[key: string]: {_spelled(typescript, values)};" in interface, schema_name
+            assert f"[key: string]: {typescript.spelled(values)};" in interface, schema_name
         for field, spec in schema.get("properties", {}).items():
             declared = re.search(rf"^\s+{_camel(field)}\??: (.+);$", interface, re.M)
             assert declared, f"{schema_name}.{field} is missing from the TypeScript client"
             if "$ref" in spec:
-                assert declared.group(1) == _spelled(typescript, spec), f"{schema_name}.{field}"
+                assert declared.group(1) == typescript.spelled(spec), f"{schema_name}.{field}"
             elif "$ref" in spec.get("items", {}):
-                assert declared.group(1) == f"Array<{_spelled(typescript, spec['items'])}>"
+                assert declared.group(1) == f"Array<{typescript.spelled(spec['items'])}>"

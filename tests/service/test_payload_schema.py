@@ -117,10 +117,7 @@ def document_accepts(body: dict[str, Any]) -> bool:
     return (
         VALIDATOR.is_valid(body)
         and _depth(body) <= PAYLOAD["x-maxDepth"]
-        and all(
-            _digits(n) <= VALUE["x-maxSignificantDigits"]
-            for n in _numbers(body)
-        )
+        and all(_digits(n) <= VALUE["x-maxSignificantDigits"] for n in _numbers(body))
     )
 
 
