@@ -106,13 +106,15 @@ def _error_code(answer: Any) -> str:
 def test_the_generated_python_client_runs_the_walkthrough(python_client: PythonClient) -> None:
     api, client = python_client, python_client.client
     payload = api.models.Payload.from_dict
-    body = {"name": "picus", "tags": ["a", "b"], "count": 3, "more": {"ratio": 1.5, "ok": None}}
+    models = api.models
+    body = {"name": "picus", "tags": ["a", "b"], "count": 3, "more": [{"ratio": 1.5, "ok": None}]}
     # given a create sent with a key of its own
     idempotency_key = str(uuid.uuid4())
     created = api.put.sync_detailed(
         client=client, body=payload(body), idempotency_key=idempotency_key
     )
     assert created.status_code == 201, created.content
+    assert isinstance(created.parsed, models.Created)
     key = getattr(created.parsed, contract.PARTITION_KEY)
     assert re.fullmatch(contract.KEY_PATTERN, key)
     assert created.headers["Location"] == contract.ITEM_PATH.format(key=key)
@@ -126,6 +128,8 @@ def test_the_generated_python_client_runs_the_walkthrough(python_client: PythonC
     # then the item reads back as sent, with the version to replace
     read = api.get.sync_detailed(key, client=client)
     assert read.status_code == 200, read.content
+    assert isinstance(read.parsed, models.Item)
+    assert isinstance(read.parsed.payload, models.Payload)
     assert read.parsed.payload.to_dict() == body
     version = read.headers["ETag"]
     # a replace naming that version is stored; one naming it again has lost the race
@@ -145,6 +149,7 @@ def test_the_generated_python_client_runs_the_walkthrough(python_client: PythonC
     listed: dict[str, Any] = {}
     page = api.list.sync(client=client, limit=contract.LIST_MAX_LIMIT)
     while True:
+        assert isinstance(page, models.Page)
         listed.update({getattr(item, contract.PARTITION_KEY): item for item in page.items})
         if page.next_cursor is None:
             break
@@ -153,6 +158,7 @@ def test_the_generated_python_client_runs_the_walkthrough(python_client: PythonC
     # and the delete of the version last written is the item's end
     deleted = api.delete.sync_detailed(key, client=client, if_match=replaced.headers["ETag"])
     assert deleted.status_code == 200, deleted.content
+    assert isinstance(deleted.parsed, models.Deleted)
     assert deleted.parsed.deleted == key
     gone = api.get.sync_detailed(key, client=client)
     assert gone.status_code == 404, gone.content
