@@ -16,6 +16,7 @@ from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
 from components.firewall import RATE_LIMIT_RANGE
 from components.jwt_validation import problems as auth_problems
 from components.naming import table_name_problems
+from components.release_budget import problems as release_budget_problems
 from picus.cors import origin_problem
 
 #: The values CloudWatch Logs accepts for a log group's retention.
@@ -68,6 +69,7 @@ def problems_of(c: ClusterSettings) -> list[str]:
             "picus:minCount, picus:desiredCount, picus:maxCount: need 0 < min <= desired <= max"
         )
     problems += deployment_problems(c.deployment, c.image_uri)
+    problems += release_budget_problems(c.deployment, c.function_release)
     if not 0 <= c.deployment.handover_count <= c.max_count:
         problems.append("picus:handoverCount must be 0..picus:maxCount tasks")
     if c.deregistration_delay + 5 >= MAX_STOP_TIMEOUT:

@@ -98,11 +98,7 @@ def resolve(name: str, args: Mapping[str, Any], stack: str) -> ClusterSettings:
         snap_start=reader.boolean("snapStart"),
         lambda_memory=reader.integer("lambdaMemory"),
         lambda_timeout=reader.integer("lambdaTimeout"),
-        function_release=ReleaseSettings(
-            strategy=reader.choice("functionRelease", ReleaseStrategy),
-            percent=reader.integer("functionReleasePercent"),
-            minutes=reader.integer("functionReleaseMinutes"),
-        ),
+        function_release=function_release_of(reader),
         p99_latency_ms=reader.integer("p99LatencyMs"),
         alarm_email=reader.text("alarmEmail"),
         alarm_topic_arn=reader.reference("alarmTopicArn"),
@@ -113,6 +109,14 @@ def resolve(name: str, args: Mapping[str, Any], stack: str) -> ClusterSettings:
     if problems:
         raise InvalidSettings(name, problems)
     return settings
+
+
+def function_release_of(reader: ArgsReader) -> ReleaseSettings:
+    return ReleaseSettings(
+        strategy=reader.choice("functionRelease", ReleaseStrategy),
+        percent=reader.integer("functionReleasePercent"),
+        minutes=reader.integer("functionReleaseMinutes"),
+    )
 
 
 def deployment_of(reader: ArgsReader) -> DeploymentSettings:

@@ -16,7 +16,15 @@ from components.api_cluster_args import DEFAULTS, PATHS, REQUIRED, ApiClusterArg
 from components.cluster_settings import ClusterSettings, InvalidSettings, report
 from components.deployment import DeploymentSettings
 from components.naming import MAX_CLUSTER_NAME, stack_name_problems, stack_prefix, table_name
-from components.settings_reader import CLUSTER, ArgsReader, deployment_of, place, resolve
+from components.release_budget import Budget, budget
+from components.settings_reader import (
+    CLUSTER,
+    ArgsReader,
+    deployment_of,
+    function_release_of,
+    place,
+    resolve,
+)
 
 
 class ConfigError(Exception):
@@ -82,6 +90,15 @@ def deployment_settings(config: ConfigSource) -> DeploymentSettings:
     if reader.problems:
         raise ConfigError("; ".join(reader.problems))
     return settings
+
+
+def stack_release_budget(config: ConfigSource) -> Budget:
+    """The worst case of one release of the stack (components/release_budget.py)."""
+    reader = ArgsReader(cluster_args(config, ""))
+    deployment, function = deployment_of(reader), function_release_of(reader)
+    if reader.problems:
+        raise ConfigError("; ".join(reader.problems))
+    return budget(deployment, function)
 
 
 def _typed(text: str, like: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Runs a release plan (deploy/release_plan.py) against the stack and judges the canary: ECS
+"""Runs a release plan (components/release_plan.py) against the stack and judges the canary: ECS
 for its tasks, the API through the test rules, CloudWatch for its alarms, the listener's rules
 for its share (components/deployment.py says why the deploy job, not ECS, moves the traffic).
 
@@ -20,8 +20,7 @@ from typing import Any, Protocol
 
 from components import outputs, release_outputs
 from components.deployment import RELEASE_HEADER
-from components.stack_config import ConfigError, deployment_settings
-from deploy.release_plan import (
+from components.release_plan import (
     Action,
     AwaitCanary,
     AwaitPrimary,
@@ -33,6 +32,7 @@ from deploy.release_plan import (
     hand_back,
     plan,
 )
+from components.stack_config import ConfigError, deployment_settings
 from deploy.stack_cli import PulumiCli, StackFiles
 
 #: How often a bake reads the canary's alarms.

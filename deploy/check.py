@@ -61,7 +61,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from client import ApiError, NotFound, PicusClient, PicusError, RetryPolicy
 from client.errors import Unreachable as NoAnswer
-from components import outputs, release_outputs
+from components import outputs, release_budget, release_outputs
 from components.delete_function import ALIAS
 from components.function_release import shift_minutes
 from deploy.release import (
@@ -80,13 +80,13 @@ if TYPE_CHECKING:
 
 #: ECS may still be rolling back, or finishing, when `up` returns: how long to watch, beyond the
 #: bake times the deployment's configuration adds.
-ROLLOUT_PATIENCE_S = 600.0
+ROLLOUT_PATIENCE_S = 60.0 * release_budget.AWAIT_MINUTES
 #: Beyond the deployment config's shift: CodeDeploy's own start, the last step, the clean-up.
-SHIFT_MARGIN_S = 300.0
+SHIFT_MARGIN_S = 60.0 * release_budget.SHIFT_MARGIN_MINUTES
 #: How often a deployment in progress is read again.
 POLL_S = 10.0
 #: A new load balancer's DNS name takes a little while to resolve everywhere.
-HTTP_PATIENCE_S = 120.0
+HTTP_PATIENCE_S = 60.0 * release_budget.WALKTHROUGH_MINUTES
 #: One HTTP call, connection included.
 CALL_TIMEOUT_S = 15.0
 #: The walkthrough's calls are sent again, when that is safe, to ride out a moment's 503, a

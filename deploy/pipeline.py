@@ -32,19 +32,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from components import outputs
+from components import outputs, release_budget
+from components.release_plan import Running, plan
 from components.stack_config import ConfigError, deployment_settings
 from deploy import check, preflight, release
 from deploy.canary import AwsJudge, ReleaseFailed, execute
 from deploy.preflight import NotReady, StackUnavailable
-from deploy.release_plan import Running, plan
 from deploy.stack_cli import PulumiCli, StackFiles
 
 #: How long the function's new version may take to become Active: SnapStart snapshots it first
 #: (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-activate.html); the release budget
 #: counts this wait (components/release_budget.py).
 ACTIVE_POLL_S = 5
-ACTIVE_ATTEMPTS = 120
+ACTIVE_ATTEMPTS = 60 * release_budget.FUNCTION_ACTIVE_MINUTES // ACTIVE_POLL_S
 
 
 PRINT = functools.partial(print, flush=True)

@@ -1,4 +1,4 @@
-"""deploy/release_plan.py and deploy/canary.py: each strategy's steps, the rollback on an alarm
+"""components/release_plan.py and deploy/canary.py: each strategy's steps, the rollback on an alarm
 or a failed walkthrough, a rerun after a dead job, and the CloudWatch calls against botocore's
 model (tests/deploy/test_handover.py holds the order of every hand-back)."""
 
@@ -16,10 +16,10 @@ from botocore.stub import Stubber
 
 from components import outputs, release_outputs
 from components.deployment import DeploymentSettings, DeploymentStrategy
+from components.release_plan import Bake, ConfirmWeight, Plan, Running, Up, plan
 from components.stack_config import deployment_settings
 from deploy import canary, stack_cli
 from deploy.canary import ReleaseFailed, execute
-from deploy.release_plan import Bake, ConfirmWeight, Plan, Running, Up, plan
 from deploy.stack_cli import PulumiCli, StackFiles
 
 OLD = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "cd" * 32

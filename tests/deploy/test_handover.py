@@ -1,5 +1,5 @@
 """Traffic is handed over in order, for every strategy, every earlier state a dead job can
-leave, and a failure at every step (deploy/release_plan.py, deploy/canary.py):
+leave, and a failure at every step (components/release_plan.py, deploy/canary.py):
 
 - the primary runs at least the canary's tasks before any share moves back to it;
 - the canary's share is 0, as the listener's rules confirm, before its tasks go;
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from components.deployment import DeploymentSettings, DeploymentStrategy
+from components.release_plan import Running, plan
 from deploy.canary import ReleaseFailed, execute
-from deploy.release_plan import Running, plan
 
 OLD = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "cd" * 32
 NEW = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "ef" * 32

@@ -1,5 +1,6 @@
 """The steps that release an image by the stack's ``deploymentStrategy``, as data
-(deploy/canary.py runs them; components/release_budget.py times them).
+(deploy/canary.py runs them; components/release_budget.py times them, and a stack whose
+plan cannot finish inside a deploy job is refused on preview).
 
 ``rolling``: ``imageUri`` = the new image, ``up``. ``canary``, ``linear``, ``blueGreen``:
 
