@@ -2,17 +2,14 @@
 for its tasks, the API through the test rules, CloudWatch for its alarms, the listener's rules
 for its share (components/deployment.py says why the deploy job, not ECS, moves the traffic).
 
-    python -m deploy.canary STACK STACK_FILE IMAGE_URI
+deploy/pipeline.py runs it as the service's phase of a release (``python3 dev.py deploy``).
 
 A failure before the promotion (an alarm, the walkthrough, a crash, a failed ``up``) hands the
 canary's share back to the primary as it was, in order, and fails with ReleaseFailed.
-Exits 0 once released (or nothing to release), 1 with a FAIL line after a rollback.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -26,14 +23,10 @@ from components.release_plan import (
     AwaitPrimary,
     ConfirmWeight,
     Plan,
-    Running,
     Up,
     Walkthrough,
     hand_back,
-    plan,
 )
-from components.stack_config import ConfigError, deployment_settings
-from deploy.stack_cli import PulumiCli, StackFiles
 
 #: How often a bake reads the canary's alarms.
 BAKE_POLL_S = 30.0
@@ -228,33 +221,3 @@ class AwsJudge:
         listener = str(values[release_outputs.LISTENER_ARN])
         group = str(values[release_outputs.CANARY_TARGET_GROUP_ARN])
         return confirm_weight(self.elbv2, listener, group, weight)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.canary", description=__doc__)
-    parser.add_argument("stack", help="the stack, as `pulumi stack select` names it")
-    parser.add_argument("stack_file", help="the stack file's name: Pulumi.<this>.yaml")
-    parser.add_argument("image_uri")
-    args = parser.parse_args(argv)
-    cli = PulumiCli(args.stack)
-    try:
-        settings = deployment_settings(StackFiles(args.stack_file))
-    except ConfigError as error:
-        print(f"FAIL  {error}")
-        return 1
-    release = plan(settings, Running.from_outputs(cli.outputs()), args.image_uri)
-    print(f"..    canary: {settings.strategy.value}: {len(release.actions)} step(s)", flush=True)
-    import boto3
-
-    header = cli.config("releaseHeader") or ""
-    judge = AwsJudge(header, boto3.client("cloudwatch"), boto3.client("ecs"), boto3.client("elbv2"))
-    try:
-        execute(release, cli, judge, progress=lambda line: print(line, flush=True))
-    except ReleaseFailed as failure:
-        print(f"FAIL  {failure}")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

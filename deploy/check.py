@@ -358,7 +358,8 @@ def check_function_release(
     if info is None:
         raise CheckFailed(
             f"alias {ALIAS} sends {_shares(alias)}, and no CodeDeploy deployment shifts it to "
-            f"version {release.target_version}: did `python -m deploy.release` run after the up?"
+            f"version {release.target_version}: did the release (python3 dev.py deploy) start "
+            "the shift after the up?"
         )
     deployment_id = str(info["deploymentId"])
     if patience_s is None:
