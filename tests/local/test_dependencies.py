@@ -15,22 +15,22 @@ from devkit import ROOT
 ENTRY = "local.__main__"
 
 
-def _locked(lock: str) -> set[str]:
+def locked(lock: str) -> set[str]:
     text = (ROOT / "lock" / lock).read_text()
-    return {_normal(m[1]) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==", text, re.MULTILINE)}
+    return {normal(m[1]) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==", text, re.MULTILINE)}
 
 
-def _normal(name: str) -> str:
+def normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_the_local_origin_imports_only_what_the_local_lock_installs() -> None:
-    local = _locked("local.txt")
+    local = locked("local.txt")
     # Every module the test's environment has from a distribution the local lock lacks.
     absent = sorted(
         module
         for module, dists in packages_distributions().items()
-        if module.isidentifier() and not {_normal(d) for d in dists} & local
+        if module.isidentifier() and not {normal(d) for d in dists} & local
     )
     assert "pulumi" in absent, "the check would block nothing that matters"
     blocked = "; ".join(f"sys.modules[{m!r}] = None" for m in absent)
