@@ -9,6 +9,8 @@
     python3 dev.py test [pytest args]    lint and types, then the suite on moto and DynamoDB Local
     python3 dev.py bench [--quick]       the benchmark against the common designs (bench/)
     python3 dev.py bench --capacity      one task's capacity in each stack's limits (Docker)
+    python3 dev.py docs [--port 8001]    the documentation site (docs/), rebuilt on every save
+    python3 dev.py cost --stack S --rate R   a stack's monthly cost at R requests/s (--help)
 
 Python dependencies go into ``.venv`` from the hashed lock files in ``lock/``; the test
 servers (DynamoDB Local, dynalite) into ``node_modules`` from ``package-lock.json``.
@@ -139,10 +141,31 @@ def bench(args: list[str]) -> None:
     os.execv(PYTHON, [str(PYTHON), "-m", "bench.run", *args])
 
 
+def docs(args: list[str]) -> None:
+    ensure_python("docs")
+    port = args[args.index("--port") + 1] if "--port" in args[:-1] else "8001"
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"])
+
+
+def cost(args: list[str]) -> None:
+    # The estimate reads only committed files: the docs' lock has what it imports (PyYAML).
+    ensure_python("docs")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "bench.cost_command", *args])
+
+
 def main() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is checked
         sys.exit("Python 3.11 or newer is needed")
-    commands = {"serve": serve, "token": token, "test": test, "bench": bench}
+    commands = {
+        "serve": serve,
+        "token": token,
+        "test": test,
+        "bench": bench,
+        "docs": docs,
+        "cost": cost,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])
