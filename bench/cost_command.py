@@ -93,6 +93,14 @@ def render(s: StackSettings, rate: float, w: Workload, e: Estimate) -> str:
     return "\n".join(lines) + "\n"
 
 
+def example(stack: str = "dev", rate: float = 50) -> str:
+    """The command's answer for ``stack`` at ``rate`` with the default mix, as the cost page
+    shows it."""
+    measured = workload_from(json.loads(CAPACITY_FILE.read_text()))
+    s = stack_settings(stack)
+    return render(s, rate, measured, estimate(s, rate, measured))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     default = Workload()
     parser = argparse.ArgumentParser(

@@ -184,3 +184,19 @@ def prices_for(region: str) -> Mapping[str, Price]:
             f"no prices for {region} in bench/prices.py (it has {have}): add that region's "
             "book, each price with its unit, date and source page, to estimate it"
         ) from None
+
+
+def prices_table() -> str:
+    """Every book's prices, as the cost page lists them."""
+    lines = [
+        "| region | price | USD | unit | read on | listed on | read from |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for region, book in sorted(BOOKS.items()):
+        for name, p in book.items():
+            read_from = f"<{p.read_from}>" if p.read_from else "not confirmed"
+            lines.append(
+                f"| {region} | `{name}` | {p.usd:g} | {p.unit} | {p.read_on} | <{p.source}> "
+                f"| {read_from} |"
+            )
+    return "\n".join(lines) + "\n"
