@@ -283,7 +283,8 @@ def stack_table(s: StackSettings, capacity: Mapping[str, Any], headroom: float, 
 
     header = " | ".join(f"{rate:,} req/s" for rate in RATES)
     lines = [
-        f"**{s.stack}** in {s.region} ({s.cpu / 1024:g} vCPU / {s.memory} MiB {s.architecture} tasks, "
+        f"**{s.stack}** in {s.region} ({s.cpu / 1024:g} vCPU / {s.memory} MiB "
+        f"{s.architecture} tasks, "
         f"{s.min_count}..{s.max_count} of them, requestsPerTarget {s.requests_per_target}; "
         f"{s.nat_gateways} NAT gateway(s) over {s.zones} zones; "
         f"{'a web ACL' if s.waf else 'no web ACL'}; {s.alarms} alarms)",
@@ -319,8 +320,7 @@ def report(capacity: Mapping[str, Any], root: Path = ROOT) -> str:
     tables = [stack_table(s, capacity, HEADROOM, w) for s in settings]
     books = sorted({s.region for s in settings})
     read = "; ".join(
-        f"{region} list prices read on {prices_for(region)['alb_hour'].read_on}"
-        for region in books
+        f"{region} list prices read on {prices_for(region)['alb_hour'].read_on}" for region in books
     )
     assumptions = (
         f"Command: `python -m bench.cost` (prices: each stack's region, {read}, each with its "

@@ -1,7 +1,8 @@
 """The monthly cost of one stack at your own traffic, component by component.
 
     python3 dev.py cost --stack dev --rate 50
-    python3 dev.py cost --stack prod --rate 400 --gets 0.6 --puts 0.3 --deletes 0.1 --item-bytes 4000
+    python3 dev.py cost --stack prod --rate 400 --gets 0.6 --puts 0.3 --deletes 0.1
+    python3 dev.py cost --stack prod --rate 400 --item-bytes 4000
     python3 dev.py cost --stack dev --rate 50 --region us-east-1
 
 The model is bench/cost.py's (the stack's settings, the access log's size from the committed
@@ -103,9 +104,7 @@ def example(stack: str = "dev", rate: float = 50) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     default = Workload()
-    parser = argparse.ArgumentParser(
-        prog="python3 dev.py cost", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python3 dev.py cost", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", required=True, choices=stacks())
     parser.add_argument("--rate", type=float, required=True, help="requests per second")
     parser.add_argument("--gets", type=float, default=default.gets, help="share of GETs")

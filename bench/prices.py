@@ -155,7 +155,10 @@ EU_WEST_1: Final = _book(
         "lambda_arm": (0.0000133334, None),
         "snapstart_cache": (0.0000015046, None),
         "snapstart_restore": (0.0001397998, None),
-        "nat_hour": (0.048, "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/"),
+        "nat_hour": (
+            0.048,
+            "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/",
+        ),
         "nat_gb": (0.048, "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/"),
         "public_ipv4": (0.005, None),
         "logs_ingest": (0.57, None),

@@ -37,7 +37,9 @@ def _success(responses: Mapping[str, Any]) -> str:
     for status, response in responses.items():
         if status.startswith(("2", "3")):
             headers = ", ".join(f"`{name}`" for name in response.get("headers", {}))
-            cells.append(f"`{status}` {response['description']}" + (f" ({headers})" if headers else ""))
+            cells.append(
+                f"`{status}` {response['description']}" + (f" ({headers})" if headers else "")
+            )
     return "; ".join(cells)
 
 
@@ -80,8 +82,12 @@ def render(document: Mapping[str, Any]) -> str:
             f"| {_errors(responses)} |"
         )
     for method, path, operation in operations(document):
-        lines += ["", f"### `{method} {path}`", "", f"**{operation['summary']}** "
-                  f"(`{operation['operationId']}`)."]
+        lines += [
+            "",
+            f"### `{method} {path}`",
+            "",
+            f"**{operation['summary']}** (`{operation['operationId']}`).",
+        ]
         description = operation.get("description")
         if description:
             lines += ["", description.strip()]

@@ -28,9 +28,7 @@ def _outside_code(text: str) -> list[str]:
 
 
 def headings(text: str) -> set[str]:
-    return {
-        line.lstrip("#").strip() for line in _outside_code(text) if re.match(r"#{1,6} ", line)
-    }
+    return {line.lstrip("#").strip() for line in _outside_code(text) if re.match(r"#{1,6} ", line)}
 
 
 def tables(text: str) -> list[list[str]]:
@@ -59,9 +57,7 @@ def test_every_heading_of_the_old_readme_is_a_heading_of_a_page() -> None:
 def test_every_table_of_the_old_readme_is_on_a_page_or_rendered_there() -> None:
     text = pages_text()
     rows = {row for table in tables(text) for row in table}
-    generated_headers = {
-        table[0] for _, body in _GENERATED.findall(text) for table in tables(body)
-    }
+    generated_headers = {table[0] for _, body in _GENERATED.findall(text) for table in tables(body)}
     for table in tables(OLD_README.read_text()):
         if table[0] in generated_headers:
             continue  # rendered from its source now, whatever its rows say today
@@ -85,7 +81,9 @@ def test_the_readme_is_a_front_page() -> None:
 
 
 def test_every_page_the_readme_links_exists() -> None:
-    for target, anchor in re.findall(r"\]\(((?:docs/)?[\w./-]+\.md)(?:#([\w-]+))?\)", README.read_text()):
+    for target, anchor in re.findall(
+        r"\]\(((?:docs/)?[\w./-]+\.md)(?:#([\w-]+))?\)", README.read_text()
+    ):
         page = ROOT / target
         assert page.is_file(), target
         if anchor:

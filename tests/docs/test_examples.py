@@ -45,7 +45,7 @@ def session(blocks: list[Example], origin: str) -> str:
         code = block.code.replace(LOCAL_ORIGIN, origin)
         lines.append(f"echo '--- {block.where}'")
         if block.kind == "python":
-            lines += [f'"$PICUS_PYTHON" - <<\'PICUS_EXAMPLE\'\n{code}PICUS_EXAMPLE']
+            lines += [f"\"$PICUS_PYTHON\" - <<'PICUS_EXAMPLE'\n{code}PICUS_EXAMPLE"]
         else:
             lines.append(code)
     return "\n".join(lines) + "\n"
@@ -83,7 +83,13 @@ def test_every_example_runs_against_the_local_origin(tmp_path: Path) -> None:
     # The walkthrough got the answers its comments promise: stored, replaced once, refused
     # the stale replace, deleted, then gone.
     walkthrough = outputs[QUICKSTART]
-    for answer in ("HTTP/1.1 201", "HTTP/1.1 200", "HTTP/1.1 412", '"not_found"', '"no_such_route"'):
+    for answer in (
+        "HTTP/1.1 201",
+        "HTTP/1.1 200",
+        "HTTP/1.1 412",
+        '"not_found"',
+        '"no_such_route"',
+    ):
         assert answer in walkthrough, f"the walkthrough never got {answer}:\n{walkthrough}"
     assert "deleted" in outputs[CLIENT], outputs[CLIENT]
 
