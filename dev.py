@@ -142,8 +142,10 @@ def bench(args: list[str]) -> None:
 
 
 def docs(args: list[str]) -> None:
+    if args and (len(args) != 2 or args[0] != "--port" or not args[1].isdigit()):
+        sys.exit("usage: python3 dev.py docs [--port N]")
     ensure_python("docs")
-    port = args[args.index("--port") + 1] if "--port" in args[:-1] else "8001"
+    port = args[1] if args else "8001"
     os.chdir(ROOT)
     os.execv(PYTHON, [str(PYTHON), "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"])
 
