@@ -19,7 +19,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, str(ROOT / "dev.py"), "cost", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        # On a fresh checkout dev.py first installs lock/docs.txt (a subset of lock/dev.txt).
+        timeout=300,
     )
 
 
