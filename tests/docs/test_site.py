@@ -3,6 +3,7 @@ out of the navigation, no missing snippet; and --strict does refuse each of thos
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -66,3 +67,14 @@ def test_a_broken_link_an_unknown_anchor_or_a_stray_page_fails_the_build(
             target.write_text(before)
     assert built.returncode != 0
     assert named in built.stderr + built.stdout
+
+
+def pins(lock: Path) -> dict[str, str]:
+    return dict(re.findall(r"^([a-z0-9_.-]+)==([^ ;\\]+)", lock.read_text(), re.M))
+
+
+def test_the_docs_lock_pins_what_the_dev_lock_pins() -> None:
+    # Both install into one .venv: a version of their own would be reinstalled on every switch.
+    docs, dev = pins(ROOT / "lock" / "docs.txt"), pins(ROOT / "lock" / "dev.txt")
+    assert {"mkdocs", "mkdocs-material"} <= docs.keys()
+    assert {name: version for name, version in docs.items() if dev.get(name) != version} == {}
