@@ -52,10 +52,15 @@ def examples(page: Path) -> list[Example]:
             continue
         indent = len(opening["indent"])
         end = next(
-            i
-            for i in range(index + 1, len(lines))
-            if lines[i].strip() == "```" and len(lines[i]) - len(lines[i].lstrip()) == indent
+            (
+                i
+                for i in range(index + 1, len(lines))
+                if lines[i].strip() == "```" and len(lines[i]) - len(lines[i].lstrip()) == indent
+            ),
+            None,
         )
+        if end is None:
+            raise ValueError(f"{page.name}:{index + 1}: a code block that never closes")
         code = "\n".join(line[indent:] for line in lines[index + 1 : end]) + "\n"
         before = lines[index - 1].strip() if index else ""
         marked = NOT_RUN.fullmatch(before)

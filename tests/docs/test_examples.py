@@ -118,3 +118,10 @@ def test_a_marked_block_is_skipped_and_the_rest_kept_in_order(tmp_path: Path) ->
         ("text", None),
     ]
     assert [b.code for b in runnable([page])] == ["echo one\n", "print('two')\n"]
+
+
+def test_a_block_that_never_closes_is_named(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# p\n\n```sh\necho one\n")
+    with pytest.raises(ValueError, match=r"page.md:3: a code block that never closes"):
+        examples(page)
