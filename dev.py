@@ -11,6 +11,8 @@
     python3 dev.py bench --capacity      one task's capacity in each stack's limits (Docker)
     python3 dev.py deploy --stack NAME [--image URI]   release the stack to AWS (deploy/pipeline.py)
     python3 dev.py destroy --stack NAME  tear the stack down, and all it left (deploy/teardown.py)
+    python3 dev.py docs [--port 8001]    the documentation site (docs/), rebuilt on every save
+    python3 dev.py cost --stack S --rate R   a stack's monthly cost at R requests/s (--help)
 
 Python dependencies go into ``.venv`` from the hashed lock files in ``lock/``; the test
 servers (DynamoDB Local, dynalite) into ``node_modules`` from ``package-lock.json``.
@@ -154,6 +156,22 @@ def destroy(args: list[str]) -> None:
     os.execv(PYTHON, [str(PYTHON), "-m", "deploy.teardown", *args])
 
 
+def docs(args: list[str]) -> None:
+    if args and (len(args) != 2 or args[0] != "--port" or not args[1].isdigit()):
+        sys.exit("usage: python3 dev.py docs [--port N]")
+    ensure_python("docs")
+    port = args[1] if args else "8001"
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"])
+
+
+def cost(args: list[str]) -> None:
+    # The estimate reads only committed files: the docs' lock has what it imports (PyYAML).
+    ensure_python("docs")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "bench.cost_command", *args])
+
+
 def main() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is checked
         sys.exit("Python 3.11 or newer is needed")
@@ -164,6 +182,8 @@ def main() -> None:
         "bench": bench,
         "deploy": deploy,
         "destroy": destroy,
+        "docs": docs,
+        "cost": cost,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)

@@ -44,12 +44,12 @@ def targets(capacity: Mapping[str, Any], cpu: int, memory: int) -> Targets:
     )
 
 
-#: Where the README shows the derivation (``python -m bench.autoscaling`` prints it).
+#: Where the benchmark page shows the derivation (``python -m bench.autoscaling`` prints it).
 START, END = "<!-- autoscaling:start -->", "<!-- autoscaling:end -->"
 
 
 def derivation(capacity: Mapping[str, Any], cpu: int, memory: int) -> str:
-    """The README's three lines: from the measured task to the two defaults."""
+    """The benchmark page's three lines: from the measured task to the two defaults."""
     ours = measured(capacity, cpu, memory)
     t = targets(capacity, cpu, memory)
     size = f"{cpu / 1024:g} vCPU / {memory} MiB"
@@ -79,9 +79,10 @@ def main() -> None:
     capacity = json.loads(CAPACITY_FILE.read_text())
     text = derivation(capacity, config["cpu"]["default"], config["memory"]["default"])
     print(text, end="")
-    if "--update-readme" in sys.argv[1:]:
-        readme = ROOT / "README.md"
-        readme.write_text(with_table(readme.read_text(), text, START, END))
+    if "--update-docs" in sys.argv[1:]:
+        from docsite.pages import BENCHMARK
+
+        BENCHMARK.write_text(with_table(BENCHMARK.read_text(), text, START, END))
 
 
 if __name__ == "__main__":

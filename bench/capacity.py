@@ -2,7 +2,7 @@
 stack's task size, the Flask seed design in a container under the same limits beside it.
 
     python3 dev.py bench --capacity          # ~10 minutes; writes bench/results/capacity.json
-    python -m bench.capacity --report FILE   # the README's table from a capacity file
+    python -m bench.capacity --report FILE   # the benchmark page's table from a capacity file
 
 The backend is dynalite behind the +5 ms latency proxy (each way). Load is wrk with its
 connections stepped (1, 2, 4, ...), each step a warm-up then a measured window, GETs and PUTs
@@ -230,7 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter windows")
     parser.add_argument("--report", type=Path, help="print the table of a capacity file")
-    parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
     if args.report:
         print(table(json.loads(args.report.read_text())), end="")
@@ -284,11 +284,11 @@ def main() -> None:
     CAPACITY_FILE.write_text(json.dumps(results, indent=2) + "\n")
     text = table(results)
     print(text, end="")
-    if args.update_readme:
+    if args.update_docs:
         from bench.report import with_table
+        from docsite.pages import BENCHMARK
 
-        readme = ROOT / "README.md"
-        readme.write_text(with_table(readme.read_text(), text, START, END))
+        BENCHMARK.write_text(with_table(BENCHMARK.read_text(), text, START, END))
 
 
 def _uncommitted() -> list[str]:
@@ -322,7 +322,7 @@ def _calibration(seconds: float, warmup: float) -> float:
 
 
 def table(results: Mapping[str, Any]) -> str:
-    """The README's capacity table, from a capacity file alone."""
+    """The benchmark page's capacity table, from a capacity file alone."""
     lines = [
         f"Command: `{results['command']}` (wrk, GETs and PUTs five to one, connections "
         f"stepped {', '.join(map(str, results['config']['connections']))} until p99 passes "

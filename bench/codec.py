@@ -183,7 +183,7 @@ def measure() -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The README's table, from a results file alone."""
+    """The guarantees page's table, from a results file alone."""
     calibration = results["calibration_ms"]
     lines = [
         f"Command: `{results['command']}` (median of {results['repetitions']}; calibration, a "

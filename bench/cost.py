@@ -1,14 +1,13 @@
 """What the stack costs per month at a request rate, component by component, from three
-inputs: AWS's prices (below, each with where and when it was read), the stack's settings
-(Pulumi.yaml's defaults under Pulumi.<stack>.yaml) and the measured capacity of one task
-(bench/results/capacity.json, written by ``python3 dev.py bench --capacity``).
+inputs: AWS's prices in the stack's region (bench/prices.py, each with where and when it was
+read), the stack's settings (Pulumi.yaml's defaults under Pulumi.<stack>.yaml) and the measured
+capacity of one task (bench/results/capacity.json, written by ``python3 dev.py bench --capacity``).
 
-    python -m bench.cost                   # the table, for every stack at 10, 100, 1000 req/s
-    python -m bench.cost --update-readme   # ... and into the README's cost section
+    python -m bench.cost                 # the table, for every stack at 10, 100, 1000 req/s
+    python -m bench.cost --update-docs   # ... and into the documentation's cost page
+    python3 dev.py cost --stack dev --rate 50   # one stack at your own rate (bench/cost_command.py)
 
-Pure: no AWS call, nothing but the committed files. The prices are list prices in us-east-1
-(the stacks deploy to eu-west-1, where most of these are 5-15% higher), without free tiers,
-savings plans or the first 100 GB of data out that AWS gives away.
+Pure: no AWS call, nothing but the committed files.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from typing import Any, Final
 
 import yaml
 
+from bench.prices import Price, prices_for
 from bench.report import with_table
 from devkit import ROOT
 
@@ -37,161 +37,6 @@ INVENTORY: Final = ROOT / "tests" / "components" / "urns"
 COST_START, COST_END = "<!-- cost:start -->", "<!-- cost:end -->"
 
 
-@dataclass(frozen=True)
-class Price:
-    usd: float
-    unit: str
-    #: The AWS page that publishes the price.
-    source: str
-    #: Where the figure was read: AWS's pages render their tables with JavaScript, so the
-    #: number itself was read from a page quoting them on the date below.
-    read_from: str
-    region: str = "us-east-1"
-    read_on: str = "2026-11-30"
-
-
-PRICES: Final[Mapping[str, Price]] = {
-    "fargate_vcpu_arm": Price(
-        0.03238,
-        "per vCPU-hour, Linux/ARM",
-        "https://aws.amazon.com/fargate/pricing/",
-        "https://www.vantage.sh/blog/fargate-pricing",
-    ),
-    "fargate_gb_arm": Price(
-        0.00356,
-        "per GB-hour, Linux/ARM",
-        "https://aws.amazon.com/fargate/pricing/",
-        "https://www.vantage.sh/blog/fargate-pricing",
-    ),
-    "fargate_vcpu_x86": Price(
-        0.04048,
-        "per vCPU-hour, Linux/X86",
-        "https://aws.amazon.com/fargate/pricing/",
-        "https://www.vantage.sh/blog/fargate-pricing",
-    ),
-    "fargate_gb_x86": Price(
-        0.004445,
-        "per GB-hour, Linux/X86",
-        "https://aws.amazon.com/fargate/pricing/",
-        "https://www.vantage.sh/blog/fargate-pricing",
-    ),
-    "alb_hour": Price(
-        0.0225,
-        "per Application Load Balancer-hour",
-        "https://aws.amazon.com/elasticloadbalancing/pricing/",
-        "https://cloud-horizons.com/blog/alb-the-line-item-nobody-watches/",
-    ),
-    "alb_lcu": Price(
-        0.008,
-        "per LCU-hour (25 new connections/s, 3,000 active connections, 1 GB/hour to "
-        "containers, 1,000 rule evaluations/s beyond 10 rules: the largest counts)",
-        "https://aws.amazon.com/elasticloadbalancing/pricing/",
-        "https://handbook.vantage.sh/aws/services/elb-pricing",
-    ),
-    "dynamodb_read": Price(
-        0.125,
-        "per million read request units, on-demand",
-        "https://aws.amazon.com/dynamodb/pricing/on-demand/",
-        "https://airbyte.com/data-engineering-resources/dynamodb-pricing",
-    ),
-    "dynamodb_write": Price(
-        0.625,
-        "per million write request units, on-demand",
-        "https://aws.amazon.com/dynamodb/pricing/on-demand/",
-        "https://airbyte.com/data-engineering-resources/dynamodb-pricing",
-    ),
-    "lambda_request": Price(
-        0.20,
-        "per million requests",
-        "https://aws.amazon.com/lambda/pricing/",
-        "https://git.mcrn.ar/mariano/lambda_local_runner/src/branch/main/docs/lambdas-md/lambda-13-cost.md",
-    ),
-    "lambda_arm": Price(
-        0.0000133334,
-        "per GB-second, Arm",
-        "https://aws.amazon.com/lambda/pricing/",
-        "https://git.mcrn.ar/mariano/lambda_local_runner/src/branch/main/docs/lambdas-md/lambda-13-cost.md",
-    ),
-    "snapstart_cache": Price(
-        0.0000015046,
-        "per GB-second a SnapStart version's snapshot is cached (Python, .NET)",
-        "https://aws.amazon.com/lambda/pricing/",
-        "https://awsnegotiations.com/blog/lambda-snapstart-cost-impact/",
-    ),
-    "snapstart_restore": Price(
-        0.0001397998,
-        "per GB restored from a SnapStart snapshot (Python, .NET)",
-        "https://aws.amazon.com/lambda/pricing/",
-        "https://awsnegotiations.com/blog/lambda-snapstart-cost-impact/",
-    ),
-    "nat_hour": Price(
-        0.045,
-        "per NAT gateway-hour",
-        "https://aws.amazon.com/vpc/pricing/",
-        "https://basavytix.com/blog/aws-nat-gateway-pricing",
-    ),
-    "nat_gb": Price(
-        0.045,
-        "per GB processed by a NAT gateway",
-        "https://aws.amazon.com/vpc/pricing/",
-        "https://basavytix.com/blog/aws-nat-gateway-pricing",
-    ),
-    "public_ipv4": Price(
-        0.005,
-        "per public IPv4 address-hour",
-        "https://aws.amazon.com/vpc/pricing/",
-        "https://www.doit.com/aws-public-ipv4-price-increase-the-complete-guide/",
-    ),
-    "logs_ingest": Price(
-        0.50,
-        "per GB ingested, CloudWatch Logs standard",
-        "https://aws.amazon.com/cloudwatch/pricing/",
-        "https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards/",
-    ),
-    "logs_storage": Price(
-        0.03,
-        "per GB-month stored, CloudWatch Logs",
-        "https://aws.amazon.com/cloudwatch/pricing/",
-        "https://cloudburn.io/blog/amazon-cloudwatch-pricing",
-    ),
-    "alarm": Price(
-        0.10,
-        "per standard-resolution alarm metric-month",
-        "https://aws.amazon.com/cloudwatch/pricing/",
-        "https://cloudburn.io/blog/amazon-cloudwatch-pricing",
-    ),
-    "dashboard": Price(
-        3.00,
-        "per dashboard-month",
-        "https://aws.amazon.com/cloudwatch/pricing/",
-        "https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards/",
-    ),
-    "waf_acl": Price(
-        5.00,
-        "per web ACL-month",
-        "https://aws.amazon.com/waf/pricing/",
-        "https://c3x.dev/blog/aws-waf-cost-explained/",
-    ),
-    "waf_rule": Price(
-        1.00,
-        "per rule or managed rule group-month",
-        "https://aws.amazon.com/waf/pricing/",
-        "https://c3x.dev/blog/aws-waf-cost-explained/",
-    ),
-    "waf_requests": Price(
-        0.60,
-        "per million requests inspected",
-        "https://aws.amazon.com/waf/pricing/",
-        "https://c3x.dev/blog/aws-waf-cost-explained/",
-    ),
-    "data_out": Price(
-        0.09,
-        "per GB to the internet (first 10 TB a month)",
-        "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer",
-        "https://wring.co/blog/aws-data-transfer-pricing-guide",
-    ),
-}
-
 #: The stack's own web ACL: AWS's common and known-bad-inputs rule groups and a rate limit
 #: per client IP (components/firewall.py).
 WAF_RULES: Final = 3
@@ -201,6 +46,10 @@ FREE_RULE_EVALUATIONS: Final = 10
 #: write's ("Capacity unit consumption for write operations", https://docs.aws.amazon.com/
 #: amazondynamodb/latest/developerguide/read-write-operations.html).
 TRANSACTIONAL_WRITE_UNITS: Final = 2
+#: The bytes one write request unit writes, and one read request unit reads strongly
+#: consistently (same page).
+WRITE_UNIT_BYTES: Final = 1024
+READ_UNIT_BYTES: Final = 4096
 
 
 @dataclass(frozen=True)
@@ -217,6 +66,8 @@ class Workload:
     #: Bytes through the load balancer each way (headers and a small item).
     request_bytes: int = 1_000
     response_bytes: int = 1_000
+    #: The stored item's size in DynamoDB, which sets the request units of each call.
+    item_bytes: int = 1_000
     #: Requests a client sends on one connection before opening another.
     requests_per_connection: int = 10
     #: The access log line per request (the capacity file's measured figure, when it has one).
@@ -308,22 +159,29 @@ class Estimate:
         return max(self.components, key=lambda name: self.components[name])
 
 
-def _price(name: str) -> float:
-    return PRICES[name].usd
+def item_write_units(w: Workload) -> int:
+    """Write request units of one plain write (or delete) of the workload's item."""
+    return math.ceil(w.item_bytes / WRITE_UNIT_BYTES)
 
 
 def put_write_units(w: Workload) -> float:
-    """Write request units of an average put: one for a plain put; a keyed put's transaction
-    writes two items (the item, the key's record in the idempotency table) at the
-    transactional rate."""
-    keyed = 2 * TRANSACTIONAL_WRITE_UNITS
-    return (1 - w.keyed_puts) * 1 + w.keyed_puts * keyed
+    """Write request units of an average put: the item's units for a plain put; a keyed put's
+    transaction writes two items (the item, the key's record in the idempotency table, under
+    1 KB) at the transactional rate."""
+    keyed = TRANSACTIONAL_WRITE_UNITS * (item_write_units(w) + 1)
+    return (1 - w.keyed_puts) * item_write_units(w) + w.keyed_puts * keyed
 
 
-def task_hour(s: StackSettings) -> float:
+def get_read_units(w: Workload) -> int:
+    """Read request units of one strongly consistent read of the workload's item."""
+    return math.ceil(w.item_bytes / READ_UNIT_BYTES)
+
+
+def task_hour(s: StackSettings, prices: Mapping[str, Price]) -> float:
     arch = "arm" if s.architecture == "ARM64" else "x86"
-    return s.cpu / 1024 * _price(f"fargate_vcpu_{arch}") + s.memory / 1024 * _price(
-        f"fargate_gb_{arch}"
+    return (
+        s.cpu / 1024 * prices[f"fargate_vcpu_{arch}"].usd
+        + s.memory / 1024 * prices[f"fargate_gb_{arch}"].usd
     )
 
 
@@ -339,9 +197,15 @@ def estimate(
     per_task_per_minute: float | None = None,
     lambda_deletes: bool = True,
 ) -> Estimate:
-    """The monthly cost at ``rate`` requests/s. ``per_task_per_minute`` is what autoscaling
-    aims at per task (the stack's requestsPerTarget unless given); without the function,
-    the tasks serve DELETE too (the Flask design)."""
+    """The monthly cost at ``rate`` requests/s, at the prices of the stack's region.
+    ``per_task_per_minute`` is what autoscaling aims at per task (the stack's
+    requestsPerTarget unless given); without the function, the tasks serve DELETE too (the
+    Flask design)."""
+    prices = prices_for(s.region)
+
+    def _price(name: str) -> float:
+        return prices[name].usd
+
     monthly = rate * SECONDS_PER_MONTH
     to_tasks = w.gets + w.puts + (0.0 if lambda_deletes else w.deletes)
     tasks = tasks_for(rate * to_tasks, per_task_per_minute or s.requests_per_target, s)
@@ -350,11 +214,14 @@ def estimate(
     processed_gb_hour = rate * 3600 * (w.request_bytes + w.response_bytes) / gb
     lcus = max(rate / w.requests_per_connection / 25, processed_gb_hour)
     c: dict[str, float] = {
-        "Fargate tasks": tasks * task_hour(s) * HOURS_PER_MONTH,
+        "Fargate tasks": tasks * task_hour(s, prices) * HOURS_PER_MONTH,
         "load balancer (hours + LCUs)": (_price("alb_hour") + lcus * _price("alb_lcu"))
         * HOURS_PER_MONTH,
-        "DynamoDB requests": monthly * w.gets / 1e6 * _price("dynamodb_read")
-        + monthly * (w.puts * put_write_units(w) + w.deletes) / 1e6 * _price("dynamodb_write"),
+        "DynamoDB requests": monthly * w.gets * get_read_units(w) / 1e6 * _price("dynamodb_read")
+        + monthly
+        * (w.puts * put_write_units(w) + w.deletes * item_write_units(w))
+        / 1e6
+        * _price("dynamodb_write"),
     }
     lambda_cost = 0.0
     if lambda_deletes:
@@ -416,7 +283,8 @@ def stack_table(s: StackSettings, capacity: Mapping[str, Any], headroom: float, 
 
     header = " | ".join(f"{rate:,} req/s" for rate in RATES)
     lines = [
-        f"**{s.stack}** ({s.cpu / 1024:g} vCPU / {s.memory} MiB {s.architecture} tasks, "
+        f"**{s.stack}** in {s.region} ({s.cpu / 1024:g} vCPU / {s.memory} MiB "
+        f"{s.architecture} tasks, "
         f"{s.min_count}..{s.max_count} of them, requestsPerTarget {s.requests_per_target}; "
         f"{s.nat_gateways} NAT gateway(s) over {s.zones} zones; "
         f"{'a web ACL' if s.waf else 'no web ACL'}; {s.alarms} alarms)",
@@ -444,19 +312,24 @@ def stacks(root: Path = ROOT) -> list[str]:
 
 
 def report(capacity: Mapping[str, Any], root: Path = ROOT) -> str:
-    """The README's cost section: every stack's table, then what the figures assume."""
+    """The cost page's generated section: what the figures assume, then every stack's table."""
     from bench.autoscaling import HEADROOM
 
     w = workload_from(capacity)
-    tables = [stack_table(stack_settings(s, root), capacity, HEADROOM, w) for s in stacks(root)]
+    settings = [stack_settings(s, root) for s in stacks(root)]
+    tables = [stack_table(s, capacity, HEADROOM, w) for s in settings]
+    books = sorted({s.region for s in settings})
+    read = "; ".join(
+        f"{region} list prices read on {prices_for(region)['alb_hour'].read_on}" for region in books
+    )
     assumptions = (
-        f"Command: `python -m bench.cost` (prices: us-east-1 list prices read on "
-        f"{PRICES['alb_hour'].read_on}, each with its source in `bench/cost.py`; capacity: "
-        "`bench/results/capacity.json`). Requests: "
+        f"Command: `python -m bench.cost` (prices: each stack's region, {read}, each with its "
+        "source in `bench/prices.py`; capacity: `bench/results/capacity.json`). Requests: "
         f"{w.gets:.0%} GET, {w.puts:.0%} PUT, {w.deletes:.0%} DELETE; "
         f"{w.keyed_puts:.0%} of puts with an Idempotency-Key (the item and the key's record "
         f"in one transaction: {put_write_units(w):g} write units a put); "
-        f"{w.request_bytes:,} bytes in and {w.response_bytes:,} out each; "
+        f"{w.request_bytes:,} bytes in and {w.response_bytes:,} out each, "
+        f"{w.item_bytes:,}-byte items; "
         f"{w.requests_per_connection} requests per client connection; "
         f"{w.log_bytes_per_request} bytes of access log each; a DELETE bills "
         f"{w.delete_ms:g} ms. Tasks are what autoscaling runs at the stack's requestsPerTarget "
@@ -468,16 +341,17 @@ def report(capacity: Mapping[str, Any], root: Path = ROOT) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--update-docs", action="store_true")
     parser.add_argument("--capacity", type=Path, default=CAPACITY_FILE)
     args = parser.parse_args()
     if not args.capacity.exists():
         raise SystemExit(f"{args.capacity} is missing: run `python3 dev.py bench --capacity`")
     table = report(json.loads(args.capacity.read_text()))
     print(table, end="")
-    if args.update_readme:
-        readme = ROOT / "README.md"
-        readme.write_text(with_table(readme.read_text(), table, COST_START, COST_END))
+    if args.update_docs:
+        from docsite.pages import COST
+
+        COST.write_text(with_table(COST.read_text(), table, COST_START, COST_END))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The benchmark's tables, rendered from a results JSON alone: a reader regenerates the
-README's figures from the committed results without running anything.
+documentation's figures from the committed results without running anything.
 
     python -m bench.report bench/results/latest.json
     python -m bench.report bench/results/profile.json   # where the CPU goes (bench.profile)
@@ -152,7 +152,7 @@ def profile_table(results: dict[str, Any]) -> str:
 
 
 def with_table(readme: str, table: str, start: str = START, end: str = END) -> str:
-    """The README's text with one of its generated sections replaced by ``table``."""
+    """A page's text with one of its generated sections replaced by ``table``."""
     head, _, rest = readme.partition(start)
     _, _, tail = rest.partition(end)
     return f"{head}{start}\n{table}{end}{tail}"

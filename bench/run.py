@@ -12,7 +12,7 @@ Everything runs on this machine, side by side in one run, the contenders interle
   that ours/floor compares figures taken side by side.
 
 The backend is dynalite behind a latency proxy (0 ms, then +5 ms each way).
-Writes bench/results/latest.md and .json, and with --update-readme the README's table.
+Writes bench/results/latest.md and .json, and with --update-docs the benchmark page's table.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from devkit.latency_proxy import LatencyProxy
 from picus.contract import TABLE_NAME
 
 RESULTS = ROOT / "bench" / "results"
-#: The committed run the README's table is rendered from (python -m bench.report FILE).
+#: The committed run the benchmark page's table is rendered from (python -m bench.report FILE).
 REFERENCE = RESULTS / "reference.json"
 
 
@@ -56,7 +56,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs, fewer repetitions")
-    parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
     reps = 2 if args.quick else 3
     seconds, warmup = (4, 1) if args.quick else (8, 2)
@@ -100,9 +100,10 @@ def main() -> None:
     table = report(results, results["command"])
     (RESULTS / "latest.md").write_text(table)
     print(table)
-    if args.update_readme:
-        readme = ROOT / "README.md"
-        readme.write_text(with_table(readme.read_text(), table))
+    if args.update_docs:
+        from docsite.pages import BENCHMARK
+
+        BENCHMARK.write_text(with_table(BENCHMARK.read_text(), table))
 
 
 if __name__ == "__main__":

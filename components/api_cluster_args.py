@@ -81,7 +81,7 @@ class ClusterReleaseArgs(TypedDict):
     """How the deploy job releases a new image of the service: rolling (ECS replaces the tasks,
     100/200 %, circuit breaker and rollback on the deployment alarms); canary, linear or
     blueGreen (a canary service takes the new image and a share of every service rule's
-    traffic first, under its own alarms; README, Deployment strategies). Default: rolling.
+    traffic first, under its own alarms; docs, Releases and rollbacks). Default: rolling.
     """
     bake_time_minutes: NotRequired[int]
     """Minutes the canary holds all of the traffic before it is promoted (linear's last step,

@@ -134,7 +134,7 @@ def forward_weights(canary_weight: int) -> tuple[int, int]:
 
 def shift_steps(settings: DeploymentSettings) -> list[tuple[int, int]]:
     """The release as (canary weight %, minutes it bakes) steps, before the promotion:
-    the strategy table in one place (README, Deployment strategies)."""
+    the strategy table in one place (docs, Releases and rollbacks)."""
     strategy = settings.strategy
     if strategy is DeploymentStrategy.CANARY:
         return [(settings.canary_percent, settings.canary_bake_minutes)]

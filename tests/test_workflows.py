@@ -100,6 +100,8 @@ NODE24_MAJORS = {
     "actions/setup-java": 5,
     "aws-actions/configure-aws-credentials": 5,
     "pulumi/actions": 7,
+    "actions/upload-pages-artifact": 5,
+    "actions/deploy-pages": 5,
 }
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # v(?P<major>\d+)[.\d]*$")
 #: This repository's own actions, at the workflow's own commit (GitHub's `$/` reference).
@@ -165,10 +167,13 @@ def test_workflows_grant_nothing_by_default_and_jobs_only_what_they_use() -> Non
         for name, job in workflow["jobs"].items():
             assert "permissions" in job, f"{path.name}:{name}"
             if job["permissions"].get("id-token") == "write":
-                assert steps_using(job, "aws-actions/configure-aws-credentials"), name
+                # An OIDC token is for AWS, or for GitHub Pages to take the site's artifact.
+                takers = ("aws-actions/configure-aws-credentials", "actions/deploy-pages")
+                assert any(steps_using(job, taker) for taker in takers), name
 
 
 def test_only_the_drift_job_writes_issues_and_only_previews_write_pull_requests() -> None:
+    # ... and only the site's publication writes GitHub Pages.
     writers = {
         (workflow, name, scope)
         for workflow, name, job in all_jobs()
@@ -178,6 +183,7 @@ def test_only_the_drift_job_writes_issues_and_only_previews_write_pull_requests(
     assert writers == {
         ("drift.yml", "drift", "issues"),
         ("pull-request.yml", "preview", "pull-requests"),
+        ("docs.yml", "publish", "pages"),
     }
 
 
@@ -567,3 +573,16 @@ def test_no_static_credentials_in_the_repository() -> None:
             text = path.read_text(errors="ignore")
             assert not access_key.search(text), f"an AWS access key in {name}"
             assert not secret_key.search(text), f"an AWS secret key in {name}"
+
+
+def test_the_site_is_built_strictly_and_published_from_main_only() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "docs.yml").read_text())
+    # PyYAML reads the key `on` as True.
+    assert workflow[True]["push"]["branches"] == ["main"]
+    assert "pull_request" not in workflow[True]
+    build = step_running(workflow["jobs"]["build"], "mkdocs build")
+    assert "--strict" in build["run"] and "--require-hashes -r lock/docs.txt" in build["run"]
+    assert "--quiet" not in build["run"], "--quiet hides the warnings --strict counts"
+    publish = workflow["jobs"]["publish"]
+    assert publish["needs"] == "build" and publish["environment"]["name"] == "github-pages"
+    assert publish["permissions"] == {"pages": "write", "id-token": "write"}

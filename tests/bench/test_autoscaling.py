@@ -12,6 +12,7 @@ from bench.autoscaling import HEADROOM, Targets, measured, targets
 from bench.capacity import CAPACITY_FILE
 from bench.cost import stack_config, stacks
 from devkit import ROOT
+from docsite.pages import BENCHMARK
 
 CAPACITY = {
     "stacks": {
@@ -63,5 +64,5 @@ def test_the_readme_shows_the_derivation_from_the_committed_file() -> None:
     config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     capacity = json.loads(CAPACITY_FILE.read_text())
     expected = derivation(capacity, config["cpu"]["default"], config["memory"]["default"])
-    readme = (ROOT / "README.md").read_text()
+    readme = BENCHMARK.read_text()
     assert readme.split(START, 1)[1].split(END, 1)[0] == "\n" + expected

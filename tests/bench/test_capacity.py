@@ -7,7 +7,7 @@ import json
 
 from bench.capacity import CAPACITY_FILE, END, START, Step, sustained, table, task_sizes
 from bench.cost import stack_config, stacks
-from devkit import ROOT
+from docsite.pages import BENCHMARK
 
 
 def _step(connections: int, rps: float, p99: float, errors: int = 0) -> Step:
@@ -43,5 +43,5 @@ def test_the_committed_capacity_file_measured_every_stack_and_renders_in_the_rea
             best = sustained(steps, results["objective_p99_ms"])
             assert best is not None, f"{stack} {name}: no step within the objective"
             assert entry["contenders"][name]["sustained_rps"] == best.requests_per_s
-    readme = (ROOT / "README.md").read_text()
+    readme = BENCHMARK.read_text()
     assert readme.split(START, 1)[1].split(END, 1)[0] == "\n" + table(results)

@@ -1,6 +1,6 @@
 """The client against the real local origin (the service and the function routed as by the
 load balancer, over HTTP, on the test DynamoDB), with auth off and on; every call it makes is
-an operation of the document that origin serves; the README's example runs as written."""
+an operation of the document that origin serves; the client page's example runs as written."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from client import (
     errors,
     operations,
 )
-from devkit import ROOT
+from docsite.pages import CLIENT
 from picus import contract
 from picus.auth import DEFAULT_SCOPE_NAMES, Scope
 from tests.auth_origin import auth_origin
@@ -188,9 +188,8 @@ def test_every_call_the_client_makes_is_an_operation_of_the_served_document(
 
 
 def test_the_readme_example_runs(api_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Python client", 1)[1].split("\n## ", 1)[0]
+    section = CLIENT.read_text()
     blocks = [b.split("\n", 1)[1] for b in section.split("```")[1::2] if b.startswith("python")]
-    assert blocks, "the README's client section has a python example"
+    assert blocks, "the client page has a python example"
     monkeypatch.setenv("PICUS_URL", api_url)
-    exec(compile(blocks[0], "README.md", "exec"), {"__name__": "readme"})
+    exec(compile(blocks[0], "docs/client.md", "exec"), {"__name__": "readme"})

@@ -24,6 +24,7 @@ import pytest
 
 from components.naming import MAX_NAME, MAX_STACK_NAME
 from devkit import ROOT
+from docsite.pages import TEARDOWN
 from tests.components.conftest import DEPLOYED, TABLE, VARIANTS, Stack, harness, input_shape
 
 
@@ -188,7 +189,7 @@ def test_a_rollback_has_its_target(stack: Stack) -> None:
 
 
 #: What `destroy` deliberately leaves: task definition revisions, kept for rollbacks (they
-#: cost nothing; the README's destroy steps deregister and delete them).
+#: cost nothing; the teardown page's steps deregister and delete them).
 SURVIVES_DESTROY = {"aws:ecs/taskDefinition:TaskDefinition"}
 
 
@@ -211,8 +212,8 @@ def test_destroy_of_an_unprotected_stack_removes_everything_and_a_protected_one_
         assert bucket["state"]["forceDestroy"] is not protect
     kept = {r["type"] for r in stack.resources if r["state"].get("skipDestroy")}
     assert kept <= SURVIVES_DESTROY
-    readme = (ROOT / "README.md").read_text()
-    assert "aws ecs delete-task-definitions" in readme, "the README's destroy step"
+    teardown = TEARDOWN.read_text()
+    assert "aws ecs delete-task-definitions" in teardown, "the teardown page's step"
 
 
 def test_container_insights_logs_are_the_stacks_own(stack: Stack) -> None:

@@ -7,11 +7,11 @@ its load balancer, a rule's priority on its listener, an explicit physical name,
 in its VPC ...) may not pass from one resource to another in one update: AWS refuses the second
 holder while the first still exists.
 
-``TRANSITIONS`` is the single source of the README's table in "Changing a running stack": each
-row declares what the change adds, removes and replaces, and what a user of the API notices;
-the test holds the program to it and the README to the rendered rows.
+``TRANSITIONS`` is the single source of the releases page's table in "Changing a running
+stack": each row declares what the change adds, removes and replaces, and what a user of the
+API notices; the test holds the program to it and docs/releases.md to the rendered rows.
 
-    .venv/bin/python -m tests.components.test_transitions    # prints the README's table
+    .venv/bin/python -m tests.components.test_transitions    # prints the releases page's table
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from components.network import SubnetLayout
-from devkit import ROOT
+from docsite.pages import RELEASES
 from tests.components.conftest import (
     NEXT_IMAGE,
     PRODUCTION_REQUIRED,
@@ -479,7 +479,7 @@ def render() -> str:
 
 
 def test_the_readme_table_is_the_rows() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = RELEASES.read_text()
     start, end = "<!-- transitions:start -->\n", "\n<!-- transitions:end -->"
     assert start in readme and end in readme
     table = readme.split(start, 1)[1].split(end, 1)[0]

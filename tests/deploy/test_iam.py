@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from devkit import ROOT
+from docsite.pages import DEPLOY
 
 REPOSITORY = "example-org/picus"
 ACCOUNT = "123456789012"
@@ -97,14 +98,14 @@ def test_every_policy_file_is_one_of_the_roles() -> None:
 
 
 def test_the_readme_tells_how_to_put_ref_into_the_subject() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = DEPLOY.read_text()
     assert "actions/oidc/customization/sub" in readme
     assert Path("deploy/iam/github-prod-trust.json").as_posix() in readme
 
 
 def test_the_readmes_set_up_creates_every_role() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = DEPLOY.read_text()
     (loop,) = re.findall(r"^for role in ([\w ]+); do$", readme, flags=re.MULTILINE)
     assert set(loop.split()) == set(ADMITTED)
     for role in ADMITTED:
-        assert f"github-{role}-trust.json`" in readme, f"the README says whom {role} admits"
+        assert f"github-{role}-trust.json`" in readme, f"the deploy page says whom {role} admits"

@@ -18,6 +18,7 @@ import yaml
 from pulumi.runtime import rpc
 
 from devkit import ROOT
+from docsite.pages import DEPLOY
 from tests.plugin.conftest import TOKEN, Host
 from tests.plugin.engine import Monitor
 from tests.plugin.test_provider_host import _construct
@@ -28,7 +29,7 @@ VPC = "vpc-0a1b2c3d4e5f60718"
 PUBLIC = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
 PRIVATE = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
 CONFIG: dict[str, Any] = {"vpcId": VPC, "publicSubnetIds": PUBLIC, "privateSubnetIds": PRIVATE}
-#: The README's line, which every example's manifest names.
+#: The deploy page's line, which every example's manifest names.
 PACKAGE_ADD = re.compile(r"pulumi package add (github\.com/\S+/plugin@v[\d.]+)")
 
 
@@ -86,7 +87,7 @@ def test_the_example_creates_the_api_in_the_given_vpc_through_the_plugin(
 
 @pytest.mark.parametrize("folder", ["yaml", "typescript"])
 def test_each_example_adds_the_package_the_readme_names(folder: str) -> None:
-    (named,) = PACKAGE_ADD.findall((ROOT / "README.md").read_text())
+    (named,) = PACKAGE_ADD.findall(DEPLOY.read_text())
     manifest = yaml.safe_load((EXAMPLES / folder / "Pulumi.yaml").read_text())
     assert manifest["packages"] == {"picus": named}
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bench.codec import END, RESULT, SHAPES, START, accepted, body_of, table
-from devkit import ROOT
+from docsite.pages import GUARANTEES
 from picus.errors import ErrorCode
 from service.codec import OFF_LOOP_BYTES
 from tests.http import JSON, assert_error, put
@@ -66,7 +66,7 @@ def test_a_large_body_is_converted_and_encoded_off_the_event_loop(
 
 def test_the_readme_shows_the_committed_conversion_figures() -> None:
     # A figure nobody can regenerate from a committed result is not a result.
-    readme = (ROOT / "README.md").read_text()
+    readme = GUARANTEES.read_text()
     section = readme.split(START, 1)[1].split(END, 1)[0]
     assert section == "\n" + table(json.loads(RESULT.read_text()))
 

@@ -4,7 +4,7 @@ from dataclasses import fields
 
 import pytest
 
-from devkit import ROOT
+from docsite.pages import CONFIGURATION
 from picus import contract
 from service.__main__ import uvicorn_config
 from service.settings import SETTINGS, Setting, Settings, SettingsError
@@ -66,7 +66,7 @@ def test_the_table_holds_every_setting_with_a_default_of_its_type() -> None:
 
 
 def test_the_readme_table_is_the_settings_table() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = CONFIGURATION.read_text()
     start = readme.index("| variable | default | meaning |")
     rows = readme[start:].split("\n\n", 1)[0].splitlines()[2:]
     assert rows == [readme_row(s) for s in SETTINGS]

@@ -1,0 +1,44 @@
+"""Rewrites every generated section of the documentation from its source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from docsite import pages
+
+
+def generated() -> dict[tuple[Path, str], Callable[[], str]]:
+    """Each generated section, by page and name, and what renders it."""
+    import json
+
+    from bench.cost import CAPACITY_FILE, report
+    from bench.cost_command import example
+    from bench.prices import prices_table
+    from docsite.api_page import render
+    from docsite.stack_tables import config_table, outputs_list
+    from service.openapi import document
+
+    return {
+        (pages.API, "operations"): lambda: render(document()),
+        (pages.CONFIGURATION, "config"): config_table,
+        (pages.DEPLOY, "outputs"): outputs_list,
+        (pages.COST, "cost"): lambda: report(json.loads(CAPACITY_FILE.read_text())),
+        (pages.COST, "prices"): prices_table,
+        (pages.COST, "cost-example"): lambda: (
+            "```\n$ python3 dev.py cost --stack dev --rate 50\n" + example("dev", 50) + "```\n"
+        ),
+    }
+
+
+def main() -> None:
+    for (page, name), render in generated().items():
+        text = page.read_text()
+        updated = pages.with_section(text, name, render())
+        if updated != text:
+            page.write_text(updated)
+            print(f"rewrote {name} in {page.relative_to(pages.DOCS.parent)}")
+
+
+if __name__ == "__main__":
+    main()
