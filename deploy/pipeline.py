@@ -38,7 +38,7 @@ from components.stack_config import ConfigError, deployment_settings
 from deploy import check, preflight, release
 from deploy.canary import AwsJudge, ReleaseFailed, execute
 from deploy.preflight import NotReady, StackUnavailable
-from deploy.stack_cli import PulumiCli, StackFiles
+from deploy.stack_cli import PulumiCli, StackSettings
 
 #: How long the function's new version may take to become Active: SnapStart snapshots it first
 #: (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-activate.html); the release budget
@@ -153,7 +153,7 @@ class Pipeline:
 
     def service(self, aws: Aws, running: Mapping[str, Any], image_uri: str | None) -> None:
         try:
-            settings = deployment_settings(StackFiles(self.stack_file))
+            settings = deployment_settings(StackSettings.of_cli(self.cli))
         except ConfigError as error:
             raise Failed(str(error)) from None
         steps = plan(settings, Running.from_outputs(running), image_uri)

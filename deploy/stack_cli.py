@@ -48,25 +48,34 @@ class PulumiCli:
         done = self._run(command, check=False, capture_output=True, text=True)
         return (done.stdout or "").strip() or None if done.returncode == 0 else None
 
+    def settings(self) -> dict[str, Any]:
+        """The stack's own settings, as ``pulumi config --json`` tells them: each key to
+        ``{"value": ..., "secret": ...}``, a secret without its value."""
+        command = ["pulumi", "config", "--json", "--stack", self.stack]
+        done = self._run(command, check=True, capture_output=True, text=True)
+        values = json.loads(done.stdout or "{}")
+        return values if isinstance(values, dict) else {}
+
     def destroy(self) -> None:
         command = ["pulumi", "destroy", "--yes", "--skip-preview", "--refresh"]
         self._run([*command, "--stack", self.stack], check=True)
 
 
-class StackFiles:
-    """The stack's settings as the CLI reads them: Pulumi.yaml's defaults, then the stack
-    file. A secret (``secure:``) reads as unset here; the CLI decrypts it."""
+class StackSettings:
+    """The stack's settings: Pulumi.yaml's defaults, then the stack's own. A secret reads as
+    unset here (its value is the CLI's to decrypt)."""
 
-    def __init__(self, stack_file: str, root: Path = ROOT) -> None:
+    def __init__(self, stack: dict[str, Any], root: Path = ROOT) -> None:
         declared = yaml.safe_load((root / "Pulumi.yaml").read_text())["config"]
         self.values = {key: spec.get("default") for key, spec in declared.items()}
-        path = root / f"Pulumi.{stack_file}.yaml"
-        stack = (
-            (yaml.safe_load(path.read_text()) or {}).get("config") or {} if path.exists() else {}
-        )
         for key, value in stack.items():
             if key.startswith("picus:"):
                 self.values[key.removeprefix("picus:")] = value
+
+    @classmethod
+    def of_cli(cls, cli: PulumiCli) -> StackSettings:
+        """As the CLI reads them: the stack file, or wherever the backend keeps them."""
+        return cls({key: entry.get("value") for key, entry in cli.settings().items()})
 
     def get(self, key: str) -> str | None:
         value = self.values.get(key)
@@ -75,3 +84,14 @@ class StackFiles:
         if isinstance(value, bool):
             return "true" if value else "false"
         return str(value)
+
+
+class StackFiles(StackSettings):
+    """The stack's settings as its committed file gives them: ``Pulumi.<stack_file>.yaml``."""
+
+    def __init__(self, stack_file: str, root: Path = ROOT) -> None:
+        path = root / f"Pulumi.{stack_file}.yaml"
+        stack = (
+            (yaml.safe_load(path.read_text()) or {}).get("config") or {} if path.exists() else {}
+        )
+        super().__init__(stack, root)

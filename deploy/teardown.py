@@ -28,7 +28,7 @@ from components import outputs, release_outputs
 from deploy import preflight
 from deploy.pipeline import PRINT, Aws, stack_file_of
 from deploy.preflight import NotReady, StackUnavailable
-from deploy.stack_cli import PulumiCli, StackFiles
+from deploy.stack_cli import PulumiCli, StackSettings
 
 #: DeleteTaskDefinitions takes at most ten revisions per call.
 DELETE_BATCH = 10
@@ -72,15 +72,15 @@ def teardown(
 ) -> int:
     try:
         preflight.pulumi_on_path()
-        if StackFiles(stack_file).get("protect") == "true":
-            raise NotReady(
-                f"stack {cli.stack} is protected (protect: true in Pulumi.{stack_file}.yaml): "
-                "set it to false and deploy, then destroy"
-            )
         try:
             values = cli.outputs()
         except StackUnavailable as error:
             raise preflight.stack_missing(cli.stack, stack_file, str(error)) from None
+        if StackSettings.of_cli(cli).get("protect") == "true":
+            raise NotReady(
+                f"stack {cli.stack} is protected (protect: true in Pulumi.{stack_file}.yaml): "
+                "set it to false and deploy, then destroy"
+            )
         region = cli.config("aws:region")
         clients = aws(region)
         out(f"ok    AWS: {preflight.aws_identity(clients.sts, region or 'the default region')}")

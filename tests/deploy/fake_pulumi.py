@@ -36,6 +36,7 @@ def new_state(path: Path, stacks: dict[str, dict[str, str]], api_url: str = "") 
     state = {
         "stacks": {name: {"config": config, "outputs": {}} for name, config in stacks.items()},
         "calls": [],
+        "ups": [],
         "api_url": api_url,
     }
     path.write_text(json.dumps(state))
@@ -43,6 +44,25 @@ def new_state(path: Path, stacks: dict[str, dict[str, str]], api_url: str = "") 
 
 def calls(path: Path) -> list[list[str]]:
     return list(json.loads(path.read_text())["calls"])
+
+
+def configs_at_each_up(path: Path, stack: str) -> list[dict[str, str]]:
+    """The stack's settings as each ``up`` found them, in order."""
+    return [up["config"] for up in json.loads(path.read_text())["ups"] if up["stack"] == stack]
+
+
+def run_up(path: Path, stack: str) -> None:
+    """An ``up`` before the test's release, as an earlier one would have left the stack; it is
+    not one of the calls the release made."""
+    subprocess.run(
+        [sys.executable, "-m", "tests.deploy.fake_pulumi", "up", "--stack", stack],
+        env={**os.environ, "FAKE_PULUMI_STATE": str(path), "PYTHONPATH": str(ROOT)},
+        check=True,
+        capture_output=True,
+    )
+    state = json.loads(path.read_text())
+    state["calls"] = []
+    path.write_text(json.dumps(state))
 
 
 def _option(args: list[str], name: str) -> str:
@@ -54,6 +74,20 @@ def _stack_file_setting(stack: str, key: str) -> str | None:
     config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
     value = config.get(key if ":" in key else f"picus:{key}")
     return None if value is None or isinstance(value, dict | list) else str(value)
+
+
+def _settings(stack: str, config: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``pulumi config --json``: the stack file's keys and those set since; a secret without
+    its value."""
+    path = ROOT / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
+    committed = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    shown: dict[str, dict[str, Any]] = {}
+    for key, value in committed.items():
+        secret = isinstance(value, dict) and "secure" in value
+        shown[key] = {"secret": True} if secret else {"value": value, "secret": False}
+    for key, value in config.items():
+        shown[key if ":" in key else f"picus:{key}"] = {"value": value, "secret": False}
+    return shown
 
 
 def _up(state: dict[str, Any], stack: str) -> int:
@@ -89,6 +123,8 @@ def main(args: list[str]) -> int:
         entry = state["stacks"][stack]
         if args[:3] == ["stack", "output", "--json"]:
             print(json.dumps(entry["outputs"]))
+        elif args[:2] == ["config", "--json"]:
+            print(json.dumps(_settings(stack, entry["config"])))
         elif args[:2] == ["config", "get"]:
             value = entry["config"].get(args[2], _stack_file_setting(stack, args[2]))
             if value is None:
@@ -99,6 +135,7 @@ def main(args: list[str]) -> int:
         elif args[:2] == ["config", "set"]:
             entry["config"][args[2]] = args[3]
         elif args[0] == "up":
+            state["ups"].append({"stack": stack, "config": dict(entry["config"])})
             code = _up(state, stack)
         elif args[0] == "destroy":
             entry["outputs"] = {}

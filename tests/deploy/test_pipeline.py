@@ -17,39 +17,16 @@ from deploy import pipeline, preflight
 from deploy.pipeline import Pipeline
 from deploy.stack_cli import PulumiCli
 from tests.deploy import fake_pulumi
-from tests.deploy.stubbed_aws import IDENTITY, StubbedAws, stubbed_aws
+from tests.deploy.release_expectations import (
+    expect_check,
+    expect_function_release,
+    outputs_after_up,
+)
+from tests.deploy.stubbed_aws import IDENTITY, stubbed_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/picus@sha256:" + "b" * 64
 NOW = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
-
-
-def expect_function_release(aws: StubbedAws, arn: str, version: str) -> None:
-    """Lambda still optimizing the version, then Active; CodeDeploy asked once to shift."""
-    pending = {"Configuration": {"FunctionName": arn, "State": "Pending"}}
-    active = {"Configuration": {"FunctionName": arn, "State": "Active"}}
-    for answer in (pending, pending, active):
-        aws.expect("lambda", "get_function", answer, FunctionName=arn, Qualifier=version)
-    name = arn.split(":")[6]
-    aws.expect("lambda", "get_alias", {"Name": ALIAS, "FunctionVersion": "0"},
-               FunctionName=name, Name=ALIAS)  # fmt: skip
-    aws.expect("codedeploy", "list_deployments", {"deployments": []})
-    aws.expect("codedeploy", "create_deployment", {"deploymentId": "d-RELEASE1"})
-
-
-def expect_check(aws: StubbedAws, values: dict[str, object]) -> None:
-    """The service's rollout completed on the new revision; the alias moved all at once."""
-    deployment = f"arn:aws:ecs:eu-west-1:123456789012:service-deployment/{values['clusterName']}/x"
-    listed = {"serviceDeploymentArn": deployment, "createdAt": NOW}
-    aws.expect("ecs", "list_service_deployments", {"serviceDeployments": [listed]})
-    succeeded = {"serviceDeploymentArn": deployment, "status": "SUCCESSFUL"}
-    aws.expect("ecs", "describe_service_deployments", {"serviceDeployments": [succeeded]})
-    primary = {"status": "PRIMARY", "taskDefinition": values["taskDefinitionArn"],
-               "rolloutState": "COMPLETED", "runningCount": 1, "desiredCount": 1}  # fmt: skip
-    aws.expect("ecs", "describe_services", {"services": [{"deployments": [primary]}]})
-    aws.expect(
-        "lambda", "get_alias", {"Name": ALIAS, "FunctionVersion": str(values["functionVersion"])}
-    )
 
 
 def test_a_release_from_a_laptop_runs_every_step_in_order_and_ends_with_the_urls(
@@ -57,7 +34,7 @@ def test_a_release_from_a_laptop_runs_every_step_in_order_and_ends_with_the_urls
 ) -> None:
     fake_pulumi.new_state(cli_state, {"dev": {}}, api_url=api_url)
     # What the program exports for this release, from the same mocks the fake CLI runs.
-    expected = fake_pulumi_outputs_after_up(cli_state, {"imageUri": NEW})
+    expected = outputs_after_up(cli_state, {"imageUri": NEW})
     lines: list[str] = []
     with stubbed_aws() as aws:
         aws.expect("sts", "get_caller_identity", IDENTITY)
@@ -76,6 +53,7 @@ def test_a_release_from_a_laptop_runs_every_step_in_order_and_ends_with_the_urls
     assert fake_pulumi.calls(cli_state) == [
         ["stack", "output", "--json", "--stack", "dev"],
         ["config", "get", "aws:region", "--stack", "dev"],
+        ["config", "--json", "--stack", "dev"],
         ["config", "get", "releaseHeader", "--stack", "dev"],
         ["config", "set", "imageUri", NEW, "--stack", "dev"],
         ["config", "set", "canaryImageUri", "", "--stack", "dev"],
@@ -96,25 +74,6 @@ def test_a_release_from_a_laptop_runs_every_step_in_order_and_ends_with_the_urls
     assert all(
         line.split(": done in ")[1].count(":") == 1 for line in lines if ": done in " in line
     )
-
-
-def fake_pulumi_outputs_after_up(state: Path, config: dict[str, str]) -> dict[str, object]:
-    """The outputs the fake CLI will print after an ``up`` with ``config``: the program under
-    the mocks, with the local origin as its URL."""
-    import json
-
-    scratch = state.with_name("expected.json")
-    scratch.write_text(state.read_text())
-    saved = json.loads(scratch.read_text())
-    saved["stacks"]["dev"]["config"] = config
-    scratch.write_text(json.dumps(saved))
-    env = {**os.environ, "FAKE_PULUMI_STATE": str(scratch)}
-    for args in (["up", "--stack", "dev"], ["stack", "output", "--json", "--stack", "dev"]):
-        done = subprocess.run(
-            ["pulumi", *args], env=env, capture_output=True, text=True, check=True
-        )
-    values: dict[str, object] = json.loads(done.stdout)
-    return values
 
 
 def run_release(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

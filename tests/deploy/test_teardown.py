@@ -65,4 +65,9 @@ def test_a_protected_stack_is_refused_before_anything_changes(
         "FAIL  stack prod is protected (protect: true in Pulumi.prod.yaml): set it to false and "
         "deploy, then destroy"
     ]
-    assert fake_pulumi.calls(cli_state) == [] and aws.calls == []
+    # It read the stack, and changed nothing.
+    assert fake_pulumi.calls(cli_state) == [
+        ["stack", "output", "--json", "--stack", "prod"],
+        ["config", "--json", "--stack", "prod"],
+    ]
+    assert aws.calls == []
