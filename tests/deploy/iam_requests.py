@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Final
 
 from parliament.statement import get_privilege_info
@@ -184,6 +184,7 @@ class Inventory:
         return {f"aws:{kind}Tag/{PROJECT_TAG[0]}": PROJECT_TAG[1], f"aws:{kind}Tag/{STACK_TAG}": self.stack}
 
 
+@cache
 def _privilege(action: str) -> dict[str, Any]:
     service, name = action.split(":")
     info: dict[str, Any] = get_privilege_info(service, name)
@@ -221,3 +222,9 @@ def requests(action: str, inventory: Inventory) -> list[Request]:
                     context |= inventory.tags("Resource")
             found += [Request(action, owned.arn, {**context, **call}) for call in calls]
     return found
+
+
+@cache
+def inventory(stack: str) -> Inventory:
+    """The stack's inventory, read once (its table names come from the stack file)."""
+    return Inventory(stack)
