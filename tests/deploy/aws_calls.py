@@ -125,7 +125,8 @@ def _waited_on(service: str, waiters: set[str]) -> set[str]:
     }
 
 
-def release_operations(sources: Iterable[Path] = SOURCES) -> set[Operation]:
+@cache
+def release_operations(sources: tuple[Path, ...] = SOURCES) -> frozenset[Operation]:
     """Every operation the release scripts call, from ``deploy/`` and its tests."""
     files = sorted(path for folder in sources for path in folder.rglob("*.py"))
-    return operations_in(path.read_text() for path in files)
+    return frozenset(operations_in(path.read_text() for path in files))

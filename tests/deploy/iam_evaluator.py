@@ -40,9 +40,7 @@ class UnknownOperator(Exception):
 
 @cache
 def _pattern(glob: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob
-    )
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
     return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
@@ -66,7 +64,9 @@ def _single(test: Callable[[str, str], bool]) -> Callable[[Sequence[str] | None,
     return check
 
 
-def _for_all_values(test: Callable[[str, str], bool]) -> Callable[[Sequence[str] | None, list[str]], bool]:
+def _for_all_values(
+    test: Callable[[str, str], bool],
+) -> Callable[[Sequence[str] | None, list[str]], bool]:
     """``ForAllValues:``: every value of the request passes against some value of the
     condition; true when the request has none (IAM's documented, and surprising, rule)."""
 
@@ -92,7 +92,9 @@ OPERATORS: Mapping[str, Callable[[Sequence[str] | None, list[str]], bool]] = {
 }
 
 
-def _conditions_hold(conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, Value]) -> bool:
+def _conditions_hold(
+    conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, Value]
+) -> bool:
     # Condition keys are case-insensitive; their values are not.
     known = {key.lower(): _listed(value) for key, value in context.items()}
     for operator, tests in conditions.items():

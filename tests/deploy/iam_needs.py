@@ -8,6 +8,7 @@ missing here (a new type of resource without an entry fails too, since every typ
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
 
 _TAGS_EC2: Final = ("ec2:CreateTags", "ec2:DeleteTags")
@@ -419,7 +420,6 @@ BEYOND_RESOURCES: Final[dict[str, tuple[str, ...]]] = {
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeRules",
         "cloudwatch:DescribeAlarms",
-        "acm:DescribeCertificate",
     ),
 }
 
@@ -438,5 +438,8 @@ IMAGE_PUSH: Final = (
 )
 
 
-def every_need() -> set[str]:
-    return {a for actions in (*BY_RESOURCE_TYPE.values(), *BEYOND_RESOURCES.values()) for a in actions}
+@cache
+def every_need() -> frozenset[str]:
+    return frozenset(
+        a for actions in (*BY_RESOURCE_TYPE.values(), *BEYOND_RESOURCES.values()) for a in actions
+    )

@@ -45,7 +45,11 @@ STACK_TAG: Final = "stack"
 CONTEXT: Final[Mapping[str, tuple[Mapping[str, Value], ...]]] = {
     "iam:PassRole": tuple(
         {"iam:PassedToService": service}
-        for service in ("ecs-tasks.amazonaws.com", "lambda.amazonaws.com", "codedeploy.amazonaws.com")
+        for service in (
+            "ecs-tasks.amazonaws.com",
+            "lambda.amazonaws.com",
+            "codedeploy.amazonaws.com",
+        )
     ),
     "iam:CreateServiceLinkedRole": tuple(
         {"iam:AWSServiceName": service}
@@ -112,7 +116,9 @@ class Inventory:
                 _arn("elasticloadbalancing", f"targetgroup/{p}-tg-1a2b3c4/73e2d6bc24d8a067")
             ],
             ("elasticloadbalancing", "listener/app"): [
-                _arn("elasticloadbalancing", f"listener/app/{alb.split('/', 2)[2]}/f2f7dc8efc522ab2")
+                _arn(
+                    "elasticloadbalancing", f"listener/app/{alb.split('/', 2)[2]}/f2f7dc8efc522ab2"
+                )
             ],
             ("elasticloadbalancing", "listener-rule/app"): [
                 _arn(
@@ -181,7 +187,10 @@ class Inventory:
         }
 
     def tags(self, kind: str) -> dict[str, str]:
-        return {f"aws:{kind}Tag/{PROJECT_TAG[0]}": PROJECT_TAG[1], f"aws:{kind}Tag/{STACK_TAG}": self.stack}
+        return {
+            f"aws:{kind}Tag/{PROJECT_TAG[0]}": PROJECT_TAG[1],
+            f"aws:{kind}Tag/{STACK_TAG}": self.stack,
+        }
 
 
 @cache
@@ -196,31 +205,34 @@ def _creates_tagged(entry: Mapping[str, Any]) -> bool:
     return "aws:RequestTag/${TagKey}" in keys and "aws:ResourceTag/${TagKey}" not in keys
 
 
-def requests(action: str, inventory: Inventory) -> list[Request]:
-    """Every request IAM authorizes when the action is called on the stack's resources."""
+def requests(action: str, stack: Inventory, acting: Inventory | None = None) -> list[Request]:
+    """Every request IAM authorizes when the action is called on the stack's resources; by the
+    deploy role of ``acting`` (its tags on what it creates), by default the stack's own."""
     service = action.split(":")[0]
     entries = [e for e in _privilege(action)["resource_types"] if e["resource_type"]]
     required = [e for e in entries if e["resource_type"].endswith("*")]
     named = required or entries
-    present = [e for e in named if (service, e["resource_type"].rstrip("*")) in inventory.owned]
+    present = [e for e in named if (service, e["resource_type"].rstrip("*")) in stack.owned]
     if required and not present:
-        raise KeyError(f"{action} acts on {[e['resource_type'] for e in required]}: add to Inventory")
+        raise KeyError(
+            f"{action} acts on {[e['resource_type'] for e in required]}: add to Inventory"
+        )
     # A service-linked role lives under its own path; CreateServiceLinkedRole acts on it alone.
     if action == "iam:CreateServiceLinkedRole":
         present = [{"resource_type": "role/aws-service-role", "condition_keys": []}]
     tagging = any("aws:RequestTag/${TagKey}" in e["condition_keys"] for e in entries)
-    base: dict[str, Value] = inventory.tags("Request") if tagging else {}
+    base: dict[str, Value] = {**(acting or stack).tags("Request")} if tagging else {}
     calls = CONTEXT.get(action, ({},))
     if not present:
         return [Request(action, "*", {**base, **call}) for call in calls]
     found = []
     for entry in present:
-        for owned in inventory.owned[(service, entry["resource_type"].rstrip("*"))]:
-            context = dict(base)
-            if owned.tagged and not _creates_tagged(entry):
-                if "aws:ResourceTag/${TagKey}" in entry["condition_keys"]:
-                    context |= inventory.tags("Resource")
-            found += [Request(action, owned.arn, {**context, **call}) for call in calls]
+        for owned in stack.owned[(service, entry["resource_type"].rstrip("*"))]:
+            exists = owned.tagged and not _creates_tagged(entry)
+            tags = {}
+            if exists and "aws:ResourceTag/${TagKey}" in entry["condition_keys"]:
+                tags = stack.tags("Resource")
+            found += [Request(action, owned.arn, {**base, **tags, **call}) for call in calls]
     return found
 
 

@@ -141,7 +141,9 @@ def test_a_star_stands_for_any_text_and_nothing_else_is_special(
     pieces: list[str], fills: list[str]
 ) -> None:
     glob = "*".join(pieces)
-    filled = "".join(p + (fills[i % 3] if i < len(pieces) - 1 else "") for i, p in enumerate(pieces))
+    filled = "".join(
+        p + (fills[i % 3] if i < len(pieces) - 1 else "") for i, p in enumerate(pieces)
+    )
     assert matches(glob, filled)
     # Without a star, a glob matches itself only: brackets and dots are plain characters.
     literal = "".join(pieces)

@@ -16,6 +16,7 @@ from parliament import analyze_policy_string
 from parliament.finding import Finding
 
 from components.naming import stack_prefix
+from devkit import ROOT
 from tests.components.conftest import DEPLOYED
 from tests.components.graph import load
 from tests.components.harness import stack_config
@@ -33,7 +34,6 @@ from tests.deploy.iam_policies import (
     policy_text,
 )
 from tests.deploy.iam_requests import ACCOUNT, CONTEXT, REGION, inventory, requests
-from devkit import ROOT
 
 URNS = ROOT / "tests" / "components" / "urns"
 
@@ -89,7 +89,8 @@ def test_the_deploy_role_changes_nothing_of_the_other_stack(stack: str) -> None:
     for action in sorted(every_need()):
         if access_level(action) in READ_LEVELS:
             continue
-        theirs = requests(action, inventory(other(stack)))
+        # The role's own requests (its own tags on what it creates) on the other stack's things.
+        theirs = requests(action, inventory(other(stack)), acting=inventory(stack))
         if theirs == requests(action, inventory(stack)):
             continue  # named by AWS or the deployer, not by the stack: nothing to scope by
         checked.append(action)
@@ -100,11 +101,24 @@ def test_the_deploy_role_changes_nothing_of_the_other_stack(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", DEPLOY_ROLES)
-def test_the_deploy_role_grants_nothing_beyond_what_is_needed(stack: str) -> None:
+def test_the_deploy_role_changes_nothing_that_is_not_needed(stack: str) -> None:
+    # Reads may be granted by family (lambda:Get* on the stack's functions): IAM's 10,240
+    # characters of inline policy per role leave no room to list each.
     needed = every_need() | {o.iam_action for o in release_operations()}
     if stack == "dev":
         needed |= set(IMAGE_PUSH)
-    assert {a.lower() for a in granted(permissions(stack))} - {a.lower() for a in needed} == set()
+    writes = {a.lower() for a in granted(permissions(stack)) if access_level(a) not in READ_LEVELS}
+    assert writes - {a.lower() for a in needed} == set()
+
+
+#: IAM's limit on the inline policies of one role, white space not counted.
+INLINE_POLICY_LIMIT = 10_240
+
+
+@pytest.mark.parametrize("role", DEPLOY_ROLES + READ_ROLES)
+def test_each_policy_fits_in_one_inline_policy(role: str) -> None:
+    text = json.dumps(permissions(role), separators=(",", ":"))
+    assert len(text) <= INLINE_POLICY_LIMIT
 
 
 def test_only_the_dev_role_pushes_the_released_image() -> None:
@@ -173,12 +187,12 @@ def test_the_prod_policy_is_the_dev_policy_for_its_own_names() -> None:
     text = policy_path("dev").read_text()
     dev, prod = inventory("dev"), inventory("prod")
     for old, new in zip(dev.tables, prod.tables, strict=True):
-        text = text.replace(f"table/{old}\"", f"table/{new}\"")
+        text = text.replace(f'table/{old}"', f'table/{new}"')
     text = text.replace(stack_prefix("dev"), stack_prefix("prod"))
     text = text.replace('"aws:RequestTag/stack": "dev"', '"aws:RequestTag/stack": "prod"')
     text = text.replace('"aws:ResourceTag/stack": "dev"', '"aws:ResourceTag/stack": "prod"')
     expected = json.loads(text)
-    expected["Statement"] = [s for s in expected["Statement"] if s["Sid"] != "PushTheReleasedImage"]
+    expected["Statement"] = [s for s in expected["Statement"] if s["Sid"] != "PushReleasedImage"]
     assert json.loads(policy_path("prod").read_text()) == expected
 
 
@@ -188,7 +202,12 @@ def test_the_prod_policy_is_the_dev_policy_for_its_own_names() -> None:
 #: manifest), the log objects' versions (destroy empties the bucket) and the table key's
 #: description (DynamoDB reads it when it takes its grant).
 NOT_READ_BY_REFRESH = frozenset(
-    {"ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "s3:ListBucketVersions", "kms:DescribeKey"}
+    {
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
+        "s3:ListBucketVersions",
+        "kms:DescribeKey",
+    }
 )
 
 
@@ -197,7 +216,9 @@ def test_a_read_role_can_change_nothing(role: str) -> None:
     document = permissions(role)
     assert {s["Effect"] for s in document["Statement"]} == {"Allow"}
     assert all("Action" in s and "Resource" in s for s in document["Statement"])
-    assert {a: access_level(a) for a in granted(document) if access_level(a) not in READ_LEVELS} == {}
+    assert {
+        a: access_level(a) for a in granted(document) if access_level(a) not in READ_LEVELS
+    } == {}
 
 
 @pytest.mark.parametrize("role", READ_ROLES)
@@ -210,11 +231,27 @@ def test_a_read_role_reads_what_a_refresh_reads(role: str, stack: str) -> None:
     assert {a: refused(role, a, stack) for a in reads} == {a: [] for a in reads}
 
 
+#: Reads of what the stack holds rather than of how it is built: items, log events and objects,
+#: image layers, the firewall's sampled requests.
+DATA_READS = frozenset(
+    {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "ecr:GetDownloadUrlForLayer",
+        "wafv2:GetSampledRequests",
+    }
+)
+
+
 @pytest.mark.parametrize("role", READ_ROLES)
-def test_a_read_role_grants_only_the_reads_a_refresh_makes(role: str) -> None:
-    reads = {a.lower() for a in every_need() if access_level(a) in READ_LEVELS}
-    assert {a.lower() for a in granted(permissions(role))} - reads == set()
-    assert NOT_READ_BY_REFRESH.isdisjoint(granted(permissions(role)))
+def test_a_read_role_reads_no_data_nor_what_a_refresh_leaves_alone(role: str) -> None:
+    assert (DATA_READS | NOT_READ_BY_REFRESH) & granted(permissions(role)) == set()
 
 
 def test_preview_and_drift_read_alike() -> None:
@@ -231,11 +268,11 @@ class Accepted:
     issue: str
     roles: frozenset[str]
     why: str
-    #: Whether a finding of the issue is this case, and not another of the same issue.
-    case: Callable[[Finding], bool]
+    #: Whether a finding of the issue on the role's policy is this case, and not another.
+    case: Callable[[str, Finding], bool]
 
     def covers(self, role: str, finding: Finding) -> bool:
-        return finding.issue == self.issue and role in self.roles and self.case(finding)
+        return finding.issue == self.issue and role in self.roles and self.case(role, finding)
 
 
 def _names(finding: Finding, *actions: str) -> bool:
@@ -249,7 +286,7 @@ ACCEPTED = (
         "The program reads an ECR login token (aws.ecr.get_authorization_token, in "
         "components/image.py) to push the image it builds, and the image job logs in to push "
         "the released one; the action has no resource-level permissions.",
-        lambda f: _names(f, "ecr:GetAuthorizationToken"),
+        lambda _, f: _names(f, "ecr:GetAuthorizationToken"),
     ),
     Accepted(
         "PERMISSIONS_MANAGEMENT_ACTIONS",
@@ -258,12 +295,18 @@ ACCEPTED = (
         "Lambda and CodeDeploy, and writes the function's resource policy, the log bucket's "
         "policy and public access block, the alarm topic's policy, the table key's grant and "
         "the web ACL: each on the stack's own names only (tested above).",
-        lambda f: _names(
+        lambda _, f: _names(
             f,
             *(a for a in every_need() if access_level(a) == "Permissions management"),
-            "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:PassRole",
-            "iam:CreateServiceLinkedRole", "sns:CreateTopic", "wafv2:CreateWebACL",
-            "wafv2:UpdateWebACL", "wafv2:DeleteWebACL",
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:UpdateRole",
+            "iam:PassRole",
+            "iam:CreateServiceLinkedRole",
+            "sns:CreateTopic",
+            "wafv2:CreateWebACL",
+            "wafv2:UpdateWebACL",
+            "wafv2:DeleteWebACL",
         ),
     ),
     Accepted(
@@ -271,29 +314,50 @@ ACCEPTED = (
         frozenset(DEPLOY_ROLES),
         "Deploying the function's code is the role's job; it may do so to its own stack's "
         "functions only, whose roles the program writes.",
-        lambda f: f.location.get("type") == "EditExistingLambdaFunctionWithRole",
+        lambda _, f: f.location.get("type") == "EditExistingLambdaFunctionWithRole",
     ),
     Accepted(
         "RESOURCE_POLICY_PRIVILEGE_ESCALATION",
         frozenset(DEPLOY_ROLES),
         "The program writes the log bucket's policy so that the load balancer and the flow "
-        "logs can deliver to it: the role could so grant itself its own stack's logs, nothing else.",
-        lambda f: re.fullmatch(
-            r"Possible resource policy privilege escalation on arn:aws:s3:::picus-\w+-\* due "
-            r"to s3:(Get|Put)Object not being allowed, but does allow s3:PutBucketPolicy",
-            str(f.detail),
-        )
-        is not None,
+        "logs can deliver to it: the role could so grant itself its own stack's logs, "
+        "nothing else.",
+        lambda _, f: (
+            re.fullmatch(
+                r"Possible resource policy privilege escalation on arn:aws:s3:::picus-\w+-\* due "
+                r"to s3:(Get|Put)Object not being allowed, but does allow s3:PutBucketPolicy",
+                str(f.detail),
+            )
+            is not None
+        ),
+    ),
+    Accepted(
+        "RESOURCE_STAR",
+        frozenset(DEPLOY_ROLES + READ_ROLES),
+        "ec2:Describe* on *: most of EC2's Describe actions have no resource-level "
+        "permissions, and the few that have (a VPC's attributes) read metadata only; one "
+        "family keeps the deploy policy within IAM's 10,240 characters.",
+        lambda _, f: all(str(a).startswith("ec2:Describe") for a in f.detail),
     ),
     Accepted(
         "RESOURCE_MISMATCH",
-        frozenset(DEPLOY_ROLES),
-        "The Service Authorization Reference lists a listener's and a rule's two kinds (app, "
-        "net) as alternatives; parliament wants a resource of each. The program's load "
-        "balancer is an application load balancer only.",
-        lambda f: all("/net/" in item["required_format"] for item in f.detail),
+        frozenset(DEPLOY_ROLES + READ_ROLES),
+        "parliament matches each action against its resource types' ARN formats: it flags the "
+        "other members of a read family (dynamodb:Describe* has DescribeBackup), cannot read "
+        "a pattern across resource types (ecs:*/picus-dev-*), and wants the VPC a subnet is "
+        "created in beside the subnet, which Ec2Own authorizes by the stack's tag instead. "
+        "Each flagged action the roles need is allowed on the stack's own resources by the "
+        "evaluator above; the rest are not needed.",
+        lambda role, f: all(_mismatch_is_harmless(role, str(item["action"])) for item in f.detail),
     ),
 )
+
+
+def _mismatch_is_harmless(role: str, action: str) -> bool:
+    """Not needed, or allowed for every stack the role acts on."""
+    stacks = [role] if role in DEPLOY_ROLES else list(DEPLOY_ROLES)
+    needed = action in every_need() | {o.iam_action for o in release_operations()}
+    return not needed or all(refused(role, action, stack) == [] for stack in stacks)
 
 
 def unaccepted(role: str) -> list[str]:
