@@ -13,7 +13,7 @@ from parliament import expand_action
 from parliament.statement import get_privilege_info
 
 from devkit import ROOT
-from tests.deploy.iam_requests import ACCOUNT
+from tests.components.harness import ACCOUNT
 
 POLICIES: Final = ROOT / "deploy" / "iam"
 #: The roles that deploy a stack, each only its own: the role is named after its stack.

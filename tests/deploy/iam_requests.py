@@ -29,11 +29,9 @@ from parliament.statement import get_privilege_info
 
 from components.fargate_service import container_insights_log_group
 from components.naming import idempotency_table_name, stack_prefix, table_name
-from tests.components.harness import stack_config
+from tests.components.harness import ACCOUNT, REGION, stack_config
 from tests.deploy.iam_evaluator import Request, Value
 
-ACCOUNT: Final = "123456789012"
-REGION: Final = "eu-west-1"
 #: The project's tag and the stack's, which every taggable resource of a stack carries.
 PROJECT_TAG: Final = ("project", "picus")
 STACK_TAG: Final = "stack"

@@ -19,7 +19,7 @@ from components.naming import stack_prefix
 from devkit import ROOT
 from tests.components.conftest import DEPLOYED
 from tests.components.graph import load
-from tests.components.harness import stack_config
+from tests.components.harness import ACCOUNT, REGION, stack_config
 from tests.deploy.aws_calls import release_operations
 from tests.deploy.iam_evaluator import Request, allows
 from tests.deploy.iam_needs import BY_RESOURCE_TYPE, IMAGE_PUSH, IMAGE_REPOSITORY, every_need
@@ -33,7 +33,7 @@ from tests.deploy.iam_policies import (
     policy_path,
     policy_text,
 )
-from tests.deploy.iam_requests import ACCOUNT, CONTEXT, REGION, inventory, requests
+from tests.deploy.iam_requests import CONTEXT, inventory, requests
 
 URNS = ROOT / "tests" / "components" / "urns"
 
