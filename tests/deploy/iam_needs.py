@@ -393,11 +393,13 @@ BY_RESOURCE_TYPE: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+PROVIDER: Final = "the aws provider and the program's data sources"
+
 #: What runs beside the resources: the provider and the program's data sources, and the
 #: release and the check after `up` (whose boto3 calls test_iam.py also reads from deploy/).
 BEYOND_RESOURCES: Final[dict[str, tuple[str, ...]]] = {
-    "the aws provider and the program's data sources": (
-        "sts:GetCallerIdentity",
+    # And sts:GetCallerIdentity, which needs no permission (NO_PERMISSION_NEEDED).
+    PROVIDER: (
         "ec2:DescribeAccountAttributes",
         "ec2:DescribeRegions",
         "ec2:DescribeTags",
@@ -423,6 +425,9 @@ BEYOND_RESOURCES: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+#: Actions IAM allows whatever the policy says (AWS STS API reference: GetCallerIdentity).
+NO_PERMISSION_NEEDED: Final = frozenset({"sts:GetCallerIdentity"})
+
 #: The CI image job (dev's role): pushes the image once, by digest, to the repository outside
 #: the stacks that every stack deployed with imageUri pulls from.
 IMAGE_REPOSITORY: Final = "picus"
@@ -442,4 +447,12 @@ IMAGE_PUSH: Final = (
 def every_need() -> frozenset[str]:
     return frozenset(
         a for actions in (*BY_RESOURCE_TYPE.values(), *BEYOND_RESOURCES.values()) for a in actions
+    )
+
+
+@cache
+def refresh_needs() -> frozenset[str]:
+    """What `pulumi preview --refresh` calls: the resources' reads and the provider's."""
+    return frozenset(
+        a for actions in (*BY_RESOURCE_TYPE.values(), BEYOND_RESOURCES[PROVIDER]) for a in actions
     )

@@ -184,11 +184,24 @@ class Inventory:
             **{key: [Owned(arn, tagged=False) for arn in arns] for key, arns in shared.items()},
         }
 
+    @property
+    def cluster_arn(self) -> str:
+        return _arn("ecs", f"cluster/{stack_prefix(self.stack)}-api-cluster")
+
     def tags(self, kind: str) -> dict[str, str]:
         return {
             f"aws:{kind}Tag/{PROJECT_TAG[0]}": PROJECT_TAG[1],
             f"aws:{kind}Tag/{STACK_TAG}": self.stack,
         }
+
+
+def _on_any_resource(action: str, stack: Inventory) -> list[Request]:
+    """What IAM evaluates beside the reference's resource types: ecs:ListTasks names a
+    container instance there, but is authorized on ``*`` with the cluster as a condition
+    (awsdocs/amazon-ecs-developer-guide#211). A policy must allow both forms."""
+    if action == "ecs:ListTasks":
+        return [Request(action, "*", {"ecs:cluster": stack.cluster_arn})]
+    return []
 
 
 @cache
@@ -231,7 +244,7 @@ def requests(action: str, stack: Inventory, acting: Inventory | None = None) -> 
             if exists and "aws:ResourceTag/${TagKey}" in entry["condition_keys"]:
                 tags = stack.tags("Resource")
             found += [Request(action, owned.arn, {**base, **tags, **call}) for call in calls]
-    return found
+    return found + _on_any_resource(action, stack)
 
 
 @cache
