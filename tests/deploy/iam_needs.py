@@ -1,9 +1,9 @@
 """What a deploy role needs, as IAM actions: for each type of resource the program creates, what
 pulumi-aws (terraform-provider-aws underneath) calls to create, read (``preview --refresh``),
-update, tag and delete it; and what runs beside the resources. test_iam.py holds the committed
-policies to it both ways: everything here is allowed, and nothing the deploy policies grant is
-missing here (a new type of resource without an entry fails too, since every type in
-``tests/components/urns/`` must have one).
+update, tag and delete it; and what runs beside the resources. test_iam_permissions.py holds the
+committed policies to it both ways: everything here is allowed, and no write the deploy
+policies grant is missing here (a new type of resource without an entry fails too, since every
+type in ``tests/components/urns/`` must have one).
 """
 
 from __future__ import annotations

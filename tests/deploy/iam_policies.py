@@ -14,6 +14,10 @@ from parliament.statement import get_privilege_info
 
 from devkit import ROOT
 from tests.components.harness import ACCOUNT
+from tests.deploy.aws_calls import release_operations
+from tests.deploy.iam_evaluator import Request, allows
+from tests.deploy.iam_needs import NO_PERMISSION_NEEDED, every_need
+from tests.deploy.iam_requests import inventory, requests
 
 POLICIES: Final = ROOT / "deploy" / "iam"
 #: The roles that deploy a stack, each only its own: the role is named after its stack.
@@ -63,3 +67,21 @@ def access_level(action: str) -> str:
     service, name = action.split(":")
     level: str = get_privilege_info(service, name)["access_level"]
     return level
+
+
+def other(stack: str) -> str:
+    """The deploy role's other stack."""
+    (found,) = set(DEPLOY_ROLES) - {stack}
+    return found
+
+
+def refused(role: str, action: str, stack: str) -> list[Request]:
+    """The requests of ``action`` on ``stack``'s resources that ``role`` may not make."""
+    document = permissions(role)
+    return [r for r in requests(action, inventory(stack)) if not allows(document, r)]
+
+
+def deploy_needs() -> frozenset[str]:
+    """What a deploy role needs: its stack's resources, and the release's and the check's
+    calls (read from deploy/), less what needs no permission."""
+    return (every_need() | {o.iam_action for o in release_operations()}) - NO_PERMISSION_NEEDED
