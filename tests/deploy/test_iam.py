@@ -128,3 +128,6 @@ def test_the_policies_readme_names_every_file_and_the_session_duration() -> None
         assert f"`{path.name}`" in text, path.name
     assert "--max-session-duration" in text
     assert "role-duration-seconds" in text
+    for path in POLICIES.glob("*-policy.json"):
+        for statement in json.loads(path.read_text())["Statement"]:
+            assert f"`{statement['Sid']}`" in text, f"{path.name}: {statement['Sid']}"
