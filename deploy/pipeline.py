@@ -76,10 +76,12 @@ class Aws:
 
         session = boto3.session.Session(region_name=region)
         return cls(
-            *(
-                session.client(name)
-                for name in ("sts", "ecs", "lambda", "codedeploy", "cloudwatch", "elbv2")
-            )
+            sts=session.client("sts"),
+            ecs=session.client("ecs"),
+            functions=session.client("lambda"),
+            codedeploy=session.client("codedeploy"),
+            cloudwatch=session.client("cloudwatch"),
+            elbv2=session.client("elbv2"),
         )
 
 

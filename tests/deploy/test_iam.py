@@ -14,9 +14,9 @@ import pytest
 
 from devkit import ROOT
 from docsite.pages import DEPLOY
+from tests.components.harness import ACCOUNT
 
 REPOSITORY = "example-org/picus"
-ACCOUNT = "123456789012"
 POLICIES = ROOT / "deploy" / "iam"
 
 
@@ -88,13 +88,18 @@ def test_tokens_for_another_audience_are_refused(role: str) -> None:
     assert not admits(role, JOBS[job], aud="https://github.com/example-org")
 
 
+#: The placeholders each kind of file holds, filled by envsubst when a role is created.
+PLACEHOLDERS = {"trust": {"GITHUB_REPOSITORY", "AWS_ACCOUNT_ID"}, "policy": {"AWS_ACCOUNT_ID"}}
+
+
 def test_every_policy_file_is_one_of_the_roles() -> None:
     assert {p.name for p in POLICIES.glob("*.json")} == {
-        f"github-{role}-trust.json" for role in ADMITTED
+        f"github-{role}-{kind}.json" for role in ADMITTED for kind in PLACEHOLDERS
     }
     for path in POLICIES.glob("*.json"):
+        kind = path.stem.rsplit("-", 1)[1]
         placeholders = Template(path.read_text()).get_identifiers()
-        assert set(placeholders) == {"GITHUB_REPOSITORY", "AWS_ACCOUNT_ID"}, path.name
+        assert set(placeholders) == PLACEHOLDERS[kind], path.name
 
 
 def test_the_readme_tells_how_to_put_ref_into_the_subject() -> None:
@@ -104,8 +109,26 @@ def test_the_readme_tells_how_to_put_ref_into_the_subject() -> None:
 
 
 def test_the_readmes_set_up_creates_every_role() -> None:
-    readme = DEPLOY.read_text()
-    (loop,) = re.findall(r"^for role in ([\w ]+); do$", readme, flags=re.MULTILINE)
-    assert set(loop.split()) == set(ADMITTED)
+    for readme in (DEPLOY, POLICIES / "README.md"):
+        text = readme.read_text()
+        (loop,) = re.findall(r"^for role in ([\w ]+); do\n(.*?)^done$", text, re.M | re.S)
+        assert set(loop[0].split()) == set(ADMITTED), readme
+        # Each role gets its trust policy and its permission policy, placeholders filled.
+        for kind in PLACEHOLDERS:
+            assert f"envsubst < deploy/iam/github-$role-{kind}.json" in loop[1], readme
+        assert "aws iam create-role" in loop[1] and "aws iam put-role-policy" in loop[1], readme
+        assert f"export GITHUB_REPOSITORY={REPOSITORY} AWS_ACCOUNT_ID={ACCOUNT}" in text, readme
+    page = DEPLOY.read_text()
     for role in ADMITTED:
-        assert f"github-{role}-trust.json`" in readme, f"the deploy page says whom {role} admits"
+        assert f"github-{role}-trust.json`" in page, f"the deploy page says whom {role} admits"
+
+
+def test_the_policies_readme_names_every_file_and_the_session_duration() -> None:
+    text = (POLICIES / "README.md").read_text()
+    for path in POLICIES.glob("*.json"):
+        assert f"`{path.name}`" in text, path.name
+    assert "--max-session-duration" in text
+    assert "role-duration-seconds" in text
+    for path in POLICIES.glob("*-policy.json"):
+        for statement in json.loads(path.read_text())["Statement"]:
+            assert f"`{statement['Sid']}`" in text, f"{path.name}: {statement['Sid']}"
