@@ -77,6 +77,8 @@ class ApiCluster(pulumi.ComponentResource):
     """The canary's share of the traffic, in %."""
     listener_arn: pulumi.Output[str]
     """The listener whose rules forward the API's traffic to the service and its canary."""
+    target_group_arn: pulumi.Output[str]
+    """The primary service's target group."""
     canary_target_group_arn: pulumi.Output[str]
     """The canary's target group, which the rules send canaryWeight % of the traffic."""
 
@@ -286,5 +288,6 @@ class ApiCluster(pulumi.ComponentResource):
         self.canary_image_uri = pulumi.Output.from_input(s.deployment.canary_image_uri or "")
         self.canary_weight = pulumi.Output.from_input(s.deployment.canary_weight)
         (self.listener_arn,) = load_balancer.serving_listener_arns
+        self.target_group_arn = load_balancer.target_group_arn
         self.canary_target_group_arn = load_balancer.canary_target_group_arn
         self.register_outputs({key: getattr(self, key) for key in self.__annotations__})

@@ -10,8 +10,9 @@ function's release and the checks (deploy/pipeline.py). Each step costs what it 
   up on after 20 minutes ("Timeout while waiting for state to become 'tfSTABLE' ... timeout:
   20m0s", pulumi/pulumi-awsx#1112), plus its refresh;
 - an ``up`` that moves only weights, floors and capacity ranges: its refresh and the updates;
-- a wait for a service's tasks (the canary, the primary at a hand-back, the check's rollout):
-  the patience deploy/check.py gives it;
+- a wait for a service's tasks: the patience deploy/check.py gives it, twice for a rollout (its
+  service deployment, then its tasks), and once more for each time a hand-back raises the
+  primary's floor again because the canary grew meanwhile;
 - a bake: its minutes, and the last read of the alarms;
 - the function: its version's SnapStart optimization (deploy/pipeline.py waits for it), then
   CodeDeploy's shift (``functionRelease``) and the margin the check gives it.
@@ -26,6 +27,7 @@ from typing import Final
 from components.deployment import DeploymentSettings
 from components.function_release import ReleaseSettings, shift_minutes
 from components.release_plan import (
+    REGROW_ROUNDS,
     AwaitCanary,
     AwaitPrimary,
     Bake,
@@ -105,15 +107,17 @@ def _ups(deployment: DeploymentSettings) -> list[tuple[str, int]]:
     steps: list[tuple[str, int]] = []
     for action in plan(deployment, start, _NEXT + "-2").actions:
         if isinstance(action, Up):
-            rolls = (action.image_uri not in (None, image)) or (
-                action.canary_image_uri not in ("", canary)
-            )
+            # A canary without an image of its own runs the primary's: either change rolls it.
+            rolls = action.image_uri not in (None, image) or action.canary_image_uri != canary
             cost = ("up, rolling a service", UP_ROLLING_MINUTES)
             steps.append(cost if rolls else ("up, weights and ranges", UP_SETTINGS_MINUTES))
             image = action.image_uri or image
             canary = action.canary_image_uri
-        elif isinstance(action, AwaitCanary | AwaitPrimary):
-            steps.append(("wait for a service's tasks", AWAIT_MINUTES))
+        elif isinstance(action, AwaitCanary):
+            steps.append(("wait for a service's tasks", 2 * AWAIT_MINUTES))
+        elif isinstance(action, AwaitPrimary):
+            steps.append(("wait for a service's tasks", (REGROW_ROUNDS + 1) * AWAIT_MINUTES))
+            steps.append(("up, weights and ranges", REGROW_ROUNDS * UP_SETTINGS_MINUTES))
         elif isinstance(action, Walkthrough):
             steps.append(("the canary's walkthrough", WALKTHROUGH_MINUTES))
         elif isinstance(action, ConfirmWeight):
@@ -137,7 +141,7 @@ def budget(deployment: DeploymentSettings, function: ReleaseSettings) -> Budget:
             *service,
             ("the function's version optimized", FUNCTION_ACTIVE_MINUTES),
             ("CodeDeploy's shift of the alias", shift + SHIFT_MARGIN_MINUTES),
-            ("check: the rollout and the walkthrough", AWAIT_MINUTES + WALKTHROUGH_MINUTES),
+            ("check: the rollout and the walkthrough", 2 * AWAIT_MINUTES + WALKTHROUGH_MINUTES),
         )
     )
 

@@ -18,4 +18,6 @@ CANARY_WEIGHT: Final = "canaryWeight"
 #: group: a release confirms on the rules themselves that the canary's share is 0 before its
 #: tasks go.
 LISTENER_ARN: Final = "listenerArn"
+#: The primary's target group: a hand-back waits until the primary's tasks are healthy in it.
+TARGET_GROUP_ARN: Final = "targetGroupArn"
 CANARY_TARGET_GROUP_ARN: Final = "canaryTargetGroupArn"

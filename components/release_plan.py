@@ -22,10 +22,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from components import outputs, release_outputs
 from components.deployment import DeploymentSettings, shift_steps
+
+#: How many times a hand-back raises the primary's floor again when the canary grew while the
+#: primary was growing (deploy/canary.py).
+REGROW_ROUNDS = 2
+
+
+class Floor(Enum):
+    """What an ``up`` sets ``handoverCount`` to: the primary's least task count."""
+
+    NONE = "none"  # 0: the primary's own minCount
+    CANARY = "canary"  # the canary's running tasks, read when the ``up`` runs
+    KEEP = "keep"  # what the ``up`` before set: the share moves on, the floor stays
 
 
 @dataclass(frozen=True)
@@ -37,8 +50,7 @@ class Up:
     canary_image_uri: str
     canary_weight: int
     why: str
-    #: ``handoverCount`` = the canary's running tasks, read when this ``up`` runs; else 0.
-    hold_canary_count: bool = False
+    floor: Floor = Floor.NONE
 
 
 @dataclass(frozen=True)
@@ -98,8 +110,9 @@ class Plan:
     actions: list[Action]
     #: The primary's image to hand back to on a failure before the promotion; None: no rollback.
     rollback_image: str | None = None
-    #: The image the canary runs during the release.
-    canary_image: str = ""
+    #: What the stack ran before the plan: the canary's image and share an earlier run left.
+    left_canary: str = ""
+    left_weight: int = 0
 
 
 def hand_back(primary_image: str | None, canary_image: str, weight: int, why: str) -> list[Action]:
@@ -112,13 +125,13 @@ def hand_back(primary_image: str | None, canary_image: str, weight: int, why: st
     if weight > 0:
         steps += [
             Up(primary_image, canary_image, weight, f"{why}: the primary grows to the canary's "
-               "tasks", hold_canary_count=True),
+               "tasks", Floor.CANARY),
             AwaitPrimary(),
             Up(primary_image, canary_image, 0, f"{why}: the canary hands its share back",
-               hold_canary_count=True),
+               Floor.KEEP),
         ]  # fmt: skip
-    if canary_image or weight > 0:
-        steps.append(ConfirmWeight(0))
+    # Even with no canary image or share on record: a failed `up` may have started one.
+    steps.append(ConfirmWeight(0))
     steps.append(Up(primary_image, "", 0, f"{why}: the canary's tasks go"))
     return steps
 
@@ -127,6 +140,7 @@ def plan(settings: DeploymentSettings, running: Running, image_uri: str | None) 
     """The actions that release ``image_uri`` (None: the image the stack names or builds)
     from ``running``."""
     old = running.image_uri
+    left = (running.canary_image_uri, running.canary_weight)
     leftover: list[Action] = []
     if running.half_shifted:
         leftover = hand_back(
@@ -146,7 +160,7 @@ def plan(settings: DeploymentSettings, running: Running, image_uri: str | None) 
         )
         final = Up(image_uri, "", 0, why)
         same = leftover and isinstance(leftover[-1], Up) and leftover[-1].image_uri == image_uri
-        return Plan(leftover if same else [*leftover, final])
+        return Plan(leftover if same else [*leftover, final], None, *left)
     actions: list[Action] = [
         *leftover,
         Up(old, image_uri, 0, "the canary starts, no production traffic"),
@@ -161,4 +175,4 @@ def plan(settings: DeploymentSettings, running: Running, image_uri: str | None) 
         ]
     # Promotion: the primary rolls to the new image while the canary still holds its share.
     actions += hand_back(image_uri, image_uri, weight, "promote")
-    return Plan(actions, rollback_image=old, canary_image=image_uri)
+    return Plan(actions, old, *left)

@@ -18,10 +18,12 @@ from typing import Any, Protocol
 from components import outputs, release_outputs
 from components.deployment import RELEASE_HEADER
 from components.release_plan import (
+    REGROW_ROUNDS,
     Action,
     AwaitCanary,
     AwaitPrimary,
     ConfirmWeight,
+    Floor,
     Plan,
     Up,
     Walkthrough,
@@ -33,7 +35,11 @@ BAKE_POLL_S = 30.0
 
 
 class ReleaseFailed(Exception):
-    """The canary was rolled back, or could not be."""
+    """The release failed; the message says what the stack is left with."""
+
+
+class RolledBack(ReleaseFailed):
+    """The canary's share went back to the primary as it was: production runs what it ran."""
 
 
 class Stack(Protocol):
@@ -53,17 +59,25 @@ class Judge(Protocol):
     def canary_tasks(self, values: Mapping[str, Any]) -> int: ...
     def await_primary(self, values: Mapping[str, Any], tasks: int) -> str: ...
     def confirm_weight(self, values: Mapping[str, Any], weight: int) -> str: ...
+    def live_weight(self, values: Mapping[str, Any]) -> int: ...
 
 
 class Runner:
-    """Runs actions one by one; remembers what the last ``up`` asked of the primary."""
+    """Runs actions one by one; remembers the floor the last ``up`` set and that ``up``."""
 
     def __init__(self, stack: Stack, judge: Judge, progress: Callable[[str], None]) -> None:
         self.stack, self.judge, self.progress = stack, judge, progress
         self.held = 0
+        self.last: Up | None = None
 
     def up(self, step: Up) -> None:
-        self.held = self.judge.canary_tasks(self.stack.outputs()) if step.hold_canary_count else 0
+        if step.floor is Floor.CANARY:
+            self.held = self.judge.canary_tasks(self.stack.outputs())
+        elif step.floor is Floor.NONE:
+            self.held = 0
+        self._apply(step)
+
+    def _apply(self, step: Up) -> None:
         self.progress(
             f"..    canary: {step.why} (imageUri {step.image_uri or '-'}, "
             f"canaryImageUri {step.canary_image_uri or '-'}, "
@@ -75,6 +89,19 @@ class Runner:
         self.stack.set_config("canaryWeight", str(step.canary_weight))
         self.stack.set_config("handoverCount", str(self.held))
         self.stack.up()
+        self.last = step
+
+    def await_primary(self) -> None:
+        """The primary runs the floor; if the canary grew meanwhile, the floor rises again, as
+        the share must move onto at least the tasks that served it."""
+        for _ in range(REGROW_ROUNDS):
+            self.progress(f"ok    {self.judge.await_primary(self.stack.outputs(), self.held)}")
+            now = self.judge.canary_tasks(self.stack.outputs())
+            if now <= self.held or self.last is None:
+                return
+            self.held = now
+            self._apply(self.last)
+        self.progress(f"ok    {self.judge.await_primary(self.stack.outputs(), self.held)}")
 
     def run(self, action: Action) -> None:
         judge, values = self.judge, self.stack.outputs
@@ -83,7 +110,7 @@ class Runner:
         elif isinstance(action, AwaitCanary):
             self.progress(f"ok    {judge.await_canary(values())}")
         elif isinstance(action, AwaitPrimary):
-            self.progress(f"ok    {judge.await_primary(values(), self.held)}")
+            self.await_primary()
         elif isinstance(action, ConfirmWeight):
             self.progress(f"ok    {judge.confirm_weight(values(), action.weight)}")
         elif isinstance(action, Walkthrough):
@@ -96,30 +123,49 @@ class Runner:
 def execute(
     release: Plan, stack: Stack, judge: Judge, progress: Callable[[str], None] = print
 ) -> None:
-    """Runs the plan; on a failure before the promotion, the hand-back, then ReleaseFailed."""
+    """Runs the plan. A failure before the promotion hands the canary's share back to the
+    primary as it was, then ReleaseFailed; any other failure is ReleaseFailed saying what the
+    stack is left with (the next release hands back what this one left)."""
     runner = Runner(stack, judge, progress)
-    promoted, weight = False, 0
+    canary, weight = release.left_canary, release.left_weight
+    promoted = False
     for action in release.actions:
         if isinstance(action, Up):
             promoted = promoted or action.image_uri != release.rollback_image
-            # A failed `up` may have applied its weights: hand back from the larger share.
-            weight = max(weight, action.canary_weight)
         try:
             runner.run(action)
-        except Exception as failure:  # an alarm, the walkthrough, an `up`: all roll back
-            if release.rollback_image is None or promoted:
-                raise
+        except Exception as failure:  # an alarm, the walkthrough, a crash, an `up`
+            if release.rollback_image is None:
+                raise  # no canary of this release: the failure says it all
+            if promoted:
+                raise ReleaseFailed(
+                    f"{failure}; the canary may still hold a share: the next release hands it "
+                    "back first"
+                ) from failure
             progress(f"FAIL  canary: {failure}")
-            for step in hand_back(
-                release.rollback_image, release.canary_image, weight, "roll back"
-            ):
-                runner.run(step)
-            raise ReleaseFailed(
-                f"the canary was rolled back ({failure}); production runs "
-                f"{release.rollback_image} alone"
-            ) from failure
+            _roll_back(runner, release.rollback_image, canary, weight, failure)
         if isinstance(action, Up):
-            weight = action.canary_weight
+            canary, weight = action.canary_image_uri, action.canary_weight
+
+
+def _roll_back(runner: Runner, primary: str, canary: str, weight: int, failure: Exception) -> None:
+    """Hands back from what runs: the canary of the last ``up`` that went through, at the share
+    the rules apply now (a failed ``up`` may or may not have changed them)."""
+    try:
+        weight = runner.judge.live_weight(runner.stack.outputs())
+    except Exception:
+        weight = max(weight, runner.last.canary_weight if runner.last else 0)
+    try:
+        for step in hand_back(primary, canary, weight, "roll back"):
+            runner.run(step)
+    except Exception as second:
+        raise ReleaseFailed(
+            f"rolling back failed ({second}) after {failure}; the next release hands the "
+            "canary's share back first"
+        ) from second
+    raise RolledBack(
+        f"the canary was rolled back ({failure}); production runs {primary} alone"
+    ) from failure
 
 
 class CloudWatchClient(Protocol):
@@ -208,12 +254,21 @@ class AwsJudge:
 
     def await_primary(self, values: Mapping[str, Any], tasks: int) -> str:
         from deploy.crash_watch import crash_watch
-        from deploy.handover import await_tasks
+        from deploy.handover import Primary, await_tasks
 
         cluster, service = str(values[outputs.CLUSTER_NAME]), str(values[outputs.SERVICE_NAME])
         revision = str(values[outputs.TASK_DEFINITION_ARN])
+        group = str(values[release_outputs.TARGET_GROUP_ARN])
         watch = crash_watch(self.ecs, cluster, service, revision)
-        return await_tasks(self.ecs, cluster, service, tasks, watch, self.sleep)
+        primary = Primary(cluster, service, revision, group)
+        return await_tasks(self.ecs, self.elbv2, primary, tasks, watch, self.sleep)
+
+    def live_weight(self, values: Mapping[str, Any]) -> int:
+        from deploy.handover import canary_weights
+
+        listener = str(values[release_outputs.LISTENER_ARN])
+        group = str(values[release_outputs.CANARY_TARGET_GROUP_ARN])
+        return max(canary_weights(self.elbv2, listener, group).values(), default=0)
 
     def confirm_weight(self, values: Mapping[str, Any], weight: int) -> str:
         from deploy.handover import confirm_weight

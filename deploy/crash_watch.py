@@ -11,7 +11,8 @@ and each container's exit code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from deploy.check import CheckFailed
@@ -37,16 +38,32 @@ def _why(task: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def crashed_tasks(ecs: Any, cluster: str, service: str, task_definition_arn: str) -> list[str]:
-    """Each stopped task of ``task_definition_arn`` in ``service`` that died on its own."""
-    arns = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED")
-    listed = list(arns.get("taskArns", []))
+def _stopped(ecs: Any, cluster: str, service: str) -> Iterator[str]:
+    request = {"cluster": cluster, "serviceName": service, "desiredStatus": "STOPPED"}
+    while True:
+        page = ecs.list_tasks(**request)
+        yield from page.get("taskArns", [])
+        if not page.get("nextToken"):
+            return
+        request["nextToken"] = page["nextToken"]
+
+
+def crashed_tasks(
+    ecs: Any, cluster: str, service: str, task_definition_arn: str, since: datetime.datetime
+) -> list[str]:
+    """Each task of ``task_definition_arn`` in ``service`` that stopped on its own after
+    ``since`` (ECS lists the tasks that stopped in the last hour too, crashes of an earlier
+    release among them)."""
+    listed = list(_stopped(ecs, cluster, service))
     found: list[str] = []
     for start in range(0, len(listed), DESCRIBE_BATCH):
         batch = listed[start : start + DESCRIBE_BATCH]
         for task in ecs.describe_tasks(cluster=cluster, tasks=batch).get("tasks", []):
             if task.get("taskDefinitionArn") != task_definition_arn:
                 continue  # an earlier revision's, or a task replaced on purpose
+            stopped = task.get("stoppedAt")
+            if isinstance(stopped, datetime.datetime) and stopped < since:
+                continue
             health = "health check" in str(task.get("stoppedReason", "")).lower()
             if task.get("stopCode") in CRASHED or health:
                 found.append(f"task {str(task.get('taskArn')).rsplit('/', 1)[-1]}: {_why(task)}")
@@ -54,12 +71,18 @@ def crashed_tasks(ecs: Any, cluster: str, service: str, task_definition_arn: str
 
 
 def crash_watch(
-    ecs: Any, cluster: str, service: str, task_definition_arn: str
+    ecs: Any,
+    cluster: str,
+    service: str,
+    task_definition_arn: str,
+    clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
 ) -> Callable[[], None]:
-    """A check to run at each poll of a wait: Crashed at the first dead task."""
+    """A check to run at each poll of a wait: Crashed at the first task that dies after the
+    watch began."""
+    since = clock()
 
     def watch() -> None:
-        found = crashed_tasks(ecs, cluster, service, task_definition_arn)
+        found = crashed_tasks(ecs, cluster, service, task_definition_arn, since)
         if found:
             raise Crashed(f"{service} runs a revision whose tasks stop: {found[0]}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from components.deployment import RELEASE_HEADER
@@ -12,34 +13,67 @@ from deploy.check import POLL_S, ROLLOUT_PATIENCE_S, CheckFailed
 
 
 def running_tasks(ecs: Any, cluster: str, service: str) -> int:
+    """The tasks a service runs now."""
     (described,) = ecs.describe_services(cluster=cluster, services=[service])["services"]
     return int(described.get("runningCount", 0))
 
 
+@dataclass(frozen=True)
+class Primary:
+    """The primary service, its revision the last ``up`` registered, and its target group."""
+
+    cluster: str
+    service: str
+    revision: str
+    target_group_arn: str
+
+
+def healthy_targets(elbv2: Any, target_group_arn: str) -> int:
+    described = elbv2.describe_target_health(TargetGroupArn=target_group_arn)
+    return sum(
+        1
+        for target in described.get("TargetHealthDescriptions", [])
+        if target.get("TargetHealth", {}).get("State") == "healthy"
+    )
+
+
 def await_tasks(
     ecs: Any,
-    cluster: str,
-    service: str,
+    elbv2: Any,
+    primary: Primary,
     tasks: int,
     watch: Callable[[], None] = lambda: None,
     sleep: Callable[[float], None] = time.sleep,
     patience_s: float = ROLLOUT_PATIENCE_S,
 ) -> str:
-    """Waits until ``service`` wants and runs at least ``tasks``, its rollout completed."""
+    """Waits until the primary runs at least ``tasks`` of its revision, rolled out, each
+    healthy in its target group (a running task may still be starting, or failing its checks)."""
     deadline = time.monotonic() + patience_s
     while True:
-        (described,) = ecs.describe_services(cluster=cluster, services=[service])["services"]
-        primary: dict[str, Any] = next(
+        (described,) = ecs.describe_services(cluster=primary.cluster, services=[primary.service])[
+            "services"
+        ]
+        deployment: dict[str, Any] = next(
             (d for d in described.get("deployments", []) if d.get("status") == "PRIMARY"), {}
         )
-        running, desired = primary.get("runningCount", 0), primary.get("desiredCount", 0)
-        if primary.get("rolloutState") == "COMPLETED" and running >= desired >= tasks:
-            return f"ECS: {service} runs {running} task(s), at least the canary's {tasks}"
+        if deployment.get("taskDefinition") not in (None, primary.revision):
+            raise CheckFailed(
+                f"{primary.service} runs {deployment.get('taskDefinition')}, not "
+                f"{primary.revision}: ECS rolled it back"
+            )
+        running, desired = deployment.get("runningCount", 0), deployment.get("desiredCount", 0)
+        settled = deployment.get("rolloutState") == "COMPLETED" and running >= desired >= tasks
+        healthy = healthy_targets(elbv2, primary.target_group_arn) if settled else 0
+        if settled and healthy >= tasks:
+            return (
+                f"ECS: {primary.service} runs {healthy} healthy task(s), at least the "
+                f"canary's {tasks}"
+            )
         watch()
         if time.monotonic() > deadline:
             raise CheckFailed(
-                f"{service} runs {running} of {desired} task(s), not the canary's {tasks}, after "
-                f"{patience_s:.0f} s"
+                f"{primary.service} runs {running} of {desired} task(s), {healthy} healthy, not "
+                f"the canary's {tasks}, after {patience_s:.0f} s"
             )
         sleep(POLL_S)
 

@@ -158,6 +158,8 @@ class Pipeline:
             settings = deployment_settings(StackSettings.of_cli(self.cli))
         except ConfigError as error:
             raise Failed(str(error)) from None
+        except subprocess.CalledProcessError:
+            raise Failed(f"the Pulumi CLI cannot read the settings of {self.cli.stack}") from None
         steps = plan(settings, Running.from_outputs(running), image_uri)
         name = f"service: {settings.strategy.value}, {len(steps.actions)} step(s)"
         with self.phases.phase(name):
@@ -165,8 +167,13 @@ class Pipeline:
             judge = AwsJudge(header, aws.cloudwatch, aws.ecs, aws.elbv2)
             try:
                 execute(steps, self.cli, judge, progress=self.out)
-            except (ReleaseFailed, subprocess.CalledProcessError) as failure:
+            except (ReleaseFailed, check.CheckFailed) as failure:
                 raise Failed(str(failure)) from None
+            except subprocess.CalledProcessError as failure:
+                # Only with no canary to hand back (rolling): the CLI printed why above.
+                raise Failed(
+                    f"`{' '.join(map(str, failure.cmd))}` failed: its output above says why"
+                ) from None
 
     def function(self, aws: Aws, values: dict[str, Any]) -> None:
         with self.phases.phase("function: the new version, then CodeDeploy's shift"):
@@ -203,7 +210,7 @@ class Pipeline:
             values = self.cli.outputs()
             self.function(aws, values)
             self.check(aws, values, image_uri)
-        except (NotReady, Failed, StackUnavailable) as failure:
+        except (NotReady, Failed, StackUnavailable, check.CheckFailed) as failure:
             self.out(f"FAIL  {failure}")
             return 1
         except (BotoCoreError, ClientError) as failure:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -32,6 +33,13 @@ from deploy.stack_cli import PulumiCli, StackSettings
 
 #: DeleteTaskDefinitions takes at most ten revisions per call.
 DELETE_BATCH = 10
+#: How many times, and how far apart, the inactive revisions are listed until they are all there.
+LISTING_ROUNDS = 5
+LISTING_PAUSE_S = 2.0
+
+
+class TeardownFailed(Exception):
+    """AWS refused to remove something the stack left."""
 
 
 def families(values: Mapping[str, Any]) -> list[str]:
@@ -54,13 +62,27 @@ def _revisions(ecs: Any, family: str, status: str) -> Iterator[str]:
         request["nextToken"] = page["nextToken"]
 
 
-def remove_task_definitions(ecs: Any, family: str) -> int:
-    """Deregisters every active revision of ``family``, then deletes every inactive one."""
+def remove_task_definitions(
+    ecs: Any, family: str, sleep: Callable[[float], None] = time.sleep
+) -> int:
+    """Deregisters every active revision of ``family``, then deletes every inactive one. The
+    inactive listing may lag the deregistrations (it is eventually consistent): it is read
+    again until it holds them all."""
+    deregistered = set()
     for arn in list(_revisions(ecs, family, "ACTIVE")):
         ecs.deregister_task_definition(taskDefinition=arn)
-    inactive = list(_revisions(ecs, family, "INACTIVE"))
+        deregistered.add(arn)
+    for _ in range(LISTING_ROUNDS):
+        inactive = list(_revisions(ecs, family, "INACTIVE"))
+        if deregistered <= set(inactive):
+            break
+        sleep(LISTING_PAUSE_S)
+    failed: list[str] = []
     for start in range(0, len(inactive), DELETE_BATCH):
-        ecs.delete_task_definitions(taskDefinitions=inactive[start : start + DELETE_BATCH])
+        answer = ecs.delete_task_definitions(taskDefinitions=inactive[start : start + DELETE_BATCH])
+        failed += [f"{f.get('arn')}: {f.get('reason')}" for f in answer.get("failures", [])]
+    if failed:
+        raise TeardownFailed(f"ECS did not delete {len(failed)} revision(s): {'; '.join(failed)}")
     return len(inactive)
 
 
@@ -89,7 +111,7 @@ def teardown(
         for family in families(values):
             removed = remove_task_definitions(clients.ecs, family)
             out(f"ok    ECS: {removed} revision(s) of task definition {family} deleted")
-    except NotReady as failure:
+    except (NotReady, TeardownFailed) as failure:
         out(f"FAIL  {failure}")
         return 1
     except subprocess.CalledProcessError:

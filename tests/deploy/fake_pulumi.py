@@ -3,8 +3,9 @@ does, its outputs those of this repository's program run under Pulumi's mocks wi
 settings (tests/components/harness.py), so they change as ``config set`` and ``up`` change them.
 
 State, in the JSON file named by ``FAKE_PULUMI_STATE``: ``stacks`` (name to config and outputs;
-a stack not there does not exist), ``calls`` (each argv) and ``api_url`` (the URL the outputs
-give as ``apiUrl``, e.g. a local origin, served over plain http).
+a stack not there does not exist), ``calls`` (each argv), ``api_url`` (the URL the outputs
+give as ``apiUrl``, e.g. a local origin, served over plain http) and ``fail_up`` (every ``up``
+fails, as the CLI does when AWS refuses a change).
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def main(args: list[str]) -> int:
                 print(value)
         elif args[:2] == ["config", "set"]:
             entry["config"][args[2]] = args[3]
+        elif args[0] == "up" and state.get("fail_up"):
+            print("error: update failed", file=sys.stderr)
+            code = 255
         elif args[0] == "up":
             state["ups"].append({"stack": stack, "config": dict(entry["config"])})
             code = _up(state, stack)

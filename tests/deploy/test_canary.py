@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 
 from components import outputs, release_outputs
 from components.deployment import DeploymentSettings, DeploymentStrategy
-from components.release_plan import Bake, ConfirmWeight, Plan, Running, Up, plan
+from components.release_plan import Bake, ConfirmWeight, Floor, Plan, Running, Up, plan
 from components.stack_config import deployment_settings
 from deploy import canary, stack_cli
 from deploy.canary import ReleaseFailed, execute
@@ -47,7 +47,7 @@ def test_no_canary_without_a_primary_to_stand_beside() -> None:
 def test_a_rerun_after_the_promotions_first_up_hands_the_share_back_in_order() -> None:
     release = plan(settings(DeploymentStrategy.CANARY), Running(NEW, NEW, 5), NEW)
     assert _shape(release) == [
-        (NEW, NEW, 5, "hold"), ("AwaitPrimary",), (NEW, NEW, 0, "hold"), ("ConfirmWeight", 0),
+        (NEW, NEW, 5, "canary"), ("AwaitPrimary",), (NEW, NEW, 0, "keep"), ("ConfirmWeight", 0),
         (NEW, "", 0),
     ]  # fmt: skip
 
@@ -55,8 +55,8 @@ def test_a_rerun_after_the_promotions_first_up_hands_the_share_back_in_order() -
 def _shape(release: Plan) -> list[tuple[Any, ...]]:
     def one(a: Any) -> tuple[Any, ...]:
         if isinstance(a, Up):
-            held = ("hold",) if a.hold_canary_count else ()
-            return (a.image_uri, a.canary_image_uri, a.canary_weight, *held)
+            floor = () if a.floor is Floor.NONE else (a.floor.value,)
+            return (a.image_uri, a.canary_image_uri, a.canary_weight, *floor)
         if isinstance(a, Bake):
             return ("Bake", a.weight, a.minutes)
         if isinstance(a, ConfirmWeight):
@@ -95,10 +95,10 @@ def test_each_shifting_strategy_tests_shifts_bakes_then_promotes(
 ) -> None:
     release = plan(settings(strategy), CLEAN, NEW)
     last = steps[-2][2]
-    promote = [(NEW, NEW, last, "hold"), ("AwaitPrimary",), (NEW, NEW, 0, "hold"),
+    promote = [(NEW, NEW, last, "canary"), ("AwaitPrimary",), (NEW, NEW, 0, "keep"),
                ("ConfirmWeight", 0), (NEW, "", 0)]  # fmt: skip
     assert _shape(release) == START + steps + promote
-    assert (release.rollback_image, release.canary_image) == (OLD, NEW)
+    assert (release.rollback_image, release.left_canary, release.left_weight) == (OLD, "", 0)
 
 
 def test_a_rerun_after_a_dead_job_first_rolls_its_canary_back() -> None:
@@ -106,7 +106,7 @@ def test_a_rerun_after_a_dead_job_first_rolls_its_canary_back() -> None:
     first = release.actions[0]
     assert isinstance(first, Up) and "earlier run" in first.why
     assert _shape(release)[:5] == [
-        (OLD, NEW, 5, "hold"), ("AwaitPrimary",), (OLD, NEW, 0, "hold"), ("ConfirmWeight", 0),
+        (OLD, NEW, 5, "canary"), ("AwaitPrimary",), (OLD, NEW, 0, "keep"), ("ConfirmWeight", 0),
         (OLD, "", 0),
     ]  # fmt: skip
     assert _shape(release)[5:8] == START
@@ -158,6 +158,11 @@ class FakeJudge:
 
     def confirm_weight(self, values: Mapping[str, Any], weight: int) -> str:
         return self._judge(f"weight {weight}")
+
+    def live_weight(self, values: Mapping[str, Any]) -> int:
+        return self.weight_now
+
+    weight_now = 5
 
 
 def test_a_good_canary_is_promoted_and_leaves_no_canary() -> None:

@@ -34,13 +34,16 @@ DEPLOYMENT = f"arn:aws:ecs:eu-west-1:123456789012:service-deployment/{CLUSTER}/{
 
 
 def stopped(
-    task: str, revision: str, code: str, reason: str, exit_code: int | None
+    task: str, revision: str, code: str, reason: str, exit_code: int | None, minutes: int = 1
 ) -> dict[str, Any]:
+    """A stopped task, ``minutes`` after now (before now, if negative)."""
     container: dict[str, Any] = {"name": "api"}
     if exit_code is not None:
         container["exitCode"] = exit_code
+    at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=minutes)
     return {"taskArn": TASKS + task, "taskDefinitionArn": revision, "lastStatus": "STOPPED",
-            "stopCode": code, "stoppedReason": reason, "containers": [container]}  # fmt: skip
+            "stopCode": code, "stoppedReason": reason, "containers": [container],
+            "stoppedAt": at}  # fmt: skip
 
 
 def rollout_in_progress(aws: StubbedAws) -> None:
@@ -66,6 +69,8 @@ def test_a_canary_that_exits_at_start_fails_within_a_minute_naming_why() -> None
     replaced = [
         stopped("a1", REVISION, "ServiceSchedulerInitiated", "Scaling activity initiated", 0),
         stopped("a2", EARLIER, "EssentialContainerExited", "Essential container exited", 1),
+        # a crash from before the wait began (ECS lists an hour of stopped tasks)
+        stopped("a3", REVISION, "EssentialContainerExited", "Essential container exited", 1, -50),
     ]
     crash = stopped("b1", REVISION, "EssentialContainerExited",
                     "Essential container in task exited", 3)  # fmt: skip

@@ -5,6 +5,7 @@ the test's own on PATH that records its calls and answers with the program's rea
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -141,3 +142,20 @@ def test_a_version_whose_snapshot_fails_stops_the_release_before_the_alias_moves
         with pytest.raises(pipeline.Failed, match=r"version 7 .* is Failed: the init raised"):
             pipeline.await_active(aws.aws.functions, arn, "7", 0)
     assert aws.calls == ["lambda:GetFunction", "lambda:GetFunction"]
+
+
+def test_a_failed_up_is_one_fail_line_and_nothing_after_it(cli_state: Path) -> None:
+    fake_pulumi.new_state(cli_state, {"dev": {}})
+    state = json.loads(cli_state.read_text())
+    cli_state.write_text(json.dumps({**state, "fail_up": True}))
+    lines: list[str] = []
+    with stubbed_aws() as aws:
+        aws.expect("sts", "get_caller_identity", IDENTITY)
+        release = Pipeline(PulumiCli("dev"), "dev", lambda _: aws.aws, lines.append, 0)
+        assert release.run(NEW) == 1
+    (fail,) = [line for line in lines if line.startswith("FAIL")]
+    assert fail == (
+        "FAIL  `pulumi up --yes --skip-preview --refresh --stack dev` failed: its output above "
+        "says why"
+    )
+    assert lines[-1] == fail and aws.calls == ["sts:GetCallerIdentity"]

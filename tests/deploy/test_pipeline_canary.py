@@ -51,7 +51,11 @@ def expect_hand_back(aws: StubbedAws, values: dict[str, Any]) -> None:
     primary = _service(values, "serviceName", "taskDefinitionArn")
     aws.expect("ecs", "describe_services", {"services": [canary]})  # the primary's new floor
     aws.expect("ecs", "describe_services", {"services": [primary]})  # ... which it runs
-    aws.expect("ecs", "describe_services", {"services": [canary]})  # the floor, kept
+    healthy = [{"Target": {"Id": f"10.0.1.{n}"}, "TargetHealth": {"State": "healthy"}}
+               for n in range(CANARY_TASKS)]  # fmt: skip
+    aws.expect("elbv2", "describe_target_health", {"TargetHealthDescriptions": healthy},
+               TargetGroupArn=values["targetGroupArn"])  # fmt: skip
+    aws.expect("ecs", "describe_services", {"services": [canary]})  # no larger meanwhile
     group = values["canaryTargetGroupArn"]
 
     def forward(weight: int) -> list[dict[str, Any]]:
@@ -98,8 +102,8 @@ def test_a_canary_release_tests_bakes_promotes_and_hands_back_in_order(
         "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServices",
         "cloudwatch:DescribeAlarms",
         # the hand-back: the canary's tasks, the primary runs them, the rules send 0
-        "ecs:DescribeServices", "ecs:DescribeServices", "ecs:DescribeServices",
-        "elbv2:DescribeRules",
+        "ecs:DescribeServices", "ecs:DescribeServices", "elbv2:DescribeTargetHealth",
+        "ecs:DescribeServices", "elbv2:DescribeRules",
         "lambda:GetFunction", "lambda:GetFunction", "lambda:GetFunction",
         "lambda:GetAlias", "codedeploy:ListDeployments", "codedeploy:CreateDeployment",
         "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServices",

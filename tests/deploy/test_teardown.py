@@ -6,8 +6,17 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from deploy.stack_cli import PulumiCli
-from deploy.teardown import DELETE_BATCH, families, teardown
+from deploy.teardown import (
+    DELETE_BATCH,
+    LISTING_PAUSE_S,
+    TeardownFailed,
+    families,
+    remove_task_definitions,
+    teardown,
+)
 from tests.deploy import fake_pulumi
 from tests.deploy.stubbed_aws import IDENTITY, stubbed_aws
 
@@ -71,3 +80,24 @@ def test_a_protected_stack_is_refused_before_anything_changes(
         ["config", "--json", "--stack", "prod"],
     ]
     assert aws.calls == []
+
+
+def test_a_lagging_listing_is_read_again_and_a_refused_delete_is_a_failure() -> None:
+    family = "picus-dev-api-canary"
+    active = _revisions(family, range(1, 3))
+    slept: list[float] = []
+    with stubbed_aws() as aws:
+        aws.expect("ecs", "list_task_definitions", {"taskDefinitionArns": active},
+                   familyPrefix=family, status="ACTIVE")  # fmt: skip
+        for arn in active:
+            aws.expect("ecs", "deregister_task_definition", {}, taskDefinition=arn)
+        # The first listing misses a revision just deregistered; the second holds both.
+        for listed in (active[:1], active):
+            aws.expect("ecs", "list_task_definitions", {"taskDefinitionArns": listed},
+                       familyPrefix=family, status="INACTIVE")  # fmt: skip
+        refused = {"arn": active[1], "reason": "the task definition is in use"}
+        aws.expect("ecs", "delete_task_definitions", {"failures": [refused]},
+                   taskDefinitions=active)  # fmt: skip
+        with pytest.raises(TeardownFailed, match=r"did not delete 1 revision\(s\): .*:2: the task"):
+            remove_task_definitions(aws.aws.ecs, family, sleep=slept.append)
+    assert slept == [LISTING_PAUSE_S]
