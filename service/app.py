@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from picus.errors import NO_SUCH_ROUTE, ApiError, ErrorCode, MethodNotAllowed, code_for_status
-from picus.routing import Target, allowed_methods, operation_at
+from picus.routing import Target, allowed_methods, is_open, operation_at
 from service.access import undeclared
 from service.cors import CorsMiddleware
 from service.dynamodb import dynamodb_client
@@ -47,7 +47,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # Starlette's 404 for a path that is an operation's, and its own 405: the routing table's
     # ``Allow``, the same the function answers (the path is canonical: CanonicalTargetMiddleware).
-    if exc.status_code in (404, 405) and (operation := operation_at(request.url.path)):
+    # An open path answers GET and HEAD alone; any other method there is no route at all, as
+    # at the edge, whose rules send it nowhere (picus/routing.py).
+    operation = operation_at(request.url.path)
+    if exc.status_code in (404, 405) and operation is not None and not is_open(operation):
         allow = allowed_methods(operation)
         if request.method in allow:
             # Another runtime's method (a DELETE), sent here past the load balancer: what
