@@ -47,10 +47,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # Starlette's 404 for a path that is an operation's, and its own 405: the routing table's
     # ``Allow``, the same the function answers (the path is canonical: CanonicalTargetMiddleware).
-    # An open path answers GET and HEAD alone; any other method there is no route at all, as
-    # at the edge, whose rules send it nowhere (picus/routing.py).
     operation = operation_at(request.url.path)
-    if exc.status_code in (404, 405) and operation is not None and not is_open(operation):
+    if exc.status_code == 405 and operation is not None and is_open(operation):
+        # An open path answers GET and HEAD alone; any other method there is no route at all,
+        # as at the edge, whose rules send it nowhere (picus/routing.py).
+        return error_response(request, ErrorCode.NO_ROUTE, NO_SUCH_ROUTE)
+    if exc.status_code in (404, 405) and operation is not None:
         allow = allowed_methods(operation)
         if request.method in allow:
             # Another runtime's method (a DELETE), sent here past the load balancer: what
