@@ -9,12 +9,12 @@ nobody else meanwhile. DynamoDB itself stores such an item in milliseconds.
 So a list or map attribute of a write (an ``Item``'s, or an ``ExpressionAttributeValues``
 value) larger than :data:`INLINE_BYTES` is kept here, as the JSON the client sent, and moto
 stores a string in its place: a marker no client can write (it holds a secret drawn at start),
-the value's digest, and padding up to the value's size by DynamoDB's rules, so moto's item size
-limit and the 1 MB page of a Scan count what DynamoDB counts. Every answer that carries such a
-string (an item read, scanned, returned by an update or a failed condition) gets the value back
-in its place, with the ``x-amz-crc32`` botocore checks recomputed. A value is found by its
-digest: writing the same value twice keeps it once. What a replaced or deleted item held stays
-until the embedded table stops, as moto's own tables do.
+the value's digest, and padding up to the size moto gives the value itself (at most
+:data:`MOST_PADDING`), so that the 1 MB page of a Scan counts about what it counted without
+this. Every answer that carries such a string (an item read, scanned, returned by an update or
+a failed condition) gets the value back in its place, with the ``x-amz-crc32`` botocore checks
+recomputed. A value is found by its digest: writing the same value twice keeps it once. What a
+replaced or deleted item held stays until the embedded table stops, as moto's own tables do.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import secrets
 import threading
 import zlib
 from collections.abc import Iterable
-from decimal import Decimal
 from io import BytesIO
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,33 +33,37 @@ if TYPE_CHECKING:
 
 #: A list or map whose JSON is at most this long is moto's own: it costs moto little.
 INLINE_BYTES: Final = 4 * 1024
+#: The most a stand-in is padded to: well under moto's item limit, with the item's other
+#: attributes beside it.
+MOST_PADDING: Final = 256 * 1024
 #: Where a write's attribute values sit in the API's calls (PutItem, UpdateItem, and each
 #: TransactWriteItems member): the map of attribute names (or placeholders) to values.
 _VALUE_MAPS: Final = frozenset({"Item", "ExpressionAttributeValues"})
 
 
-def dynamodb_size(value: Any) -> int:
-    """An attribute value's size as DynamoDB counts it (developer guide, "Item sizes"): a
-    string's UTF-8 bytes, a number's significant digits halved plus one, a flag one byte, a
-    list or map 3 bytes plus a byte per element and, for a map, its names."""
+def moto_size(value: Any) -> int:
+    """An attribute value's size as moto counts it (``DynamoType.size``): a string's UTF-8
+    bytes, a number's characters, a flag one byte, a list or map the sum of its elements and,
+    for a map, its names. A stand-in of this size leaves moto's limits where they were."""
     ((kind, inner),) = value.items()
-    if kind == "S":
-        return len(inner.encode())
-    if kind == "N":
-        digits = Decimal(inner).normalize().as_tuple().digits
-        return (len(digits) + 1) // 2 + 1
+    if kind == "L":
+        return sum(moto_size(v) for v in inner)
+    if kind == "M":
+        return sum(len(k.encode()) + moto_size(v) for k, v in inner.items())
     if kind in ("NULL", "BOOL"):
         return 1
-    if kind in ("SS", "BS"):
-        return sum(len(v.encode()) for v in inner)
+    if kind == "N":
+        return len(inner)
     if kind == "NS":
-        return sum(dynamodb_size({"N": v}) for v in inner)
-    if kind == "L":
-        return 3 + sum(1 + dynamodb_size(v) for v in inner)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + dynamodb_size(v) for k, v in inner.items())
-    # "B": base64 on the wire, a quarter longer than its bytes.
-    return len(inner) * 3 // 4
+        return sum(len(v) for v in inner)
+    if kind == "SS":
+        return sum(len(v.encode()) for v in inner)
+    if kind == "BS":
+        return sum(len(v) * 3 // 4 for v in inner)
+    if kind == "B":
+        # base64 on the wire, its bytes in moto
+        return len(inner) * 3 // 4
+    return len(inner.encode())
 
 
 class LargeValues:
@@ -68,7 +71,9 @@ class LargeValues:
 
     def __init__(self, app: WSGIApplication) -> None:
         self._app = app
-        self._marker = f"\u0000picus-value-{secrets.token_hex(8)}:"
+        # Plain ASCII, so that it reads the same in moto's JSON; unguessable, so that no string
+        # a client stores is ever taken for one.
+        self._marker = f"picus-value-{secrets.token_hex(16)}:"
         self._values: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -135,8 +140,11 @@ class LargeValues:
         with self._lock:
             self._values.setdefault(digest, value)
         label = f"{self._marker}{digest}:"
-        # Padded to the value's own size, so that moto limits and pages by what DynamoDB counts.
-        padding = max(dynamodb_size(value) - len(label.encode()), 0)
+        # Padded to the value's own size, so that moto pages a Scan by it as before; but short
+        # of moto's item limit (405,000 bytes), stricter than DynamoDB's, which the service
+        # checks itself by DynamoDB's rules (service/codec.py): an item the API accepts is
+        # one the embedded table stores.
+        padding = min(max(moto_size(value) - len(label.encode()), 0), MOST_PADDING)
         return {"S": label + "." * padding}
 
     def _restored(self, data: bytes) -> bytes:
