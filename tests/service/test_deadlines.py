@@ -281,3 +281,19 @@ def test_everyone_else_is_served_within_the_objective_meanwhile(service: str) ->
         thread.join(30)
     p99 = statistics.quantiles(durations, n=100)[98]
     assert len(durations) >= 50 and p99 <= OBJECTIVE_P99_MS, (len(durations), p99)
+
+
+def test_beyond_the_concurrency_limit_a_request_is_a_503_at_once(settings: Settings) -> None:
+    from service.app import create_app
+
+    limited = replace(_strict(settings), limit_concurrency=4)
+    with serving(create_app(limited), uvicorn_config(limited)) as base:
+        with contextlib.ExitStack() as held:
+            for _ in range(limited.limit_concurrency):
+                held.enter_context(connection(base))
+            time.sleep(0.2)  # each accepted by the server
+            started = time.monotonic()
+            refused = httpx.get(f"{base}/health", timeout=10)
+            assert refused.status_code == 503
+            assert time.monotonic() - started < 1
+        wait_until(lambda: httpx.get(f"{base}/health").status_code == 200, "still refusing", 5)
