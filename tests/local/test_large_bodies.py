@@ -20,8 +20,12 @@ from picus.errors import ApiError
 from service.codec import payload_of
 from service.settings import Settings
 
-#: The most a call to the table may take, retries included: every answer here comes sooner.
+#: The most a call to the table may take, retries included: every answer here comes sooner,
+#: but for slack where a loaded machine slows the client and the runtimes around the call (the
+#: function's botocore reads the deleted item whole). Before, the first put alone was a 503,
+#: and every list after it for minutes.
 DEADLINE = Settings().store_deadline
+SLACK = 2.0
 JSON = {"content-type": "application/json"}
 
 
@@ -82,7 +86,7 @@ def _timed(send: Callable[[], httpx.Response], what: str) -> httpx.Response:
     started = time.monotonic()
     response = send()
     took = time.monotonic() - started
-    assert took < DEADLINE, f"{what} took {took:.2f} s"
+    assert took < DEADLINE + SLACK, f"{what} took {took:.2f} s"
     assert response.status_code < 500, f"{what}: {response.status_code} {response.text[:200]}"
     return response
 
