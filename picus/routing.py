@@ -112,7 +112,7 @@ RULES: tuple[RoutingRule, ...] = (
     _open(40, DOCS_ASSET_PATH),
     _open(90, SEED_HEALTH_PATH),
     # The one open path under the prefix, where the data rules below would take its other
-    # methods (tests/picus/test_open_paths.py holds every open path to this).
+    # methods (tests/picus/test_targets.py holds every open path to this).
     _closed(91, SEED_HEALTH_PATH),
     # Every DELETE under the prefix, for an item or not: the function answers 405 for a path
     # that is another operation's (:func:`operation_at`).
