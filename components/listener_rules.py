@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from components.deployment import RELEASE_HEADER, forward_weights, twin_priority
 from components.jwt_validation import EdgeAuth
+from picus.alb import NO_ROUTE_BODY, NO_ROUTE_CONTENT_TYPE, NO_ROUTE_STATUS
 from picus.auth import ISSUER_ENV
 from picus.routing import RoutingRule, Target, serving_rules
 
@@ -143,6 +144,34 @@ def listener_rules(
                     )
                 )
     return created
+
+
+def no_route_rules(
+    name: str, listener_arns: Sequence[pulumi.Input[str]], parent: pulumi.Resource
+) -> list[aws.lb.ListenerRule]:
+    """The routing table's rules that reach no target: each answers the listener's own fixed
+    404, with no token check, whatever the request carries."""
+    no_route = aws.lb.ListenerRuleActionArgs(
+        type="fixed-response",
+        fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
+            status_code=str(NO_ROUTE_STATUS),
+            content_type=NO_ROUTE_CONTENT_TYPE,
+            message_body=NO_ROUTE_BODY.decode(),
+        ),
+    )
+    return [
+        aws.lb.ListenerRule(
+            f"{name}-rule-{rule.priority}-{i}",
+            listener_arn=listener_arn,
+            priority=rule.priority,
+            conditions=_conditions(rule),
+            actions=[no_route],
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for rule in serving_rules(cors=False)
+        if rule.target is Target.NO_ROUTE
+        for i, listener_arn in enumerate(listener_arns)
+    ]
 
 
 def auth_environment(auth: EdgeAuth | None) -> dict[str, str]:

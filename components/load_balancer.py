@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.jwt_validation import EdgeAuth
-from components.listener_rules import Forward, listener_rules
+from components.listener_rules import Forward, listener_rules, no_route_rules
 from components.naming import (
     LOAD_BALANCER_REPLACED_BY,
     TARGET_GROUP_REPLACED_BY,
@@ -260,6 +260,7 @@ class LoadBalancer(pulumi.ComponentResource):
         rules = listener_rules(
             name, Target.SERVICE, forward, [serving.arn], args.auth, self, cors=args.cors
         )
+        no_route_rules(name, [serving.arn], self)
 
         if args.waf_web_acl_arn is not None:
             aws.wafv2.WebAclAssociation(

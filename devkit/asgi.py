@@ -16,16 +16,19 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` (lifespan included); yields its base URL."""
+def serving(app: ASGIApp, config: uvicorn.Config | None = None) -> Iterator[str]:
+    """Serve ``app`` (lifespan included); yields its base URL. With ``config``, under those
+    settings (the container's, say), ``app`` in place of the one it names."""
     # Bound here and handed over, so no other socket can take the port between a probe and
     # uvicorn's bind.
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, server_header=False)
-    )
+    if config is None:
+        config = uvicorn.Config(app, log_config=None, access_log=False, server_header=False)
+    else:
+        config.app, config.factory = app, False
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     try:
         thread.start()

@@ -12,7 +12,7 @@ import anyio.to_thread
 
 from local.alb_event import LambdaContext, MalformedResponse, build_event, parse_response
 from local.token_check import JWKS_PATH, TokenCheck, Unauthorized
-from picus.access_log import printable
+from picus.access_log import CLIENT_CLOSED_REQUEST, printable
 from picus.alb import (
     NO_ROUTE_BODY,
     NO_ROUTE_CONTENT_TYPE,
@@ -37,6 +37,10 @@ MAX_REASON = 200
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class _ClientLeft(Exception):
     pass
 
 
@@ -120,6 +124,11 @@ class LocalAlb:
         except _TooLarge:
             await _alb_error(send, 413)
             return
+        except _ClientLeft:
+            # Half a request is no request: the function is not invoked with it.
+            log.info("%d: the client left before its request was read whole", CLIENT_CLOSED_REQUEST)
+            await send_bytes(send, CLIENT_CLOSED_REQUEST, b"", "text/plain")
+            return
         event = build_event(
             method=scope["method"],
             raw_path=raw_path,
@@ -184,7 +193,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise _ClientLeft
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -26,6 +26,10 @@ FIELDS: Final = (
     "duration_ms",
 )
 MESSAGE: Final = "request"
+#: The status of a request whose client left before it was read whole: nothing was done, and
+#: no answer reached anyone (nginx's convention, and the load balancer logs it so too). Below
+#: 500: a client's abort counts as no failure of the service.
+CLIENT_CLOSED_REQUEST: Final = 499
 
 #: An X-Amzn-Trace-Id is a few dozen characters; a client may send more, the log keeps this.
 MAX_TRACE_ID: Final = 256

@@ -9,6 +9,7 @@ DynamoDB's errors that both runtimes use.
     ├── PreconditionFailed  If-Match that no longer holds; 428 when it is required and absent
     ├── UnprocessableContent  an Idempotency-Key reused with another body
     ├── PayloadTooLarge
+    ├── RequestTimeout .... a body slower than the service waits for: 408, connection closed
     ├── UnsupportedMediaType
     ├── InsufficientScope
     └── StoreUnavailable .. DynamoDB down, slow, throttling or failing: 503
@@ -49,6 +50,8 @@ class ErrorCode(Enum):
     IDEMPOTENCY_KEY_REUSED = ("idempotency_key_reused", HTTPStatus.UNPROCESSABLE_ENTITY)
     PRECONDITION_REQUIRED = ("precondition_required", HTTPStatus.PRECONDITION_REQUIRED)
     PAYLOAD_TOO_LARGE = ("payload_too_large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    #: Headers or a body that did not arrive within the service's limits (its settings).
+    REQUEST_TIMEOUT = ("request_timeout", HTTPStatus.REQUEST_TIMEOUT)
     URI_TOO_LONG = ("uri_too_long", HTTPStatus.REQUEST_URI_TOO_LONG)
     HEADERS_TOO_LARGE = ("headers_too_large", HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
     UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
@@ -196,6 +199,15 @@ class MethodNotAllowed(ApiError):
 
 class PayloadTooLarge(ApiError):
     code = ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class RequestTimeout(ApiError):
+    code = ErrorCode.REQUEST_TIMEOUT
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # What is left of the body would be read as the next request: the connection ends.
+        return {"connection": "close"}
 
 
 class UnsupportedMediaType(ApiError):

@@ -5,7 +5,8 @@ The Pulumi program turns :data:`RULES` into listener rules, the local router dis
 :func:`rule_for`, and the service's endpoints declare the same scopes (tests check they agree).
 Deny by default: every path the API serves is named by a rule of its own, and the listener's
 default action answers a fixed 404 (:data:`picus.alb.NO_ROUTE_STATUS`), so a path no rule names,
-in whatever spelling, reaches no target at all.
+in whatever spelling, reaches no target at all. An open path is open to GET and HEAD alone;
+any other method there gets the same 404, from the edge.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from picus.contract import (
 class Target(Enum):
     SERVICE = "service"
     DELETE_FN = "delete_fn"
+    #: No target: the listener answers the fixed 404 of its default action itself.
+    NO_ROUTE = "no_route"
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,11 @@ class RoutingRule:
     #: The path template of what this rule serves (``{key}`` for a key, as in the API
     #: document); None for a rule that serves nothing of its own.
     operation: str | None = None
-    #: The methods that operation answers (its ``Allow``); empty: the same as ``methods``.
-    answers: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> tuple[str, ...]:
-        return self.answers or self.methods
+        """The methods the operation answers here (its ``Allow``)."""
+        return self.methods
 
     @cached_property
     def _path_re(self) -> re.Pattern[str]:
@@ -76,17 +78,22 @@ _READ_ONLY = ("GET", "HEAD")
 
 
 def _open(priority: int, path: str) -> RoutingRule:
-    # Any method reaches the service, which answers 405 with ``Allow`` for all but GET and
-    # HEAD: a client learns what the path serves, not that it does not exist.
+    # GET and HEAD alone: an open rule that took any method would forward a write, without a
+    # token check, to whatever route the service matches for it.
     return RoutingRule(
         priority,
-        (),
+        _READ_ONLY,
         alb_path_pattern(path),
         Target.SERVICE,
         authenticated=False,
         operation=path,
-        answers=_READ_ONLY,
     )
+
+
+def _closed(priority: int, path: str) -> RoutingRule:
+    # Just after an open path's own rule: any other method there gets the listener's 404, as
+    # an unknown route does, rather than a later rule's whose pattern the path also fits.
+    return RoutingRule(priority, (), alb_path_pattern(path), Target.NO_ROUTE, authenticated=False)
 
 
 def _operation(
@@ -104,6 +111,9 @@ RULES: tuple[RoutingRule, ...] = (
     _open(30, DOCS_PATH),
     _open(40, DOCS_ASSET_PATH),
     _open(90, SEED_HEALTH_PATH),
+    # The one open path under the prefix, where the data rules below would take its other
+    # methods (tests/picus/test_targets.py holds every open path to this).
+    _closed(91, SEED_HEALTH_PATH),
     # Every DELETE under the prefix, for an item or not: the function answers 405 for a path
     # that is another operation's (:func:`operation_at`).
     _operation(100, ("DELETE",), ITEM_PATH, Target.DELETE_FN, Scope.DELETE),
@@ -140,8 +150,15 @@ def serving_rules(cors: bool) -> tuple[RoutingRule, ...]:
 
 
 def rule_for(method: str, raw_path: str, cors: bool = False) -> RoutingRule | None:
-    """The first rule that matches; None for the listener's default action, the fixed 404."""
-    return next((r for r in serving_rules(cors) if r.matches(method, raw_path)), None)
+    """The first rule that matches; None for the listener's fixed 404 (its default action, or
+    a rule that answers the same)."""
+    rule = next((r for r in serving_rules(cors) if r.matches(method, raw_path)), None)
+    return None if rule is None or rule.target is Target.NO_ROUTE else rule
+
+
+def is_open(operation: str) -> bool:
+    """Whether anyone may call ``operation`` (its methods: :func:`allowed_methods`)."""
+    return any(r.operation == operation and not r.authenticated for r in RULES)
 
 
 def _template(path: str) -> re.Pattern[str]:

@@ -10,6 +10,7 @@ from types import FrameType
 
 import uvicorn
 
+from service.deadlines import header_deadline_protocol
 from service.logs import configure_logging
 from service.settings import Settings
 
@@ -21,11 +22,14 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        # httptools, with a deadline for a request's headers (service/deadlines.py).
+        http=header_deadline_protocol(settings.header_timeout),
         lifespan="on",
         # Longer than the ALB's idle timeout: the ALB closes idle connections, not us.
         timeout_keep_alive=settings.keep_alive,
         timeout_graceful_shutdown=settings.graceful_shutdown,
+        # Beyond it, uvicorn answers 503 at once rather than queue another request's memory.
+        limit_concurrency=settings.limit_concurrency,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,

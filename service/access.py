@@ -45,11 +45,13 @@ def requires(scope: Scope) -> Callable[[Endpoint], Endpoint]:
             policy = request.app.state.scope_policy
             if policy is not None:
                 claims = bearer_claims(authorization(request.headers.getlist("authorization")))
-                # The edge verified this token on this route: its subject is who called.
-                request.state.subject = subject(claims)
                 if not has_scope(claims, policy, scope):
                     needed = policy.names[scope]
                     raise InsufficientScope(f"this operation needs the {needed} scope")
+                # Only now: the edge verifies a token on the rules of routes that check a
+                # scope, and this one passed. A token refused here may never have been
+                # verified (another rule forwarded it), so its subject is nobody's word.
+                request.state.subject = subject(claims)
             return await endpoint(request)
 
         setattr(guarded, _ATTRIBUTE, Access(scope))

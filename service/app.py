@@ -11,13 +11,15 @@ from typing import TypedDict
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from picus.access_log import CLIENT_CLOSED_REQUEST
 from picus.errors import NO_SUCH_ROUTE, ApiError, ErrorCode, MethodNotAllowed, code_for_status
-from picus.routing import Target, allowed_methods, operation_at
+from picus.routing import Target, allowed_methods, is_open, operation_at
 from service.access import undeclared
 from service.cors import CorsMiddleware
+from service.deadlines import BodyDeadlineMiddleware
 from service.dynamodb import dynamodb_client
 from service.heap import settled_heap
 from service.middleware import (
@@ -47,7 +49,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # Starlette's 404 for a path that is an operation's, and its own 405: the routing table's
     # ``Allow``, the same the function answers (the path is canonical: CanonicalTargetMiddleware).
-    if exc.status_code in (404, 405) and (operation := operation_at(request.url.path)):
+    operation = operation_at(request.url.path)
+    if exc.status_code == 405 and operation is not None and is_open(operation):
+        # An open path answers GET and HEAD alone; any other method there is no route at all,
+        # as at the edge, whose rules send it nowhere (picus/routing.py).
+        return error_response(request, ErrorCode.NO_ROUTE, NO_SUCH_ROUTE)
+    if exc.status_code in (404, 405) and operation is not None:
         allow = allowed_methods(operation)
         if request.method in allow:
             # Another runtime's method (a DELETE), sent here past the load balancer: what
@@ -58,6 +65,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = code_for_status(exc.status_code)
     message = NO_SUCH_ROUTE if exc.status_code == 404 else exc.detail
     return error_response(request, code, message, headers=exc.headers)
+
+
+async def _client_abort(request: Request, exc: Exception) -> Response:
+    # The client left while its body was read: nothing was stored, nobody reads this answer.
+    # Its access line says 499, at INFO with every other request: no error, no 5xx.
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -93,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(RequestContextMiddleware),
+            Middleware(BodyDeadlineMiddleware, seconds=settings.body_timeout),
             # Before the limits and routing: a preflight is answered, and every refusal
             # carries the headers a page needs to read it.
             Middleware(CorsMiddleware, policy=settings.cors_policy),
@@ -102,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_abort,
             Exception: _unexpected,
         },
         lifespan=lifespan,

@@ -147,6 +147,7 @@ _BAD_BODY = (
     ErrorCode.NOT_AN_OBJECT,
     ErrorCode.INVALID_VALUE,
     ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.REQUEST_TIMEOUT,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 )
 _BODY = {

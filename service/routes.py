@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from picus import conditional, contract
 from picus.auth import Scope
@@ -15,11 +15,10 @@ from picus.errors import (
     ApiError,
     BadRequest,
     ErrorCode,
-    MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from picus.routing import allowed_methods, operation_at
+from picus.routing import operation_at
 from service import docs
 from service.access import public, requires
 from service.cursor import decode_cursor, encode_cursor
@@ -29,6 +28,7 @@ from service.wire import Payload, received
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+    from starlette.types import Scope as AsgiScope
 
     from service.store import Store
 
@@ -123,13 +123,20 @@ async def put(request: Request) -> Response:
     )
 
 
+class ItemRoute(Route):
+    """A route of an item's one URL that never matches a concrete operation's path:
+    ``/picus/health`` and ``/picus/list`` fit ``/picus/{key}`` too, but the routing table says
+    whose they are (a concrete path before a template), so a method they do not answer there
+    is theirs to refuse, and never reaches an item's endpoint and its scope check."""
+
+    def matches(self, scope: AsgiScope) -> tuple[Match, AsgiScope]:
+        if scope["type"] == "http" and operation_at(scope["path"]) != contract.ITEM_PATH:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def _item_key(request: Request) -> str:
-    """The key of the item the path names. ``/picus/list`` fits ``/picus/{key}`` too: the
-    routing table says whose it is (a concrete path before a template), and a method that
-    path does not answer is its 405."""
-    operation = operation_at(request.url.path)
-    if operation is not None and operation not in (contract.ITEM_PATH, contract.GET_PATH):
-        raise MethodNotAllowed(allowed_methods(operation))
+    """The key of the item the path names."""
     key: str = request.path_params["key"]
     if not contract.is_valid_key(key):
         raise BadRequest(
@@ -216,8 +223,8 @@ routes = [
     # ``path``: a key with a slash in it still reaches the handler, which refuses it (400).
     Route(contract.GET_PATH.replace("{key}", "{key:path}"), get, methods=["GET"], name="get"),
     Route(contract.LIST_PATH, list_items, methods=["GET"]),
-    Route(contract.ITEM_PATH, get, methods=["GET"], name="item"),
-    Route(contract.ITEM_PATH, replace, methods=["PUT"], name="replace"),
+    ItemRoute(contract.ITEM_PATH, get, methods=["GET"], name="item"),
+    ItemRoute(contract.ITEM_PATH, replace, methods=["PUT"], name="replace"),
     Route(contract.OPENAPI_PATH, openapi, methods=["GET"]),
     Route(docs.DOCS_PATH, docs.docs, methods=["GET"]),
     Route(docs.ASSETS_PATH + "/{name}", docs.asset, methods=["GET"]),

@@ -15,6 +15,12 @@ from picus.auth import DEFAULT_SCOPE_CLAIM, ISSUER_ENV, SCOPE_CLAIM_ENV, SCOPES_
 from picus.cors import CORS_ORIGINS_ENV, CorsPolicy
 
 LOG_LEVELS: Final = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+#: What a task takes at once before uvicorn answers 503: CONCURRENCY_HEADROOM times the most
+#: connections a task sustained with p99 within the objective (python3 dev.py bench
+#: --capacity; tests/bench/test_autoscaling.py derives it from the committed file). The rest is
+#: room for the load balancer's idle keep-alive connections, which count too.
+CONCURRENCY_HEADROOM: Final = 4
+CONCURRENCY_LIMIT: Final = 64
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,37 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         4000,
     ),
     Setting(
+        "header_timeout",
+        ("PICUS_HEADER_TIMEOUT",),
+        float,
+        10.0,
+        "seconds a request's headers may take from its first byte, else a 408 and the "
+        "connection closed; below the ALB's 60 s idle timeout",
+        0.1,
+        contract.ALB_IDLE_TIMEOUT_SECONDS - 1,
+    ),
+    Setting(
+        "body_timeout",
+        ("PICUS_BODY_TIMEOUT",),
+        float,
+        30.0,
+        "seconds a request's body may take after its headers, else a 408 and the connection "
+        "closed; below the ALB's 60 s idle timeout",
+        0.1,
+        contract.ALB_IDLE_TIMEOUT_SECONDS - 1,
+    ),
+    Setting(
+        "limit_concurrency",
+        ("PICUS_LIMIT_CONCURRENCY",),
+        int,
+        CONCURRENCY_LIMIT,
+        "open connections and requests a task takes before it answers 503 at once: "
+        f"{CONCURRENCY_HEADROOM} times the most connections a task sustained within the p99 "
+        "objective (bench/results/capacity.json)",
+        1,
+        10_000,
+    ),
+    Setting(
         "graceful_shutdown",
         ("PICUS_GRACEFUL_SHUTDOWN",),
         int,
@@ -216,6 +253,9 @@ class Settings:
     max_attempts: int = _default("max_attempts")
     store_deadline: float = _default("store_deadline")
     keep_alive: int = _default("keep_alive")
+    header_timeout: float = _default("header_timeout")
+    body_timeout: float = _default("body_timeout")
+    limit_concurrency: int = _default("limit_concurrency")
     graceful_shutdown: int = _default("graceful_shutdown")
     forwarded_allow_ips: str = _default("forwarded_allow_ips")
     max_body_bytes: int = _default("max_body_bytes")

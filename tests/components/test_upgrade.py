@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 
+from picus.routing import RULES, Target
 from tests.components.conftest import Stack
 from tests.components.test_identity import BEFORE_API_CLUSTER
 from tests.components.test_transitions import diff, short
 
 GRAPHS = BEFORE_API_CLUSTER / "graphs.json.gz"
+_RULE = "aws:lb/listenerRule:ListenerRule"
 
 
 @cache
@@ -55,8 +57,14 @@ def test_a_stack_of_the_release_before_updates_in_place(
     assert change.replaced == [], [short(stack, r) for r in change.replaced]
     assert change.unclassified == [], change.unclassified
     assert change.conflicts == [], change.conflicts
-    # Only the components are new: the cluster that now holds them.
-    assert {r["type"] for r in change.added} == {"picus:index:ApiCluster"}
+    # Only the components are new: the cluster that now holds them; and, since, the listener
+    # rules that answer an open path's other methods with the listener's 404.
+    assert {r["type"] for r in change.added if r["type"] != _RULE} == {"picus:index:ApiCluster"}
+    closing = {rule.priority for rule in RULES if rule.target is Target.NO_ROUTE}
+    added_rules = [r["name"] for r in change.added if r["type"] == _RULE]
+    assert added_rules and all(
+        int(n.split("-rule-")[1].split("-")[0]) in closing for n in added_rules
+    )
 
 
 @pytest.mark.parametrize("recorded", RECORDED)

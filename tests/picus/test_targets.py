@@ -31,8 +31,10 @@ from hypothesis import strategies as st
 from devkit.asgi import serving
 from devkit.processes import wait_until
 from picus.access_log import MAX_PATH, printable
+from picus.alb import NO_ROUTE_BODY, NO_ROUTE_STATUS
 from picus.auth import DEFAULT_SCOPE_NAMES, Scope, ScopePolicy
-from picus.routing import RULES, RoutingRule
+from picus.errors import ErrorCode
+from picus.routing import RULES, RoutingRule, rule_for
 from picus.targets import is_canonical
 from service.settings import Settings
 from tests.auth_origin import auth_origin
@@ -384,3 +386,130 @@ def test_two_authorization_headers_are_refused(
     assert response.status == 400, response
     line = access_lines.lines.get(request_id)
     assert line is None or line.subject is None  # type: ignore[attr-defined]
+
+
+# --- open paths, for every method they do not serve ------------------------------------------
+
+OPEN_CORPUS = Path(__file__).with_name("open_path_requests.txt")
+#: The open rules, each with the path it serves.
+OPEN_PATHS: list[str] = [
+    _path(rule, "init.js") for rule in RULES if not rule.authenticated and rule.operation
+]
+#: Every method the HTTP parser of the runtimes reads (llhttp's), but CONNECT, whose target is
+#: no path; GET and HEAD are what an open path serves.
+OTHER_METHODS = [
+    *("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "PROPPATCH", "MKCOL"),
+    *("COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "PURGE", "REPORT", "MKCALENDAR", "LINK"),
+]
+#: Where a rule forwards a request that needs a token: the service's data routes.
+DATA_PATHS = {rule.operation for rule in RULES if rule.authenticated and rule.operation}
+
+
+def _unsigned(claims: dict[str, Any]) -> str:
+    # ``alg: none``, no signature: what no edge verifies, and what a runtime must not believe.
+    header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{_b64(json.dumps(claims).encode())}."
+
+
+def _any_tokens(issuer: Any) -> dict[str, str | None]:
+    every = " ".join(DEFAULT_SCOPE_NAMES.values())
+    return {
+        "no token": None,
+        "unsigned, every scope": _unsigned({"sub": "admin@corp", "scope": every}),
+        "valid, every scope": issuer.mint(list(DEFAULT_SCOPE_NAMES.values()), subject="admin"),
+        **NOT_TOKENS,
+    }
+
+
+def _check_open(
+    base: str, where: str, method: str, path: str, token: str | None, lines: AccessLines
+) -> None:
+    request_id = uuid.uuid4().hex
+    headers = {"content-type": "application/json", "x-request-id": request_id}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    response = send(base, method, path.encode(), headers, BODY)
+    # The answer to any unknown route: the listener's own 404 at the edge, the service's
+    # 404 when it is called directly.
+    assert response.status == NO_ROUTE_STATUS, (where, method, path, response)
+    if where != "service":
+        assert response.body == NO_ROUTE_BODY, (where, method, path, response)
+    else:
+        assert json.loads(response.body)["error"]["code"] == ErrorCode.NO_ROUTE.code
+    line = lines.lines.get(request_id)
+    if line is not None:
+        assert line.route not in DATA_PATHS, (method, path, line.route)  # type: ignore[attr-defined]
+        assert line.subject is None, (method, path)  # type: ignore[attr-defined]
+
+
+@given(
+    path=st.sampled_from(OPEN_PATHS),
+    method=st.sampled_from(OTHER_METHODS) | st.from_regex(r"[A-Z_-]{1,12}", fullmatch=True),
+    cors=st.booleans(),
+)
+@settings(max_examples=500)
+def test_no_open_path_takes_another_method_in_the_routing_table(
+    path: str, method: str, cors: bool
+) -> None:
+    # The listener's 404 (no rule, or one that answers it) for all but GET and HEAD.
+    rule = rule_for(method, path, cors)
+    if method in ("GET", "HEAD"):
+        assert rule is not None and not rule.authenticated and rule.operation is not None
+    else:
+        assert rule is None, (method, path, rule)
+
+
+def _open_corpus() -> list[tuple[str, str]]:
+    entries = []
+    for line in OPEN_CORPUS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            method, target = line.split(maxsplit=1)
+            entries.append((method, target))
+    return entries
+
+
+@pytest.mark.parametrize(("method", "path"), _open_corpus())
+@pytest.mark.parametrize("where", ["edge", "lenient", "service"])
+def test_every_open_path_request_that_once_got_through_gets_nothing(
+    origins: dict[str, str],
+    issuer: Any,
+    access_lines: AccessLines,
+    where: str,
+    method: str,
+    path: str,
+) -> None:
+    for token in _any_tokens(issuer).values():
+        _check_open(origins[where], where, method, path, token, access_lines)
+
+
+@pytest.mark.parametrize("path", OPEN_PATHS)
+@pytest.mark.parametrize("where", ["edge", "lenient", "service"])
+def test_an_open_path_serves_no_other_method_with_any_token(
+    origins: dict[str, str], issuer: Any, access_lines: AccessLines, where: str, path: str
+) -> None:
+    tokens = list(_any_tokens(issuer).values())
+
+    @given(method=st.sampled_from(OTHER_METHODS), token=st.sampled_from(tokens))
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(method: str, token: str | None) -> None:
+        _check_open(origins[where], where, method, path, token, access_lines)
+
+    check()
+
+
+def test_a_subject_is_logged_only_where_the_scope_check_passed(
+    origins: dict[str, str], issuer: Any, access_lines: AccessLines
+) -> None:
+    # The service called directly, as a rule that verifies no token would forward: a token
+    # refused here names nobody in the log, a verified one with the scope does.
+    every = " ".join(DEFAULT_SCOPE_NAMES.values())
+    for token, subject, status in (
+        (_unsigned({"sub": "admin@corp", "scope": "other"}), None, 403),
+        (issuer.mint(list(DEFAULT_SCOPE_NAMES.values()), subject="alice"), "alice", 200),
+        (_unsigned({"sub": "admin@corp", "scope": every}), "admin@corp", 200),
+    ):
+        request_id = uuid.uuid4().hex
+        headers = {"authorization": f"Bearer {token}", "x-request-id": request_id}
+        response = send(origins["service"], "GET", b"/picus/list", headers)
+        assert response.status == status, response
+        assert access_lines.of(request_id).subject == subject  # type: ignore[attr-defined]

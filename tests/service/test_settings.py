@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 
 import pytest
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from bench.autoscaling import measured
+from bench.capacity import CAPACITY_FILE
 from docsite.pages import CONFIGURATION
 from picus import contract
 from service.__main__ import uvicorn_config
-from service.settings import SETTINGS, Setting, Settings, SettingsError
+from service.deadlines import HeaderDeadlineProtocol
+from service.settings import (
+    CONCURRENCY_HEADROOM,
+    CONCURRENCY_LIMIT,
+    SETTINGS,
+    Setting,
+    Settings,
+    SettingsError,
+)
 
 
 def test_every_setting_has_a_default() -> None:
@@ -82,4 +94,29 @@ def test_keep_alive_outlasts_the_alb_idle_timeout() -> None:
     config = uvicorn_config(Settings.from_env({}))
     assert config.timeout_keep_alive > contract.ALB_IDLE_TIMEOUT_SECONDS
     assert config.proxy_headers
-    assert (config.loop, config.http) == ("uvloop", "httptools")
+    assert config.loop == "uvloop"
+    assert isinstance(config.http, type) and issubclass(config.http, HttpToolsProtocol)
+
+
+def test_slow_clients_are_cut_before_the_alb_would_cut_them() -> None:
+    settings = Settings.from_env({})
+    config = uvicorn_config(settings)
+    assert isinstance(config.http, type) and issubclass(config.http, HeaderDeadlineProtocol)
+    assert config.http.header_timeout == settings.header_timeout
+    for seconds in (settings.header_timeout, settings.body_timeout):
+        assert 0 < seconds < contract.ALB_IDLE_TIMEOUT_SECONDS
+    for variable in ("PICUS_HEADER_TIMEOUT", "PICUS_BODY_TIMEOUT"):
+        with pytest.raises(SettingsError, match=variable):
+            Settings.from_env({variable: str(contract.ALB_IDLE_TIMEOUT_SECONDS)})
+
+
+def test_the_concurrency_limit_is_derived_from_the_committed_capacity() -> None:
+    capacity = json.loads(CAPACITY_FILE.read_text())
+    # The most connections any task size sustained with its p99 within the objective.
+    sustained = max(
+        measured(capacity, stack["cpu"], stack["memory"])["connections"]
+        for stack in capacity["stacks"].values()
+    )
+    assert CONCURRENCY_HEADROOM * sustained == CONCURRENCY_LIMIT
+    config = uvicorn_config(Settings.from_env({}))
+    assert config.limit_concurrency == CONCURRENCY_LIMIT
