@@ -127,6 +127,12 @@ class MethodNotAllowed(ApiError):
     for_code = ErrorCode.METHOD_NOT_ALLOWED
 
 
+class RequestTimeout(ApiError):
+    """The request's headers or body did not arrive in time; the connection was closed."""
+
+    for_code = ErrorCode.REQUEST_TIMEOUT
+
+
 class IdempotencyKeyInUse(ApiError):
     for_code = ErrorCode.IDEMPOTENCY_KEY_IN_USE
 
