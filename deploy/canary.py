@@ -65,10 +65,24 @@ class Judge(Protocol):
 class Runner:
     """Runs actions one by one; remembers the floor the last ``up`` set and that ``up``."""
 
-    def __init__(self, stack: Stack, judge: Judge, progress: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        judge: Judge,
+        progress: Callable[[str], None],
+        settings: Mapping[str, str | None] | None = None,
+    ) -> None:
         self.stack, self.judge, self.progress = stack, judge, progress
         self.held = 0
         self.last: Up | None = None
+        #: What the stack's keys hold: a key is set only to change it, so a release that moves
+        #: nothing leaves the stack's settings file as it was.
+        self.settings = dict(settings or {})
+
+    def _set(self, key: str, value: str) -> None:
+        if self.settings.get(key) != value:
+            self.stack.set_config(key, value)
+            self.settings[key] = value
 
     def up(self, step: Up) -> None:
         if step.floor is Floor.CANARY:
@@ -84,10 +98,10 @@ class Runner:
             f"canaryWeight {step.canary_weight}, handoverCount {self.held})"
         )
         if step.image_uri is not None:
-            self.stack.set_config("imageUri", step.image_uri)
-        self.stack.set_config("canaryImageUri", step.canary_image_uri)
-        self.stack.set_config("canaryWeight", str(step.canary_weight))
-        self.stack.set_config("handoverCount", str(self.held))
+            self._set("imageUri", step.image_uri)
+        self._set("canaryImageUri", step.canary_image_uri)
+        self._set("canaryWeight", str(step.canary_weight))
+        self._set("handoverCount", str(self.held))
         self.stack.up()
         self.last = step
 
@@ -120,13 +134,22 @@ class Runner:
             self.progress(f"ok    canary: {judge.bake(values(), action.minutes)}")
 
 
+#: The keys a release moves.
+RELEASE_KEYS = ("imageUri", "canaryImageUri", "canaryWeight", "handoverCount")
+
+
 def execute(
-    release: Plan, stack: Stack, judge: Judge, progress: Callable[[str], None] = print
+    release: Plan,
+    stack: Stack,
+    judge: Judge,
+    progress: Callable[[str], None] = print,
+    settings: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Runs the plan. A failure before the promotion hands the canary's share back to the
-    primary as it was, then ReleaseFailed; any other failure is ReleaseFailed saying what the
-    stack is left with (the next release hands back what this one left)."""
-    runner = Runner(stack, judge, progress)
+    """Runs the plan; ``settings``: what the stack's keys hold now (unknown: every key is set).
+    A failure before the promotion hands the canary's share back to the primary as it was, then
+    ReleaseFailed; any other failure is ReleaseFailed saying what the stack is left with (the
+    next release hands back what this one left)."""
+    runner = Runner(stack, judge, progress, settings)
     canary, weight = release.left_canary, release.left_weight
     promoted = False
     for action in release.actions:

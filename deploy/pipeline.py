@@ -36,7 +36,7 @@ from components import outputs, release_budget
 from components.release_plan import Running, plan
 from components.stack_config import ConfigError, deployment_settings
 from deploy import check, preflight, release
-from deploy.canary import AwsJudge, ReleaseFailed, execute
+from deploy.canary import RELEASE_KEYS, AwsJudge, ReleaseFailed, execute
 from deploy.preflight import NotReady, StackUnavailable
 from deploy.stack_cli import PulumiCli, StackSettings
 
@@ -155,7 +155,8 @@ class Pipeline:
 
     def service(self, aws: Aws, running: Mapping[str, Any], image_uri: str | None) -> None:
         try:
-            settings = deployment_settings(StackSettings.of_cli(self.cli))
+            stack_settings = StackSettings.of_cli(self.cli)
+            settings = deployment_settings(stack_settings)
         except ConfigError as error:
             raise Failed(str(error)) from None
         except subprocess.CalledProcessError:
@@ -166,7 +167,8 @@ class Pipeline:
             header = self.cli.config("releaseHeader") or ""
             judge = AwsJudge(header, aws.cloudwatch, aws.ecs, aws.elbv2)
             try:
-                execute(steps, self.cli, judge, progress=self.out)
+                now = {key: stack_settings.get(key) for key in RELEASE_KEYS}
+                execute(steps, self.cli, judge, self.out, now)
             except (ReleaseFailed, check.CheckFailed) as failure:
                 raise Failed(str(failure)) from None
             except subprocess.CalledProcessError as failure:

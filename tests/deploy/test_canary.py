@@ -278,3 +278,24 @@ def test_running_reads_what_the_last_up_left() -> None:
     assert Running.from_outputs(values) == Running(OLD, NEW, 5)
     assert Running.from_outputs(values).half_shifted
     assert not Running.from_outputs({}).half_shifted
+
+
+def test_a_release_sets_only_the_keys_it_changes() -> None:
+    class Recording(FakeStack):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sets: list[tuple[str, str]] = []
+
+        def set_config(self, key: str, value: str) -> None:
+            self.sets.append((key, value))
+
+        def up(self) -> None:
+            self.ups.append(("", "", ""))
+
+    stack = Recording()
+    held = {"imageUri": OLD, "canaryImageUri": "", "canaryWeight": "0", "handoverCount": "0"}
+    execute(plan(settings(DeploymentStrategy.ROLLING), CLEAN, OLD), stack, FakeJudge(), print, held)
+    # Rerunning the image the stack runs: an up, and the stack's settings file untouched.
+    assert stack.sets == [] and len(stack.ups) == 1
+    execute(plan(settings(DeploymentStrategy.ROLLING), CLEAN, NEW), stack, FakeJudge(), print, held)
+    assert stack.sets == [("imageUri", NEW)]

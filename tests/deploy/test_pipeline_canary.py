@@ -109,10 +109,12 @@ def test_a_canary_release_tests_bakes_promotes_and_hands_back_in_order(
         "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServices",
         "lambda:GetAlias",
     ]  # fmt: skip
+    # What each up found: the keys the release set, over what the stack held (unset: defaults).
     ups = [
-        (c["imageUri"], c["canaryImageUri"], c["canaryWeight"], c["handoverCount"])
+        (c["imageUri"], c.get("canaryImageUri", ""), c.get("canaryWeight", "0"),
+         c.get("handoverCount", "0"))
         for c in fake_pulumi.configs_at_each_up(cli_state, "dev")[1:]
-    ]
+    ]  # fmt: skip
     assert ups == [
         (OLD, NEW, "0", "0"),  # the canary starts
         (OLD, NEW, "5", "0"),  # takes its 5 %
