@@ -93,16 +93,19 @@ def ensure_node() -> None:
     stamp.write_text(digest)
 
 
-def serve(args: list[str]) -> None:
-    ensure_python("local")
+def _run_module(lock_name: str, module: str, args: list[str]) -> None:
+    """Replaces this process with ``python -m module args`` in .venv, once ``lock_name`` is in."""
+    ensure_python(lock_name)
     os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "local", *args])
+    os.execv(PYTHON, [str(PYTHON), "-m", module, *args])
+
+
+def serve(args: list[str]) -> None:
+    _run_module("local", "local", args)
 
 
 def token(args: list[str]) -> None:
-    ensure_python("local")
-    os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "local.token", *args])
+    _run_module("local", "local.token", args)
 
 
 #: The house rules the tools check, before any test runs: lint, format, types (strict).
@@ -139,37 +142,28 @@ def bench(args: list[str]) -> None:
         if os.geteuid() != 0:
             sys.exit("the benchmark needs wrk: apt-get install wrk")
         _run("apt-get", "install", "-y", "-qq", "wrk")
-    os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "bench.run", *args])
+    _run_module("dev", "bench.run", args)
 
 
 def deploy(args: list[str]) -> None:
     # What the Pulumi program and the release scripts import, not the test suite (lock/deploy.in).
-    ensure_python("deploy")
-    os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "deploy.pipeline", *args])
+    _run_module("deploy", "deploy.pipeline", args)
 
 
 def destroy(args: list[str]) -> None:
-    ensure_python("deploy")
-    os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "deploy.teardown", *args])
+    _run_module("deploy", "deploy.teardown", args)
 
 
 def docs(args: list[str]) -> None:
     if args and (len(args) != 2 or args[0] != "--port" or not args[1].isdigit()):
         sys.exit("usage: python3 dev.py docs [--port N]")
-    ensure_python("docs")
     port = args[1] if args else "8001"
-    os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"])
+    _run_module("docs", "mkdocs", ["serve", "--dev-addr", f"127.0.0.1:{port}"])
 
 
 def cost(args: list[str]) -> None:
     # The estimate reads only committed files: the docs' lock has what it imports (PyYAML).
-    ensure_python("docs")
-    os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "bench.cost_command", *args])
+    _run_module("docs", "bench.cost_command", args)
 
 
 def main() -> None:

@@ -39,13 +39,11 @@ def _why(task: dict[str, Any]) -> str:
 
 
 def _stopped(ecs: Any, cluster: str, service: str) -> Iterator[str]:
-    request = {"cluster": cluster, "serviceName": service, "desiredStatus": "STOPPED"}
-    while True:
-        page = ecs.list_tasks(**request)
+    pages = ecs.get_paginator("list_tasks").paginate(
+        cluster=cluster, serviceName=service, desiredStatus="STOPPED"
+    )
+    for page in pages:
         yield from page.get("taskArns", [])
-        if not page.get("nextToken"):
-            return
-        request["nextToken"] = page["nextToken"]
 
 
 def crashed_tasks(

@@ -79,13 +79,8 @@ def await_tasks(
 
 
 def _rules(elbv2: Any, listener_arn: str) -> Iterator[dict[str, Any]]:
-    request = {"ListenerArn": listener_arn}
-    while True:
-        page = elbv2.describe_rules(**request)
+    for page in elbv2.get_paginator("describe_rules").paginate(ListenerArn=listener_arn):
         yield from page.get("Rules", [])
-        if not page.get("NextMarker"):
-            return
-        request["Marker"] = page["NextMarker"]
 
 
 def _is_test_rule(rule: dict[str, Any]) -> bool:

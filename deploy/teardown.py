@@ -42,24 +42,25 @@ class TeardownFailed(Exception):
     """AWS refused to remove something the stack left."""
 
 
+def family_of(task_definition_arn: str) -> str:
+    """``family`` of ``arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>``."""
+    return task_definition_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
 def families(values: Mapping[str, Any]) -> list[str]:
     """The task definition families the stack registered revisions of (primary, canary)."""
     names = (outputs.TASK_DEFINITION_ARN, release_outputs.CANARY_TASK_DEFINITION_ARN)
     arns = [str(values[name]) for name in names if values.get(name)]
-    return sorted({arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] for arn in arns})
+    return sorted({family_of(arn) for arn in arns})
 
 
 def _revisions(ecs: Any, family: str, status: str) -> Iterator[str]:
     """The family's revisions of ``status`` (the prefix also matches longer family names)."""
-    request = {"familyPrefix": family, "status": status}
-    while True:
-        page = ecs.list_task_definitions(**request)
+    pages = ecs.get_paginator("list_task_definitions").paginate(familyPrefix=family, status=status)
+    for page in pages:
         for arn in page.get("taskDefinitionArns", []):
-            if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family:
+            if family_of(arn) == family:
                 yield arn
-        if not page.get("nextToken"):
-            return
-        request["nextToken"] = page["nextToken"]
 
 
 def remove_task_definitions(

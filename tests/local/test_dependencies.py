@@ -24,21 +24,30 @@ def normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def test_the_local_origin_imports_only_what_the_local_lock_installs() -> None:
-    local = locked("local.txt")
-    # Every module the test's environment has from a distribution the local lock lacks.
-    absent = sorted(
+def absent_modules(lock: str) -> list[str]:
+    """Every module the test's environment has from a distribution ``lock`` lacks."""
+    pinned = locked(lock)
+    return sorted(
         module
         for module, dists in packages_distributions().items()
-        if module.isidentifier() and not {normal(d) for d in dists} & local
+        if module.isidentifier() and not {normal(d) for d in dists} & pinned
     )
-    assert "pulumi" in absent, "the check would block nothing that matters"
+
+
+def import_without(absent: list[str], entry: str) -> subprocess.CompletedProcess[str]:
+    """``import entry`` in a fresh interpreter where every module of ``absent`` fails to import."""
     blocked = "; ".join(f"sys.modules[{m!r}] = None" for m in absent)
-    result = subprocess.run(
-        [sys.executable, "-c", f"import sys; {blocked}; import {ENTRY}"],
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys; {blocked}; import {entry}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_the_local_origin_imports_only_what_the_local_lock_installs() -> None:
+    absent = absent_modules("local.txt")
+    assert "pulumi" in absent, "the check would block nothing that matters"
+    result = import_without(absent, ENTRY)
     assert result.returncode == 0, result.stderr[-2000:]
