@@ -211,8 +211,10 @@ def partial_headers(base: str) -> None:
 def partial_body(base: str) -> None:
     headers = {"content-type": "application/json", "content-length": "100"}
     with connection(base) as sock:
-        sock.sendall(_head("POST", "/picus/put", headers) + b'{"a":')
+        # Timed from before the send: the service's deadline starts once it has the headers,
+        # which may be before this thread runs again after ``sendall``.
         started = time.monotonic()
+        sock.sendall(_head("POST", "/picus/put", headers) + b'{"a":')
         received = _answered_408(sock, started, BODY_TIMEOUT)
         assert b"connection: close" in received.lower()
 
@@ -220,8 +222,8 @@ def partial_body(base: str) -> None:
 def trickling_body(base: str) -> None:
     headers = {"content-type": "application/json", "content-length": str(len(BODY))}
     with connection(base) as sock:
+        started = time.monotonic()  # before the send, as in partial_body
         sock.sendall(_head("POST", "/picus/put", headers))
-        started = time.monotonic()
         sock.settimeout(0.4)
         received = b""
         for byte in BODY:
