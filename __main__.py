@@ -1,4 +1,5 @@
-"""The picus stack: reads and checks its config, constructs one ApiCluster, exports its outputs.
+"""The picus stack: reads and checks its config, constructs one ApiCluster (or, for several
+regions, a GlobalApi of one cluster per region), exports its outputs.
 
 Every key is declared with its type, default and description in Pulumi.yaml.
 """
@@ -7,8 +8,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components import outputs, release_outputs
+from components import outputs, region_outputs, release_outputs
 from components.api_cluster import ApiCluster
+from components.global_api import GlobalApi
 from components.settings_reader import python_name
 from components.stack_config import ConfigError, cluster_args, cluster_name, load
 
@@ -20,7 +22,14 @@ except ConfigError as error:
     # A RunError is reported as its message alone, without a traceback.
     raise pulumi.RunError(str(error)) from None
 
-cluster = ApiCluster(cluster_name(stack), cluster_args(config, stack))
+args = cluster_args(config, stack)
+if settings.regions.several:
+    api = GlobalApi(cluster_name(stack), args)
+    cluster = api.home
+    pulumi.export(region_outputs.REGIONS, api.regions)
+    pulumi.export(region_outputs.GLOBAL_DASHBOARD_URL, api.global_dashboard_url)
+else:
+    cluster = ApiCluster(cluster_name(stack), args)
 
 # A public API has no issuer to name: its output is absent, not empty.
 absent = {outputs.AUTH_ISSUER} if settings.auth is None else set()

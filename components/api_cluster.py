@@ -8,6 +8,8 @@ stack program created it at the top level (``<name>-table``), and answers to its
 through its alias.
 """
 
+from dataclasses import dataclass
+
 import pulumi
 
 from components.alarms import Alarms, AlarmsArgs
@@ -20,10 +22,12 @@ from components.fargate_service import FargateService, FargateServiceArgs
 from components.firewall import Firewall, FirewallArgs
 from components.function_release import FunctionRelease, FunctionReleaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.multi_region import consistency_environment
 from components.naming import stack_scoped
 from components.placement import placement
+from components.region_role import RegionRole, ReplicaTables
 from components.settings_reader import resolve
-from components.table import Table, TableArgs
+from components.table import Table, TableArgs, TableReplication
 from components.traffic_logs import TrafficLogs, TrafficLogsArgs
 from picus.contract import IDEMPOTENCY_EXPIRES_AT, IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
 
@@ -85,13 +89,31 @@ class ApiCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ApiClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        self._construct(name, args, opts, None)
+
+    @classmethod
+    def in_region(
+        cls, name: str, args: ApiClusterArgs, role: RegionRole, opts: pulumi.ResourceOptions
+    ) -> "ApiCluster":
+        """The cluster of one region of a GlobalApi (components/global_api.py)."""
+        cluster = cls.__new__(cls)
+        cluster._construct(name, args, opts, role)
+        return cluster
+
+    def _construct(
+        self,
+        name: str,
+        args: ApiClusterArgs,
+        opts: pulumi.ResourceOptions | None,
+        role: RegionRole | None,
+    ) -> None:
         stack = pulumi.get_stack()
         # Checked before anything is registered: bad settings create nothing.
         settings = resolve(name, args, stack)
         super().__init__("picus:index:ApiCluster", name, {}, opts)
-        self._compose(settings, stack)
+        self._compose(settings, stack, role)
 
-    def _compose(self, s: ClusterSettings, stack: str) -> None:
+    def _compose(self, s: ClusterSettings, stack: str, role: RegionRole | None) -> None:
         name = s.name
         physical = stack_scoped(name, stack)
         top = pulumi.ResourceOptions(parent=self).merge(_WAS_AT_THE_TOP)
@@ -110,30 +132,12 @@ class ApiCluster(pulumi.ComponentResource):
             if s.traffic_logs
             else None
         )
-        table = Table(
-            name,
-            TableArgs(
-                table_name=s.table_name,
-                protect=s.protect,
-                kms_key_arn=s.table_kms_key_arn,
-                partition_key=PARTITION_KEY,
-                ttl_attribute=None,
-            ),
-            opts=top,
+        tables = (
+            _replicas(s, role.replica_tables)
+            if role is not None and role.replica_tables is not None
+            else _own_tables(s, top)
         )
-        # What each Idempotency-Key created, forgotten by TTL; kept, encrypted and protected as
-        # the data is: a lost record lets a retry create a second item.
-        idempotency_table = Table(
-            f"{name}-idempotency",
-            TableArgs(
-                table_name=s.idempotency_table_name,
-                protect=s.protect,
-                kms_key_arn=s.table_kms_key_arn,
-                partition_key=IDEMPOTENCY_PARTITION_KEY,
-                ttl_attribute=IDEMPOTENCY_EXPIRES_AT,
-            ),
-            opts=top,
-        )
+        table, idempotency_table = tables
         firewall = (
             Firewall(
                 f"{name}-firewall",
@@ -162,6 +166,7 @@ class ApiCluster(pulumi.ComponentResource):
                 cors=bool(s.cors_origins),
                 canary_weight=s.deployment.canary_weight,
                 release_header=s.deployment.release_header,
+                latency=role.latency if role is not None else None,
             ),
             opts=top,
         )
@@ -234,6 +239,7 @@ class ApiCluster(pulumi.ComponentResource):
                 protect=s.protect,
                 auth=s.auth,
                 cors_origins=s.cors_origins,
+                environment=consistency_environment(s.regions),
             ),
             opts=top,
         )
@@ -290,4 +296,60 @@ class ApiCluster(pulumi.ComponentResource):
         (self.listener_arn,) = load_balancer.serving_listener_arns
         self.target_group_arn = load_balancer.target_group_arn
         self.canary_target_group_arn = load_balancer.canary_target_group_arn
+        # For a GlobalApi, which watches every region from the first: not outputs of the cluster.
+        self.alarm_actions = alarms.alarm_actions
+        self.table_arn = table.arn
+        self.idempotency_table_arn = idempotency_table.arn
+        self.health_check_id = load_balancer.health_check_id
         self.register_outputs({key: getattr(self, key) for key in self.__annotations__})
+
+
+@dataclass(frozen=True)
+class _Tables:
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+
+def _own_tables(s: ClusterSettings, top: pulumi.ResourceOptions) -> tuple[_Tables, _Tables]:
+    """The data table and the Idempotency-Key table, global tables when the API has several
+    regions."""
+    replication = (
+        TableReplication(s.regions.replica_regions, s.regions.consistency, s.regions.witness_region)
+        if s.regions.several
+        else None
+    )
+    table = Table(
+        s.name,
+        TableArgs(
+            table_name=s.table_name,
+            protect=s.protect,
+            kms_key_arn=s.table_kms_key_arn,
+            partition_key=PARTITION_KEY,
+            ttl_attribute=None,
+            replication=replication,
+        ),
+        opts=top,
+    )
+    # What each Idempotency-Key created, forgotten by TTL; kept, encrypted and protected as
+    # the data is: a lost record lets a retry create a second item.
+    idempotency_table = Table(
+        f"{s.name}-idempotency",
+        TableArgs(
+            table_name=s.idempotency_table_name,
+            protect=s.protect,
+            kms_key_arn=s.table_kms_key_arn,
+            partition_key=IDEMPOTENCY_PARTITION_KEY,
+            ttl_attribute=IDEMPOTENCY_EXPIRES_AT,
+            replication=replication,
+        ),
+        opts=top,
+    )
+    return _Tables(table.name, table.arn), _Tables(idempotency_table.name, idempotency_table.arn)
+
+
+def _replicas(s: ClusterSettings, replicas: ReplicaTables) -> tuple[_Tables, _Tables]:
+    """The replicas in this cluster's region of the first region's tables."""
+    return (
+        _Tables(pulumi.Output.from_input(s.table_name), replicas.table_arn),
+        _Tables(pulumi.Output.from_input(s.idempotency_table_name), replicas.idempotency_table_arn),
+    )

@@ -16,6 +16,8 @@ from typing import Any, Final, NotRequired, TypedDict
 
 import pulumi
 
+from picus.regions import HEALTH_CHECK_FAILURE_THRESHOLD, HEALTH_CHECK_INTERVAL
+
 
 class ClusterNetworkArgs(TypedDict):
     """Where the API runs: a VPC of its own, laid out from these settings, or an existing one
@@ -162,6 +164,36 @@ class ClusterAuthArgs(TypedDict):
     """
 
 
+class ClusterRegionsArgs(TypedDict):
+    """Several regions behind one domain (GlobalApi): one cluster per region on DynamoDB global
+    tables, Route 53 latency records with a health check per region."""
+
+    regions: NotRequired[list[str]]
+    """The AWS regions the API runs in, the stack's own (aws:region) first; its tables become
+    global tables with a replica in each other region. Empty, or the stack's region alone, is a
+    stack of one region. Default: [].
+    """
+    consistency: NotRequired[str]
+    """The global tables' consistency mode (eventual or strong), fixed when the tables become
+    global; docs/guarantees.md says what each keeps across regions. strong needs exactly three
+    regions of one MRSC region set, or two and witnessRegion. Default: eventual.
+    """
+    witness_region: NotRequired[str]
+    """With consistency strong and two regions, the region of DynamoDB's witness, which holds no
+    data and serves no requests; empty for none.
+    """
+    region_certificate_arns: NotRequired[list[str]]
+    """With certificateArn, an ACM certificate for domainName in each other region, in any
+    order (each ARN names its region). Default: [].
+    """
+    health_check_interval: NotRequired[int]
+    """Seconds between Route 53's checks of each region's /health (10 or 30). Default: 10."""
+    health_check_failure_threshold: NotRequired[int]
+    """Failed checks in a row before a region leaves the domain's answers (1..10). Default:
+    3.
+    """
+
+
 class ApiClusterArgs(TypedDict):
     """The settings of one ApiCluster. Every field is optional and has the default it documents;
     the stack's Pulumi.yaml declares the same settings as config keys."""
@@ -172,6 +204,8 @@ class ApiClusterArgs(TypedDict):
     """How many tasks run, and what autoscaling aims for."""
     release: NotRequired[ClusterReleaseArgs]
     """How new images and function versions take the traffic."""
+    regions: NotRequired[ClusterRegionsArgs]
+    """Several regions behind one domain; absent, the stack's region alone."""
     auth: NotRequired[ClusterAuthArgs]
     """Token verification at the load balancer; absent, the API is public (a production cluster
     then needs publicApi).
@@ -347,6 +381,12 @@ DEFAULTS: Final[dict[str, Any]] = {
     "p99LatencyMs": 1000,
     "alarmEmail": "",
     "alarmTopicArn": "",
+    "regions.regions": [],
+    "regions.consistency": "eventual",
+    "regions.witnessRegion": "",
+    "regions.regionCertificateArns": [],
+    "regions.healthCheckInterval": HEALTH_CHECK_INTERVAL,
+    "regions.healthCheckFailureThreshold": HEALTH_CHECK_FAILURE_THRESHOLD,
 }
 
 #: The settings an ApiCluster requires when it has their group (``auth``).

@@ -19,6 +19,7 @@ from components.deployment import DeploymentSettings
 from components.function_release import ReleaseSettings
 from components.image import CpuArchitecture
 from components.jwt_validation import EdgeAuth
+from components.multi_region import ONE_REGION, RegionSettings
 from components.naming import idempotency_table_name
 from components.network import NatStrategy, SubnetLayout
 
@@ -109,6 +110,8 @@ class ClusterSettings:
     alarm_topic_arn: pulumi.Input[str] | None
     #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
     cors_origins: tuple[str, ...]
+    #: The regions the API runs in; a stack of one region by default.
+    regions: RegionSettings = ONE_REGION
 
     @property
     def idempotency_table_name(self) -> str:

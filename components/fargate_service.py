@@ -9,8 +9,8 @@ roles it makes: here each role has one inline policy of exactly what the service
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -84,6 +84,8 @@ class FargateServiceArgs:
     auth: EdgeAuth | None
     #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
     cors_origins: tuple[str, ...] = ()
+    #: More of the service's settings, by environment variable (the consistency mode).
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def stop_timeout(self) -> int:
@@ -223,7 +225,8 @@ class FargateService(pulumi.ComponentResource):
                         stop_timeout=args.stop_timeout,
                         graceful_shutdown=args.graceful_shutdown,
                         extra_environment=auth_environment(args.auth)
-                        | cors_environment(args.cors_origins),
+                        | cors_environment(args.cors_origins)
+                        | dict(args.environment),
                     )
                 ),
                 # Replacing the task definition keeps the old revision registered: it is what

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.domain_record import LatencyRouting, domain_record
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import Forward, listener_rules, no_route_rules
 from components.naming import (
@@ -56,6 +57,8 @@ class LoadBalancerArgs:
     canary_weight: int = 0
     #: The value of the header that reaches the canary alone; None: no test rules.
     release_header: pulumi.Input[str] | None = None
+    #: This region's latency record and health check, when several regions serve the domain.
+    latency: LatencyRouting | None = None
 
 
 def health_check() -> aws.lb.TargetGroupHealthCheckArgs:
@@ -268,18 +271,10 @@ class LoadBalancer(pulumi.ComponentResource):
             )
 
         host: pulumi.Output[str] = alb.dns_name
+        self.health_check_id: pulumi.Output[str] | None = None
         if args.domain_name and args.hosted_zone_id:
-            record = aws.route53.Record(
-                f"{name}-domain",
-                zone_id=args.hosted_zone_id,
-                name=args.domain_name,
-                type="A",
-                aliases=[
-                    aws.route53.RecordAliasArgs(
-                        name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True
-                    )
-                ],
-                opts=child,
+            record, self.health_check_id = domain_record(
+                name, args.domain_name, args.hosted_zone_id, alb, https, args.latency, child
             )
             host = record.fqdn
         elif args.domain_name:

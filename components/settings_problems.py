@@ -15,6 +15,7 @@ from components.deployment import problems as deployment_problems
 from components.fargate import MAX_STOP_TIMEOUT, fargate_size_problems
 from components.firewall import RATE_LIMIT_RANGE
 from components.jwt_validation import problems as auth_problems
+from components.multi_region import region_problems
 from components.naming import table_name_problems
 from components.release_budget import problems as release_budget_problems
 from picus.cors import origin_problem
@@ -61,6 +62,18 @@ def problems_of(c: ClusterSettings) -> list[str]:
         if isinstance(value, str) and not pattern.fullmatch(value):
             problems.append(f"picus:{key} {value!r} is not of the form {pattern.pattern}")
     problems += table_name_problems(c.table_name)
+    problems += region_problems(
+        c.regions,
+        https=c.https,
+        domain_name=c.domain_name,
+        hosted_zone_id=c.hosted_zone_id,
+        regional={
+            "tableKmsKeyArn": c.table_kms_key_arn,
+            "wafWebAclArn": c.waf_web_acl_arn,
+            "alarmTopicArn": c.alarm_topic_arn,
+            "vpcId": c.existing_network,
+        },
+    )
     if c.existing_network is None:
         problems += c.subnet_layout.problems()
     problems += [f"picus:cpu, picus:memory: {p}" for p in fargate_size_problems(c.cpu, c.memory)]

@@ -18,11 +18,13 @@ from components.deployment import DeploymentSettings, DeploymentStrategy
 from components.function_release import ReleaseSettings, ReleaseStrategy
 from components.image import CpuArchitecture
 from components.jwt_validation import Claim, ClaimFormat, EdgeAuth
+from components.multi_region import RegionSettings
 from components.naming import MAX_CLUSTER_NAME, stack_name_problems
 from components.network import NatStrategy, SubnetLayout
 from components.settings_problems import network_problems, problems_of
 from picus.auth import ScopePolicy
 from picus.contract import TABLE_NAME
+from picus.regions import Consistency
 
 
 def python_name(name: str) -> str:
@@ -46,7 +48,9 @@ _GROUPS: Final = sorted(_KEYS.keys() - {""})
 
 #: How a problem with the cluster's own name names it.
 CLUSTER = "the ApiCluster name"
-_Choice = TypeVar("_Choice", NatStrategy, CpuArchitecture, ReleaseStrategy, DeploymentStrategy)
+_Choice = TypeVar(
+    "_Choice", NatStrategy, CpuArchitecture, ReleaseStrategy, DeploymentStrategy, Consistency
+)
 
 
 def resolve(name: str, args: Mapping[str, Any], stack: str) -> ClusterSettings:
@@ -103,12 +107,24 @@ def resolve(name: str, args: Mapping[str, Any], stack: str) -> ClusterSettings:
         alarm_email=reader.text("alarmEmail"),
         alarm_topic_arn=reader.reference("alarmTopicArn"),
         cors_origins=reader.strings("corsOrigins"),
+        regions=regions_of(reader),
     )
     name_problems = stack_name_problems(name, CLUSTER, MAX_CLUSTER_NAME)
     problems = reader.problems + name_problems + problems_of(settings)
     if problems:
         raise InvalidSettings(name, problems)
     return settings
+
+
+def regions_of(reader: ArgsReader) -> RegionSettings:
+    return RegionSettings(
+        regions=reader.strings("regions"),
+        consistency=reader.choice("consistency", Consistency),
+        witness_region=reader.text("witnessRegion"),
+        certificate_arns=reader.strings("regionCertificateArns"),
+        health_check_interval=reader.integer("healthCheckInterval"),
+        health_check_failure_threshold=reader.integer("healthCheckFailureThreshold"),
+    )
 
 
 def function_release_of(reader: ArgsReader) -> ReleaseSettings:

@@ -14,6 +14,18 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from picus.regions import Consistency
+
+
+@dataclass(frozen=True)
+class TableReplication:
+    """A global table: a replica in each of ``regions`` (the table's own region excluded)."""
+
+    regions: tuple[str, ...]
+    consistency: Consistency
+    #: A strong table's witness region, with two regions; None for none.
+    witness_region: str | None
+
 
 @dataclass(frozen=True)
 class TableArgs:
@@ -26,6 +38,8 @@ class TableArgs:
     partition_key: str
     #: The attribute DynamoDB's TTL reads (epoch seconds); None: items live until deleted.
     ttl_attribute: str | None
+    #: Replicas in other regions; None: a table of this region alone.
+    replication: TableReplication | None = None
 
 
 class Table(pulumi.ComponentResource):
@@ -36,6 +50,8 @@ class Table(pulumi.ComponentResource):
         self, name: str, args: TableArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("picus:index:Table", name, {}, opts)
+        replication = args.replication
+        strong = replication is not None and replication.consistency is Consistency.STRONG
         table = aws.dynamodb.Table(
             f"{name}-table",
             name=args.table_name,
@@ -46,9 +62,21 @@ class Table(pulumi.ComponentResource):
             # no cost: the attribute, not the item's absence, says whether one still counts.
             ttl=(
                 aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True)
-                if args.ttl_attribute
+                # "Time to Live (TTL) is not supported for MRSC global tables": a strong table's
+                # expired records stay, and count for nothing (picus/contract.py).
+                if args.ttl_attribute and not strong
                 else None
             ),
+            replicas=_replicas(replication, args.protect) if replication else None,
+            global_table_witness=(
+                aws.dynamodb.TableGlobalTableWitnessArgs(region_name=replication.witness_region)
+                if replication and strong and replication.witness_region
+                else None
+            ),
+            # An MREC replica's stream is on and cannot be turned off; the provider must say so,
+            # or it plans to turn it off on every update (hashicorp/terraform-provider-aws#43625).
+            stream_enabled=True if replication and not strong else None,
+            stream_view_type="NEW_AND_OLD_IMAGES" if replication and not strong else None,
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=(
                 aws.dynamodb.TableServerSideEncryptionArgs(
@@ -68,3 +96,21 @@ class Table(pulumi.ComponentResource):
         self.arn = table.arn
         self.name = table.name
         self.register_outputs({"arn": self.arn, "name": self.name})
+
+
+def _replicas(replication: TableReplication, protect: bool) -> list[aws.dynamodb.TableReplicaArgs]:
+    """A replica in each other region (global tables version 2019.11.21). Adding one is an
+    in-place UpdateTable, the table keeping its data ("How DynamoDB global tables work");
+    deletion protection and point-in-time recovery are a replica's own settings, never
+    synchronized, so each replica gets the table's."""
+    strong = replication.consistency is Consistency.STRONG
+    return [
+        aws.dynamodb.TableReplicaArgs(
+            region_name=region,
+            point_in_time_recovery=True,
+            deletion_protection_enabled=protect,
+            propagate_tags=True,
+            consistency_mode="STRONG" if strong else None,
+        )
+        for region in replication.regions
+    ]

@@ -60,8 +60,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _arn(service: str, kind: str, name: str) -> str:
-    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}{name}"
+def _arn(service: str, kind: str, name: str, region: str = REGION) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT}:{kind}{name}"
 
 
 #: The property pulumi-aws fills by auto-naming, where it is not "name".
@@ -84,6 +84,8 @@ class Created:
     name: str
     inputs: dict[str, Any]
     physical: str
+    #: The region of the resource's provider: the stack's, or an explicit provider's.
+    region: str = REGION
 
 
 _ELB_ID = "50dc6c495c0c9188"
@@ -94,59 +96,65 @@ _DIGEST = "sha256:" + "ab" * 32
 #: reads. A type the program creates and this table leaves out gets its inputs back only;
 #: tests/components/test_main.py checks that every type here is one the program creates.
 COMPUTED: dict[str, Callable[[Created], dict[str, Any]]] = {
-    "aws:dynamodb/table:Table": lambda r: {"arn": _arn("dynamodb", "table/", r.physical)},
+    "aws:dynamodb/table:Table": lambda r: {"arn": _arn("dynamodb", "table/", r.physical, r.region)},
     "aws:ecr/repository:Repository": lambda r: {
-        "arn": _arn("ecr", "repository/", r.physical),
+        "arn": _arn("ecr", "repository/", r.physical, r.region),
         "registryId": ACCOUNT,
-        "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{r.physical}",
+        "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{r.region}.amazonaws.com/{r.physical}",
     },
     "docker-build:index:Image": lambda r: {"digest": _DIGEST, "ref": f"image@{_DIGEST}"},
     "aws:cloudwatch/logGroup:LogGroup": lambda r: {
-        "arn": _arn("logs", "log-group:", r.physical) + ":*"
+        "arn": _arn("logs", "log-group:", r.physical, r.region) + ":*"
     },
     "aws:iam/role:Role": lambda r: {"arn": f"arn:aws:iam::{ACCOUNT}:role/{r.physical}"},
     "aws:lb/loadBalancer:LoadBalancer": lambda r: {
-        "arn": _arn("elasticloadbalancing", "loadbalancer/app/", f"{r.physical}/{_ELB_ID}"),
+        "arn": _arn(
+            "elasticloadbalancing", "loadbalancer/app/", f"{r.physical}/{_ELB_ID}", r.region
+        ),
         "arnSuffix": f"app/{r.physical}/{_ELB_ID}",
-        "dnsName": f"{r.physical}-1234567890.{REGION}.elb.amazonaws.com",
+        "dnsName": f"{r.physical}-1234567890.{r.region}.elb.amazonaws.com",
         "zoneId": "Z32O12XQLNTSW2",
     },
     "aws:lb/targetGroup:TargetGroup": lambda r: {
-        "arn": _arn("elasticloadbalancing", "targetgroup/", f"{r.physical}/{_TG_ID}"),
+        "arn": _arn("elasticloadbalancing", "targetgroup/", f"{r.physical}/{_TG_ID}", r.region),
         "arnSuffix": f"targetgroup/{r.physical}/{_TG_ID}",
     },
     "aws:lb/listener:Listener": lambda r: {
-        "arn": _arn("elasticloadbalancing", "listener/app/", f"{r.name}/1/2")
+        "arn": _arn("elasticloadbalancing", "listener/app/", f"{r.name}/1/2", r.region)
     },
-    "aws:ecs/cluster:Cluster": lambda r: {"arn": _arn("ecs", "cluster/", r.physical)},
+    "aws:ecs/cluster:Cluster": lambda r: {"arn": _arn("ecs", "cluster/", r.physical, r.region)},
     "aws:ecs/taskDefinition:TaskDefinition": lambda r: {
-        "arn": _arn("ecs", "task-definition/", f"{r.inputs.get('family')}:1")
+        "arn": _arn("ecs", "task-definition/", f"{r.inputs.get('family')}:1", r.region)
     },
     "aws:lambda/function:Function": lambda r: {
-        "arn": _arn("lambda", "function:", r.physical),
+        "arn": _arn("lambda", "function:", r.physical, r.region),
         "version": "1",
     },
-    "aws:lambda/alias:Alias": lambda r: {"arn": _arn("lambda", "function:", f"fn:{r.physical}")},
+    "aws:lambda/alias:Alias": lambda r: {
+        "arn": _arn("lambda", "function:", f"fn:{r.physical}", r.region)
+    },
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda r: {
-        "arn": _arn("cloudwatch", "alarm:", r.physical)
+        "arn": _arn("cloudwatch", "alarm:", r.physical, r.region)
     },
     "aws:wafv2/webAcl:WebAcl": lambda r: {
-        "arn": _arn("wafv2", "regional/webacl/", f"{r.physical}/1234abcd")
+        "arn": _arn("wafv2", "regional/webacl/", f"{r.physical}/1234abcd", r.region)
     },
-    "aws:sns/topic:Topic": lambda r: {"arn": _arn("sns", "", r.physical)},
+    "aws:sns/topic:Topic": lambda r: {"arn": _arn("sns", "", r.physical, r.region)},
     "aws:route53/record:Record": lambda r: {"fqdn": r.inputs["name"]},
     "aws:s3/bucket:Bucket": lambda r: {"arn": f"arn:aws:s3:::{r.physical}"},
 }
 
 
-def computed_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def computed_outputs(
+    typ: str, name: str, inputs: dict[str, Any], region: str = REGION
+) -> dict[str, Any]:
     """The physical name pulumi-aws gives (auto-naming) and what the table adds."""
     field = AUTONAMED_FIELD.get(typ, "name")
     prefix = inputs.get(PREFIX_FIELD.get(typ, "namePrefix"))
     # A prefix is completed with 26 characters of a unique id, as terraform-provider-aws does.
     physical = inputs.get(field) or (prefix + "0" * 26 if prefix else autoname(name))
     compute = COMPUTED.get(typ)
-    extra = compute(Created(name, inputs, physical)) if compute is not None else {}
+    extra = compute(Created(name, inputs, physical, region)) if compute is not None else {}
     return {field: physical, **extra}
 
 
@@ -180,19 +188,30 @@ REMOTE_COMPONENTS = {"awsx:ec2:Vpc": awsx_vpc_outputs}
 
 
 class Mocks(pulumi_mocks.Mocks):
+    def __init__(self) -> None:
+        #: Each explicit provider's region, by its ID (the last part of a provider reference).
+        self.regions: dict[str, str] = {}
+
+    def region_of(self, provider: str | None) -> str:
+        return self.regions.get((provider or "").rpartition("::")[2], REGION)
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ in REMOTE_COMPONENTS:
             return "", REMOTE_COMPONENTS[args.typ](args.name, args.inputs)
-        state = {**args.inputs, **computed_outputs(args.typ, args.name, args.inputs)}
+        if args.typ == "pulumi:providers:aws":
+            self.regions[f"{args.name}-id"] = args.inputs.get("region", REGION)
+        region = self.region_of(args.provider)
+        state = {**args.inputs, **computed_outputs(args.typ, args.name, args.inputs, region)}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         token = args.token
+        region = self.region_of(args.provider)
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{REGION}{z}" for z in "abc"]
+            names = [f"{region}{z}" for z in "abc"]
             return {"names": names, "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)]}, []
         if token == "aws:index/getRegion:getRegion":
-            return {"name": REGION, "region": REGION, "id": REGION}, []
+            return {"name": region, "region": region, "id": region}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci"}, []
         if token == "aws:index/getPartition:getPartition":
@@ -261,8 +280,9 @@ def run(stack: str, overrides: dict[str, str], stack_file: str | None = None) ->
 def run_program(program: Path, project: str, stack: str, config: dict[str, str]) -> dict[str, Any]:
     """Any Pulumi program, a consumer's too, under the mocks, from the working folder."""
     pulumi.runtime.set_all_config(config)
-    monitor = RecordingMonitor(Mocks())
-    pulumi.runtime.set_mocks(Mocks(), project=project, stack=stack, preview=False, monitor=monitor)
+    mocks = Mocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
 
     exports: dict[str, Any] = {}
     pulumi_export = pulumi.export

@@ -1,0 +1,135 @@
+"""GlobalApi: one API served from several regions under one domain.
+
+One ApiCluster per region: the first region's on the stack's own provider, owning both tables,
+which become DynamoDB global tables with a replica in each other region; each other region's on
+an explicit provider of its region, using those replicas. Route 53 answers the domain with the
+region of least latency whose health check passes (components/domain_record.py). Each region
+keeps its dashboard and alarms; a global view adds the health checks and the replication lag.
+
+The first region's cluster is the stack's cluster of before: it keeps its name and, through an
+alias, its URN, so a stack of one region becomes a stack of two in place, its tables keeping
+their data (tests/components/test_transitions.py).
+"""
+
+from typing import Any, cast
+
+import pulumi
+import pulumi_aws as aws
+
+from components.api_cluster import ApiCluster
+from components.api_cluster_args import ApiClusterArgs
+from components.cluster_settings import ClusterSettings
+from components.domain_record import LatencyRouting
+from components.global_view import GlobalView, GlobalViewArgs
+from components.multi_region import RegionSettings
+from components.naming import stack_scoped
+from components.region_role import RegionRole, ReplicaTables, in_region, region_code
+from components.settings_reader import resolve
+
+#: The first region's cluster was, in a stack of one region, the stack's own.
+_WAS_THE_STACKS = pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+
+
+class GlobalApi(pulumi.ComponentResource):
+    """The picus API in several regions behind one domain: an ApiCluster per region on DynamoDB
+    global tables, with Route 53 latency records and health checks."""
+
+    api_url: pulumi.Output[str]
+    """Where clients reach the API: https://<domainName>, answered by the nearest healthy
+    region."""
+    regions: pulumi.Output[dict[str, dict[str, Any]]]
+    """Each region's cluster outputs, by region (the stack's output names)."""
+    global_dashboard_url: pulumi.Output[str]
+    """The dashboard of every region's health check and the replicas' lag."""
+
+    def __init__(
+        self, name: str, args: ApiClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        stack = pulumi.get_stack()
+        # Checked before anything is registered: bad settings create nothing.
+        settings = resolve(name, args, stack)
+        super().__init__("picus:index:GlobalApi", name, {}, opts)
+        regions = settings.regions
+        first, *others = regions.regions
+        self.home = ApiCluster.in_region(
+            name,
+            args,
+            RegionRole(first, None, _latency(first, regions)),
+            pulumi.ResourceOptions(parent=self).merge(_WAS_THE_STACKS),
+        )
+        self.clusters = {first: self.home}
+        for region in others:
+            provider = aws.Provider(
+                f"{name}-{region_code(region)}",
+                region=region,
+                # The stack's default provider tags every resource; this one must too.
+                default_tags=pulumi.Config("aws").get_object("defaultTags"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            replicas = ReplicaTables(
+                in_region(self.home.table_arn, region),
+                in_region(self.home.idempotency_table_arn, region),
+            )
+            self.clusters[region] = ApiCluster.in_region(
+                f"{name}-{region_code(region)}",
+                _regional_args(args, settings, region),
+                RegionRole(region, replicas, _latency(region, regions)),
+                pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
+            )
+        view = GlobalView(
+            f"{name}-global",
+            GlobalViewArgs(
+                dashboard_name=f"{stack_scoped(name, stack)}-global",
+                home_region=first,
+                health_check_ids=[
+                    (region, cast(pulumi.Output[str], cluster.health_check_id))
+                    for region, cluster in self.clusters.items()
+                ],
+                tables=[
+                    ("table", self.home.table_name),
+                    ("idempotency", self.home.idempotency_table_name),
+                ],
+                replica_regions=tuple(others),
+                consistency=regions.consistency,
+                alarm_actions=self.home.alarm_actions,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.api_url = self.home.api_url
+        self.regions = pulumi.Output.all(
+            **{region: _outputs(cluster) for region, cluster in self.clusters.items()}
+        )
+        self.global_dashboard_url = view.url
+        self.register_outputs(
+            {
+                "api_url": self.api_url,
+                "regions": self.regions,
+                "global_dashboard_url": self.global_dashboard_url,
+            }
+        )
+
+
+def _outputs(cluster: ApiCluster) -> pulumi.Output[dict[str, Any]]:
+    """A cluster's outputs by their names in the stack (``apiUrl``)."""
+    names = {key: to_camel(key) for key in ApiCluster.__annotations__}
+    return pulumi.Output.all(**{names[key]: getattr(cluster, key) for key in names})
+
+
+def to_camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _latency(region: str, regions: RegionSettings) -> LatencyRouting:
+    return LatencyRouting(
+        region, regions.health_check_interval, regions.health_check_failure_threshold
+    )
+
+
+def _regional_args(args: ApiClusterArgs, first: ClusterSettings, region: str) -> ApiClusterArgs:
+    """The first region's args, with this region's certificate, naming the first region's
+    tables (a default name carries the cluster's name, which differs by region)."""
+    regional: dict[str, Any] = {**args, "table_name": first.table_name}
+    if args.get("certificate_arn"):
+        regional["certificate_arn"] = first.regions.certificate_for(region)
+    return cast(ApiClusterArgs, regional)
