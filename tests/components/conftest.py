@@ -31,6 +31,18 @@ PRODUCTION_REQUIRED = {
     # The canary's test rules (a secret in the real stack file).
     "releaseHeader": "0123456789abcdef" * 3,
 }
+#: A stack of one region joined by a second (GlobalApi): it needs a domain in a hosted zone.
+TWO_REGIONS = {
+    "regions": '["eu-west-1", "us-east-1"]',
+    "domainName": "dev.example.com",
+    "hostedZoneId": "Z0123456789ABC",
+}
+THREE_STRONG_REGIONS = {
+    "regions": '["eu-west-1", "eu-west-2", "eu-central-1"]',
+    "consistency": "strong",
+    "regionCertificateArns": '["arn:aws:acm:eu-west-2:123456789012:certificate/b", '
+    '"arn:aws:acm:eu-central-1:123456789012:certificate/c"]',
+}
 #: A prebuilt image and the next one, from the same repository.
 IMAGE_REPOSITORY = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/picus"
 RUNNING_IMAGE = f"{IMAGE_REPOSITORY}@sha256:" + "cd" * 32
@@ -97,6 +109,10 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
             "canaryWeight": "10",
         },
     ),
+    # Two regions behind one domain, on MREC global tables.
+    "dev-two-regions": ("dev", "dev", TWO_REGIONS),
+    # Production in three regions of one MRSC region set, on MRSC global tables.
+    "prod-three-regions": ("prod", "prod", {**PRODUCTION_REQUIRED, **THREE_STRONG_REGIONS}),
     # The longest stack name whose every physical name is an auto-name, with dev's settings.
     "longest-name": ("x" * MAX_STACK_NAME, "dev", {}),
     # The longest stack name the program accepts: capped names are derived from it.
@@ -126,6 +142,33 @@ class Stack:
 
     def by_urn(self, urn: str) -> dict[str, Any]:
         return next(r for r in self.resources if r["urn"] == urn)
+
+    def first_region(self) -> Stack:
+        """The stack without the clusters of its other regions: its own cluster, as a stack of
+        one region has it, and what the GlobalApi adds around it. Each other region's cluster is
+        held equal to this one in tests/components/test_global_api.py."""
+        others = {
+            r["urn"]
+            for r in self.resources
+            if r["type"] == API_CLUSTER and r["name"] != stack_prefix(self.stack)
+        }
+        return Stack(
+            self.variant,
+            self.stack,
+            self.config,
+            [r for r in self.resources if not self.descends_from(r, others)],
+            self.exports,
+        )
+
+    def descends_from(self, resource: dict[str, Any], urns: set[str]) -> bool:
+        """Whether the resource is one of ``urns`` or lies under one."""
+        by_urn = {r["urn"]: r for r in self.resources}
+        found: dict[str, Any] | None = resource
+        while found is not None:
+            if found["urn"] in urns:
+                return True
+            found = by_urn.get(found["parent"] or "")
+        return False
 
 
 def harness(
@@ -167,6 +210,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def stack(stacks: dict[str, Stack], variant: str) -> Stack:
+    """The variant's first region: its only region, or the first of its GlobalApi."""
+    return stacks[variant].first_region()
+
+
+@pytest.fixture
+def program(stacks: dict[str, Stack], variant: str) -> Stack:
+    """The variant's whole program: every region."""
     return stacks[variant]
 
 
@@ -176,6 +226,7 @@ def policy_of(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 TABLE = "aws:dynamodb/table:Table"
+API_CLUSTER = "picus:index:ApiCluster"
 
 
 def data_table(stack: Stack) -> dict[str, Any]:

@@ -42,7 +42,8 @@ def test_every_variant_has_its_committed_urns() -> None:
     assert {p.stem for p in BEFORE_API_CLUSTER.glob("*.txt")} <= set(VARIANTS)
 
 
-def test_no_deployed_urn_is_lost_without_an_alias(stack: Stack) -> None:
+def test_no_deployed_urn_is_lost_without_an_alias(program: Stack) -> None:
+    stack = program
     urns = Urns(stack)
     answered = set().union(*(urns.known_as(r) for r in stack.resources))
     # A variant added since ApiCluster has no stacks of before to keep.
@@ -55,7 +56,8 @@ def test_no_deployed_urn_is_lost_without_an_alias(stack: Stack) -> None:
         )
 
 
-def test_the_committed_urns_are_the_programs(stack: Stack) -> None:
+def test_the_committed_urns_are_the_programs(program: Stack) -> None:
+    stack = program
     added = sorted(set(current(stack)) - set(committed(stack.variant)))
     assert added == [], (
         f"{stack.variant}: resources the committed URNs do not list: {added}; new resources, "
