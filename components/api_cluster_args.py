@@ -186,6 +186,11 @@ class ClusterRegionsArgs(TypedDict):
     """With certificateArn, an ACM certificate for domainName in each other region, in any
     order (each ARN names its region). Default: [].
     """
+    release_region: NotRequired[str]
+    """The region a release is in, one region at a time; the regions before it run
+    canaryImageUri as their image, it runs imageUri with its canary, those after it run imageUri
+    alone. Empty, every region takes the release settings at once. Set by the deploy job.
+    """
     health_check_interval: NotRequired[int]
     """Seconds between Route 53's checks of each region's /health (10 or 30). Default: 10."""
     health_check_failure_threshold: NotRequired[int]
@@ -385,6 +390,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "regions.consistency": "eventual",
     "regions.witnessRegion": "",
     "regions.regionCertificateArns": [],
+    "regions.releaseRegion": "",
     "regions.healthCheckInterval": HEALTH_CHECK_INTERVAL,
     "regions.healthCheckFailureThreshold": HEALTH_CHECK_FAILURE_THRESHOLD,
 }

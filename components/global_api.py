@@ -53,7 +53,7 @@ class GlobalApi(pulumi.ComponentResource):
         first, *others = regions.regions
         self.home = ApiCluster.in_region(
             name,
-            args,
+            _release_args(args, regions, first),
             RegionRole(first, None, _latency(first, regions)),
             pulumi.ResourceOptions(parent=self).merge(_WAS_THE_STACKS),
         )
@@ -126,10 +126,28 @@ def _latency(region: str, regions: RegionSettings) -> LatencyRouting:
     )
 
 
+def _release_args(args: ApiClusterArgs, regions: RegionSettings, region: str) -> ApiClusterArgs:
+    """The args with the release settings this region takes while a release goes region by
+    region (``releaseRegion``): a region released already runs the new image, which the release
+    holds in canaryImageUri until the last region is done; one not yet reached runs imageUri, as
+    before the release."""
+    if regions.release_region is None or region == regions.release_region:
+        return args
+    release: dict[str, Any] = dict(args.get("release") or {})
+    done = regions.regions.index(region) < regions.regions.index(regions.release_region)
+    new_image = release.get("canary_image_uri") or ""
+    release.update(canary_image_uri="", canary_weight=0, handover_count=0)
+    regional: dict[str, Any] = {**args, "release": release}
+    if done and new_image:
+        regional["image_uri"] = new_image
+    return cast(ApiClusterArgs, regional)
+
+
 def _regional_args(args: ApiClusterArgs, first: ClusterSettings, region: str) -> ApiClusterArgs:
-    """The first region's args, with this region's certificate, naming the first region's
-    tables (a default name carries the cluster's name, which differs by region)."""
-    regional: dict[str, Any] = {**args, "table_name": first.table_name}
+    """The first region's args, with this region's certificate and release settings, naming the
+    first region's tables (a default name carries the cluster's name, which differs by region)."""
+    released = _release_args(args, first.regions, region)
+    regional: dict[str, Any] = {**released, "table_name": first.table_name}
     if args.get("certificate_arn"):
         regional["certificate_arn"] = first.regions.certificate_for(region)
     return cast(ApiClusterArgs, regional)

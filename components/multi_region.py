@@ -40,6 +40,8 @@ class RegionSettings:
     certificate_arns: tuple[str, ...]
     health_check_interval: int
     health_check_failure_threshold: int
+    #: The region a release is in; None: all at once.
+    release_region: str | None = None
 
     @property
     def several(self) -> bool:
@@ -102,13 +104,20 @@ def region_problems(
             f"{HEALTH_CHECK_FAILURE_THRESHOLDS.start}..{HEALTH_CHECK_FAILURE_THRESHOLDS.stop - 1}"
         )
     if not r.several:
-        if r.consistency is Consistency.STRONG or r.witness_region or r.certificate_arns:
+        if (
+            r.consistency is Consistency.STRONG
+            or r.witness_region
+            or r.certificate_arns
+            or r.release_region
+        ):
             problems.append(
-                "picus:consistency, picus:witnessRegion and picus:regionCertificateArns need "
-                "picus:regions to name several regions"
+                "picus:consistency, picus:witnessRegion, picus:regionCertificateArns and "
+                "picus:releaseRegion need picus:regions to name several regions"
             )
         return problems
     problems += _strong_problems(r) if r.consistency is Consistency.STRONG else []
+    if r.release_region and r.release_region not in r.regions:
+        problems.append(f"picus:releaseRegion {r.release_region!r} is not one of picus:regions")
     if r.witness_region and r.consistency is Consistency.EVENTUAL:
         problems.append(
             "picus:witnessRegion: only a strong (MRSC) global table has a witness; clear it "

@@ -124,6 +124,7 @@ def regions_of(reader: ArgsReader) -> RegionSettings:
         certificate_arns=reader.strings("regionCertificateArns"),
         health_check_interval=reader.integer("healthCheckInterval"),
         health_check_failure_threshold=reader.integer("healthCheckFailureThreshold"),
+        release_region=reader.text("releaseRegion"),
     )
 
 
