@@ -22,6 +22,12 @@ _TABLE = frozenset({"TableName"})
 _OPERATION = frozenset({"TableName", "Operation"})
 
 METRICS: Final[dict[tuple[str, str], frozenset[frozenset[str]]]] = {
+    # "Monitoring health checks using CloudWatch" (Route 53 developer guide), in us-east-1.
+    ("AWS/Route53", "HealthCheckStatus"): frozenset({frozenset({"HealthCheckId"})}),
+    # Global tables' "ReplicationLatency", per table and receiving region (MREC only).
+    ("AWS/DynamoDB", "ReplicationLatency"): frozenset(
+        {frozenset({"TableName", "ReceivingRegion"})}
+    ),
     ("AWS/ApplicationELB", "RequestCount"): frozenset({_LB, _TARGET}),
     ("AWS/ApplicationELB", "HTTPCode_ELB_4XX_Count"): frozenset({_LB}),
     ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"): frozenset({_LB}),

@@ -13,6 +13,7 @@ import botocore.session
 import pytest
 from botocore.model import StructureShape
 
+from components import region_outputs
 from components.naming import MAX_NAME, MAX_STACK_NAME, stack_prefix
 from devkit import ROOT
 
@@ -144,20 +145,24 @@ class Stack:
         return next(r for r in self.resources if r["urn"] == urn)
 
     def first_region(self) -> Stack:
-        """The stack without the clusters of its other regions: its own cluster, as a stack of
-        one region has it, and what the GlobalApi adds around it. Each other region's cluster is
-        held equal to this one in tests/components/test_global_api.py."""
-        others = {
+        """The stack's own cluster, as a stack of one region has it: in a GlobalApi, without
+        the clusters of its other regions and what it adds around them
+        (tests/components/test_global_api.py holds those)."""
+        home = {
             r["urn"]
             for r in self.resources
-            if r["type"] == API_CLUSTER and r["name"] != stack_prefix(self.stack)
+            if r["type"] == API_CLUSTER and r["name"] == stack_prefix(self.stack)
         }
         return Stack(
             self.variant,
             self.stack,
             self.config,
-            [r for r in self.resources if not self.descends_from(r, others)],
-            self.exports,
+            [
+                r
+                for r in self.resources
+                if self.descends_from(r, home) or r["type"] in (STACK, GLOBAL_API)
+            ],
+            {k: v for k, v in self.exports.items() if k not in REGION_EXPORTS},
         )
 
     def descends_from(self, resource: dict[str, Any], urns: set[str]) -> bool:
@@ -227,6 +232,10 @@ def policy_of(resource: dict[str, Any]) -> dict[str, Any]:
 
 TABLE = "aws:dynamodb/table:Table"
 API_CLUSTER = "picus:index:ApiCluster"
+GLOBAL_API = "picus:index:GlobalApi"
+STACK = "pulumi:pulumi:Stack"
+#: What a stack of several regions exports beside its first region's cluster's outputs.
+REGION_EXPORTS = frozenset({region_outputs.REGIONS, region_outputs.GLOBAL_DASHBOARD_URL})
 
 
 def data_table(stack: Stack) -> dict[str, Any]:
