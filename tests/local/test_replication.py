@@ -46,7 +46,9 @@ async def replicator(
     async with aiohttp.ClientSession() as session:
         calls = MotoCalls(moto, session)
         yield (
-            Replicator(regions, calls, calls.raw, {TABLE: PARTITION_KEY}, consistency, 0, **options),
+            Replicator(
+                regions, calls, calls.raw, {TABLE: PARTITION_KEY}, consistency, 0, **options
+            ),
             calls,
         )
 
@@ -172,7 +174,7 @@ def test_strong_mode_a_write_to_an_item_another_region_is_writing_conflicts(moto
                 await release.wait()
                 return await forward(region, operation, body)
 
-            r._raw = slow  # noqa: SLF001  (holds A's write in flight)
+            r._raw = slow
             first = asyncio.create_task(r.write(A, "PutItem", put(key, "A's")))
             await entered.wait()
             with pytest.raises(DynamoError) as conflict:
