@@ -30,6 +30,10 @@ IDEMPOTENCY_EXPIRES_AT: Final = "expires_at"
 #: The record's other attributes: the item it created and a digest of the request's body.
 IDEMPOTENCY_OBJECT_ID: Final = PARTITION_KEY
 IDEMPOTENCY_FINGERPRINT: Final = "fingerprint"
+#: Set on a record once its item is written, where the two are written apart (a global table in
+#: strong mode, which refuses transactions): a record without it may name an item that its
+#: first request never got to write.
+IDEMPOTENCY_STORED: Final = "stored"
 #: How long a key is remembered (the README's promise).
 IDEMPOTENCY_TTL_SECONDS: Final = 24 * 60 * 60
 IDEMPOTENCY_KEY_HEADER: Final = "idempotency-key"

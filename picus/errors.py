@@ -13,6 +13,8 @@ DynamoDB's errors that both runtimes use.
     ├── UnsupportedMediaType
     ├── InsufficientScope
     └── StoreUnavailable .. DynamoDB down, slow, throttling or failing: 503
+        └── WriteConflict . the item is being written in another Region (MRSC): 503, or 409
+                            for a put with an Idempotency-Key (its twin is in progress)
 
 Each runtime translates its client library's exceptions at its store boundary, through
 :func:`from_client_error`; handlers never see a foreign exception.
@@ -222,9 +224,21 @@ class StoreUnavailable(ApiError):
     code = ErrorCode.BACKEND_UNAVAILABLE
 
 
+class WriteConflict(StoreUnavailable):
+    """A write refused because another Region is writing the same item at this moment; it
+    succeeds once that write is done."""
+
+
+#: A global table in strong mode (MRSC) refuses a write to an item that another Region is
+#: writing at the same moment; retrying succeeds once that write is done ("How DynamoDB global
+#: tables work", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html).
+#: botocore retries it as modelled retryable within the call's attempts; what is left is ours.
+REPLICATED_WRITE_CONFLICT: Final = "ReplicatedWriteConflictException"
+
 #: DynamoDB's answers that mean "not now": the client gets a 503 and retries later.
 TRANSIENT_CODES: Final = frozenset(
     {
+        REPLICATED_WRITE_CONFLICT,
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
         "RequestLimitExceeded",
@@ -253,6 +267,8 @@ def from_client_error(error: Mapping[str, Any], key: str | None = None) -> ApiEr
         if "size" in message.lower():
             return PayloadTooLarge("the item is larger than DynamoDB's 400 KB limit")
         return BadRequest(f"DynamoDB cannot store this value: {message}")
+    if code == REPLICATED_WRITE_CONFLICT:
+        return WriteConflict("the item is being written in another Region: retry it")
     unavailable = StoreUnavailable(f"the table is unavailable ({code})")
     unavailable.expected = code in TRANSIENT_CODES
     return unavailable

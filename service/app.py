@@ -16,12 +16,14 @@ from starlette.responses import Response
 
 from picus.access_log import CLIENT_CLOSED_REQUEST
 from picus.errors import NO_SUCH_ROUTE, ApiError, ErrorCode, MethodNotAllowed, code_for_status
+from picus.regions import Consistency
 from picus.routing import Target, allowed_methods, is_open, operation_at
 from service.access import undeclared
 from service.cors import CorsMiddleware
 from service.deadlines import BodyDeadlineMiddleware
 from service.dynamodb import dynamodb_client
 from service.heap import settled_heap
+from service.keyed_put import StrongStore
 from service.middleware import (
     CanonicalTargetMiddleware,
     RequestContextMiddleware,
@@ -94,7 +96,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with dynamodb_client(settings) as client:
             with settled_heap():
-                store = Store(
+                # Strong consistency refuses transactions: its keyed puts are written apart.
+                kind = StrongStore if settings.consistency == Consistency.STRONG else Store
+                store = kind(
                     client,
                     settings.table_name,
                     settings.idempotency_table_name,

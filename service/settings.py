@@ -13,6 +13,7 @@ from typing import Any, Final
 from picus import contract
 from picus.auth import DEFAULT_SCOPE_CLAIM, ISSUER_ENV, SCOPE_CLAIM_ENV, SCOPES_ENV, ScopePolicy
 from picus.cors import CORS_ORIGINS_ENV, CorsPolicy
+from picus.regions import CONSISTENCY_ENV, Consistency
 
 LOG_LEVELS: Final = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 #: What a task takes at once before uvicorn answers 503: CONCURRENCY_HEADROOM times the most
@@ -30,6 +31,7 @@ class Setting:
     name: str
     #: The variables it is read from; the first one set wins.
     env: tuple[str, ...]
+    #: ``str`` or a subclass of it (an enumeration of its choices), ``int`` or ``float``.
     kind: type[str] | type[int] | type[float]
     default: str | int | float | None
     help: str
@@ -228,6 +230,16 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "reads it too)",
         shown_default="(empty: none)",
     ),
+    Setting(
+        "consistency",
+        (CONSISTENCY_ENV,),
+        Consistency,
+        Consistency.EVENTUAL,
+        "the global tables' consistency mode, `eventual` or `strong` (a single-Region table is "
+        "`eventual`); under `strong` a put with an Idempotency-Key is written without a "
+        "transaction, which DynamoDB refuses there (docs/guarantees.md)",
+        choices=frozenset(Consistency),
+    ),
 )
 _BY_NAME: Final = {s.name: s for s in SETTINGS}
 
@@ -265,6 +277,7 @@ class Settings:
     auth_scope_claim: str = _default("auth_scope_claim")
     auth_issuer: str = _default("auth_issuer")
     cors_origins: str = _default("cors_origins")
+    consistency: Consistency = _default("consistency")  # noqa: RUF009 - an enum member: immutable
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -303,11 +316,14 @@ class Settings:
 
 
 def _parse(setting: Setting, raw: str) -> str | int | float:
-    if setting.kind is str:
-        value = raw.upper() if setting.choices else raw
-        if setting.choices is not None and value not in setting.choices:
+    if issubclass(setting.kind, str):
+        if setting.choices is None:
+            return setting.kind(raw)
+        # A choice in any case: `debug` is DEBUG, `Strong` is strong.
+        value = next((c for c in setting.choices if c.casefold() == raw.casefold()), None)
+        if value is None:
             raise ValueError(f"must be one of {', '.join(sorted(setting.choices))}")
-        return value
+        return setting.kind(value)
     try:
         number = setting.kind(raw)
     except ValueError:

@@ -36,6 +36,7 @@ from picus.errors import (
     NotFound,
     StoreUnavailable,
     UnprocessableContent,
+    WriteConflict,
     from_client_error,
 )
 from service.codec import item_json, item_value, same_value
@@ -56,7 +57,9 @@ _TRANSIENT_REASONS = frozenset(
 )
 
 
-class _KeyTaken(Exception):
+class KeyTaken(Exception):
+    """A conditional write whose condition failed; ``item``: what it found (ALL_OLD)."""
+
     def __init__(self, item: object) -> None:
         self.item = item
 
@@ -92,7 +95,13 @@ class Page:
     last_key: str | None
 
 
-def _now() -> str:
+def key_reused() -> UnprocessableContent:
+    return UnprocessableContent(
+        "this Idempotency-Key was used with another body: use a new key for a new item"
+    )
+
+
+def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -116,7 +125,7 @@ class Store:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") == "ConditionalCheckFailedException":
-                raise _KeyTaken(exc.response.get("Item")) from exc
+                raise KeyTaken(exc.response.get("Item")) from exc
             if error.get("Code") == "TransactionCanceledException":
                 reasons = exc.response.get("CancellationReasons", [])
                 raise _Cancelled(
@@ -137,13 +146,14 @@ class Store:
     async def put(self, payload: Payload, idempotent: IdempotentRequest | None = None) -> Created:
         """Store a new item under a fresh key; never overwrites an existing one.
 
-        With an Idempotency-Key, the item and the key's record are written in one transaction:
-        a retry finds the record and gets the first answer, whatever happened in between.
+        With an Idempotency-Key, the item and the key's record are written in one transaction
+        (under strong consistency, one after the other: service/keyed_put.py): a retry finds
+        the record and gets the first answer, whatever happened in between.
         Without one, when the outcome is unknown (the table failed after the request left),
         the 503 names the key: a later GET of it tells whether the item was stored.
         """
         while True:
-            created = Created(str(uuid.uuid4()), _now())
+            created = Created(str(uuid.uuid4()), utc_now())
             try:
                 if idempotent is not None:
                     answer = await self._put_idempotent(created, payload, idempotent)
@@ -151,6 +161,16 @@ class Store:
                         return answer
                 elif await self._put_new(created, payload):
                     return created
+            except WriteConflict as exc:
+                if idempotent is None:
+                    exc.details[PARTITION_KEY] = created.object_id
+                    raise
+                # Only a request with this key writes its record and its item: another
+                # Region is writing its twin right now, the draft's 409.
+                raise Conflict(
+                    "a request with this Idempotency-Key is in progress in another Region: "
+                    "retry it shortly"
+                ) from exc
             except StoreUnavailable as exc:
                 if idempotent is None:
                     exc.details[PARTITION_KEY] = created.object_id
@@ -180,11 +200,15 @@ class Store:
             async with self._translated("PutItem"):
                 with sending("PutItem", request, ("Item", PAYLOAD), payload):
                     await self._client.put_item(**request)
-        except _KeyTaken as taken:
-            # A retried attempt finding its own earlier write has succeeded; any other item
-            # under this key is a uuid4 collision: the caller draws another key. Compared as
-            # values: DynamoDB gives numbers back in its own spelling.
-            return isinstance(taken.item, dict) and same_value({"M": taken.item}, {"M": item})
+        except KeyTaken as taken:
+            # A retried attempt finding its own earlier write has succeeded, and so has one
+            # finding its twin's (the same key, time and payload, under strong consistency:
+            # service/keyed_put.py), whose revision is its own; any other item under this key
+            # is a uuid4 collision: the caller draws another key. Compared as values: DynamoDB
+            # gives numbers back in its own spelling.
+            return isinstance(taken.item, dict) and same_value(
+                {"M": _unrevised(taken.item)}, {"M": _unrevised(item)}
+            )
         return True
 
     async def _put_idempotent(
@@ -280,9 +304,7 @@ class Store:
             # Forgotten between the write and this read: the caller writes anew.
             return None
         if record[IDEMPOTENCY_FINGERPRINT]["S"] != idempotent.fingerprint:
-            raise UnprocessableContent(
-                "this Idempotency-Key was used with another body: use a new key for a new item"
-            )
+            raise key_reused()
         return Created(record[IDEMPOTENCY_OBJECT_ID]["S"], record[CREATED_AT]["S"], replayed=True)
 
     async def get(self, key: str) -> Stored:
@@ -314,7 +336,7 @@ class Store:
             "ExpressionAttributeValues": {
                 **condition.values,
                 ":p": payload.value,
-                ":u": {"S": _now()},
+                ":u": {"S": utc_now()},
                 ":n": {"S": revision},
             },
             "ReturnValues": "ALL_NEW",
@@ -324,7 +346,7 @@ class Store:
             async with self._translated("UpdateItem"):
                 with sending("UpdateItem", request, ("ExpressionAttributeValues", ":p"), payload):
                     answer = await self._client.update_item(**request)
-        except _KeyTaken as failed:
+        except KeyTaken as failed:
             current = failed.item if isinstance(failed.item, dict) else None
             if current is not None and _revision(current) == revision:
                 # botocore retried a write that had succeeded: this revision is ours.
@@ -352,6 +374,10 @@ class Store:
             items=[item_value(item) for item in answer.get("Items", [])],
             last_key=last[PARTITION_KEY]["S"] if last else None,
         )
+
+
+def _unrevised(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name != REVISION}
 
 
 def _revision(item: Mapping[str, Any]) -> str | None:

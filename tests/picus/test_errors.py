@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from devkit.fault_proxy import Fault, FaultProxy
-from picus.errors import ErrorCode, StoreUnavailable, from_client_error
+from picus.errors import (
+    REPLICATED_WRITE_CONFLICT,
+    ErrorCode,
+    StoreUnavailable,
+    WriteConflict,
+    from_client_error,
+)
 from service.settings import Settings
 from tests.fault_origin import fault_origin
 
@@ -81,6 +87,10 @@ def test_unknown_and_access_errors_are_unexpected_and_transient_ones_not() -> No
         assert isinstance(error, StoreUnavailable) and not error.expected, code
     for code in ("ThrottlingException", "ProvisionedThroughputExceededException"):
         assert from_client_error({"Code": code}).expected, code
+    # Another Region writing the item now: a 503 for any write, known to the put with a key.
+    conflict = from_client_error({"Code": REPLICATED_WRITE_CONFLICT})
+    assert isinstance(conflict, WriteConflict) and conflict.expected
+    assert conflict.code is ErrorCode.BACKEND_UNAVAILABLE
     gone = from_client_error({"Code": "ConditionalCheckFailedException"}, KEY)
     assert (gone.code, gone.message) == (ErrorCode.NOT_FOUND, f"no item has the key {KEY}")
 

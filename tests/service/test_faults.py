@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,13 +16,15 @@ import boto3
 import httpx
 import pytest
 
+from client.retry import DEFAULT_RETRIES, wait_after_answer
 from devkit.fault_proxy import Fault, FaultProxy
-from picus.contract import PARTITION_KEY
-from picus.errors import ErrorCode
+from picus.contract import IDEMPOTENCY_KEY_HEADER, PARTITION_KEY, PUT_PATH, item_url
+from picus.errors import REPLICATED_WRITE_CONFLICT, ErrorCode
+from picus.regions import Consistency
 from service.settings import Settings
 from tests.backends import REGION
 from tests.fault_origin import fault_origin
-from tests.http import put
+from tests.http import assert_error, put
 from tests.stored import keys_marked
 
 JSON = {"content-type": "application/json"}
@@ -170,3 +173,43 @@ def test_a_put_lost_in_transit_is_not_stored_twice(
     table = boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint)
     listed = keys_marked(table, settings.table_name, "marker", marker)
     assert listed == [key]
+
+
+@pytest.mark.parametrize("mode", list(Consistency), ids=str)
+def test_a_write_another_region_is_making_is_an_answer_the_client_retries(
+    http: httpx.Client, settings: Settings, proxy: FaultProxy, ddb_endpoint: str, mode: Consistency
+) -> None:
+    # Strong consistency refuses a write to an item another Region is writing at the same
+    # moment, retryable (ReplicatedWriteConflictException). botocore retries it itself, as it
+    # is modelled retryable, within its attempts: one attempt here, so what the service does
+    # with what is left is seen at once.
+    with fault_origin(replace(settings, consistency=mode, max_attempts=1), proxy) as url:
+        existing = put(http, url, {"before": True}).json()[PARTITION_KEY]
+        etag = http.get(f"{url}{item_url(existing)}").headers["etag"]
+        marker, key = uuid.uuid4().hex, str(uuid.uuid4())
+        body = f'{{"marker": "{marker}"}}'.encode()
+        keyed_put = {**JSON, IDEMPOTENCY_KEY_HEADER: key}
+        proxy.error = (400, REPLICATED_WRITE_CONFLICT, "being modified in another Region")
+        proxy.set(Fault.ERROR)
+        try:
+            keyed = http.post(f"{url}{PUT_PATH}", content=body, headers=keyed_put)
+            keyless = put(http, url, {"keyless": True})
+            replaced = http.put(
+                f"{url}{item_url(existing)}", json={"after": True}, headers={"if-match": etag}
+            )
+        finally:
+            proxy.set(Fault.NONE)
+        # then a put with its key hears that its twin is in progress (the draft's 409), any
+        # other write that the table is unavailable for now; the client sends each again
+        assert_error(keyed, ErrorCode.IDEMPOTENCY_KEY_IN_USE)
+        assert_unavailable(keyless)
+        assert_unavailable(replaced)
+        for answer in (keyed, replaced):
+            assert wait_after_answer(DEFAULT_RETRIES, 1, answer.request, answer) is not None
+        # and the keyed put's retry, once the other Region is done, stores its item once
+        retried = http.post(f"{url}{PUT_PATH}", content=body, headers=keyed_put)
+        assert retried.status_code == 201, retried.text
+    table = boto3.client("dynamodb", region_name=REGION, endpoint_url=ddb_endpoint)
+    assert keys_marked(table, settings.table_name, "marker", marker) == [
+        retried.json()[PARTITION_KEY]
+    ]

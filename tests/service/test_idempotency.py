@@ -1,7 +1,8 @@
 """``Idempotency-Key`` on ``POST /picus/put`` (IETF httpapi draft): a retry with the key gets
 the first answer and stores nothing new; the key with another body is 422; concurrent
 duplicates store one item; each caller's keys are its own; a key is forgotten after its
-time. Through the local origin, on each backend the suite runs on."""
+time. Through the local origin, on each backend the suite runs on, in each consistency mode:
+with a transaction (eventual, and a single Region) and without (strong: service/keyed_put.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -18,17 +20,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devkit.asgi import serving
 from devkit.fault_proxy import Fault, FaultProxy
 from picus import contract
 from picus.auth import Scope, ScopePolicy
 from picus.errors import ErrorCode
+from picus.regions import Consistency
 from service.idempotency import idempotent_request
 from service.settings import Settings
 from tests.auth_origin import auth_origin
 from tests.backends import REGION
 from tests.fault_origin import fault_origin
 from tests.http import JSON, assert_error
-from tests.service.test_faults import SPELLINGS, by_value
+from tests.service.test_faults import FAULTS, SPELLINGS, by_value
 from tests.stored import keys_marked
 
 #: Every item these tests store carries this, so the table can be searched for their copies.
@@ -52,6 +56,23 @@ def create(
 
 def marked(marker: str, extra: str = "") -> bytes:
     return f'{{"{MARK}": "{marker}"{extra}}}'.encode()
+
+
+@pytest.fixture(scope="module", params=list(Consistency), ids=str)
+def mode(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The suite's settings in one consistency mode: every test here runs in each."""
+    return replace(settings, consistency=request.param)
+
+
+@pytest.fixture(scope="module")
+def api_url(mode: Settings) -> Iterator[str]:
+    """The local origin (the conftest's), its service in the mode."""
+    from delete_fn.handler import handler
+    from local.router import LocalAlb
+    from service.app import create_app
+
+    with serving(LocalAlb(create_app(mode), handler)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +155,20 @@ def test_concurrent_duplicates_store_one_item(
     assert copies(table, settings, marker) == list(created)
 
 
+def test_a_late_retry_does_not_bring_back_a_deleted_item(
+    http: httpx.Client, api_url: str, table: Any, settings: Settings
+) -> None:
+    # The record remembers the answer, not the item: deleted since, it stays deleted.
+    marker, key = uuid.uuid4().hex, str(uuid.uuid4())
+    body = marked(marker)
+    first = create(http, api_url, body, key)
+    assert http.delete(f"{api_url}{first.headers['location']}").status_code == 200
+    again = create(http, api_url, body, key)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert http.get(f"{api_url}{first.headers['location']}").status_code == 404
+    assert copies(table, settings, marker) == []
+
+
 def test_a_forgotten_key_creates_anew(
     http: httpx.Client, api_url: str, table: Any, settings: Settings
 ) -> None:
@@ -181,8 +216,8 @@ def test_the_record_expires_after_the_documented_period(
 
 
 @pytest.fixture(scope="module")
-def secured(settings: Settings, issuer: Any) -> Iterator[str]:
-    with auth_origin(settings, issuer) as url:
+def secured(mode: Settings, issuer: Any) -> Iterator[str]:
+    with auth_origin(mode, issuer) as url:
         yield url
 
 
@@ -215,8 +250,8 @@ def test_a_token_naming_no_subject_cannot_send_a_key(
 
 
 @pytest.fixture(scope="module")
-def faulty_api(settings: Settings, proxy: FaultProxy) -> Iterator[str]:
-    with fault_origin(settings, proxy) as url:
+def faulty_api(mode: Settings, proxy: FaultProxy) -> Iterator[str]:
+    with fault_origin(mode, proxy) as url:
         yield url
 
 
@@ -245,6 +280,35 @@ def test_a_put_whose_answer_was_lost_is_retried_safely_with_its_key(
     assert stored == [retried.json()[contract.PARTITION_KEY]]
     got = http.get(f"{faulty_api}{retried.headers['location']}")
     assert by_value(got.text)["payload"] == by_value(body.decode())
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.value for f in FAULTS])
+def test_a_keyed_put_under_a_fault_is_stored_once_by_its_retry(
+    http: httpx.Client,
+    faulty_api: str,
+    proxy: FaultProxy,
+    table: Any,
+    settings: Settings,
+    fault: Fault,
+) -> None:
+    # Whichever of its writes the fault hit (both, under strong consistency, being two), the
+    # put is a 503 that says to retry, or a 201; the retry once the table is back answers
+    # the one item.
+    marker, key = uuid.uuid4().hex, str(uuid.uuid4())
+    body = marked(marker)
+    proxy.set(fault)
+    try:
+        during = create(http, faulty_api, body, key)
+    finally:
+        proxy.set(Fault.NONE)
+    assert during.status_code in (201, 503), during.text
+    if during.status_code == 503:
+        assert "Idempotency-Key" in during.json()["error"]["message"]
+    retried = create(http, faulty_api, body, key)
+    assert retried.status_code == 201, retried.text
+    if during.status_code == 201:
+        assert retried.json() == during.json()
+    assert copies(table, settings, marker) == [retried.json()[contract.PARTITION_KEY]]
 
 
 _KEYS = st.one_of(

@@ -11,6 +11,7 @@ from bench.capacity import CAPACITY_FILE
 from bench.load import CONCURRENCY as BENCH_CONNECTIONS
 from docsite.pages import CONFIGURATION
 from picus import contract
+from picus.regions import CONSISTENCY_ENV, Consistency
 from service.__main__ import uvicorn_config
 from service.deadlines import HeaderDeadlineProtocol
 from service.settings import (
@@ -28,6 +29,7 @@ def test_every_setting_has_a_default() -> None:
     assert settings.table_name == contract.TABLE_NAME
     assert settings.port == contract.CONTAINER_PORT
     assert settings.endpoint_url is None
+    assert settings.consistency is Consistency.EVENTUAL
 
 
 def test_settings_come_from_the_environment() -> None:
@@ -49,6 +51,8 @@ def test_settings_come_from_the_environment() -> None:
     )
     assert (settings.port, settings.log_level, settings.store_deadline) == (9000, "DEBUG", 1.5)
     assert settings.max_body_bytes == 1000
+    for spelled in ("strong", "STRONG", "Strong"):
+        assert Settings.from_env({CONSISTENCY_ENV: spelled}).consistency is Consistency.STRONG
 
 
 def test_a_bad_value_is_refused_naming_its_variable() -> None:
@@ -66,6 +70,8 @@ def test_a_bad_value_is_refused_naming_its_variable() -> None:
     for variable in ("PICUS_MAX_BODY_BYTES", "PICUS_PORT", "PICUS_LOG_LEVEL", "PICUS_DDB_DEADLINE"):
         assert variable in message
     assert "1..409600" in message and "is not an integer" in message
+    with pytest.raises(SettingsError, match=f"{CONSISTENCY_ENV}='eventually'.*eventual, strong"):
+        Settings.from_env({CONSISTENCY_ENV: "eventually"})
     with pytest.raises(SettingsError, match="PICUS_AUTH_SCOPES"):
         Settings.from_env({"PICUS_AUTH_SCOPES": "read=r"})
 
