@@ -63,6 +63,15 @@ class Traffic:
     acks: list[Ack] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
+    #: Replaces sent, answered or not, by item: one that got no answer may have been applied,
+    #: and then its payload is no loss of the put's.
+    replaces: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def holds(self, ack: Ack, payload: dict[str, Any] | None) -> bool:
+        """Whether an item found with ``payload`` keeps the acknowledged write ``ack``."""
+        return payload == ack.payload or (
+            payload is not None and payload == self.replaces.get(ack.object_id)
+        )
 
     def send(self, client: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response | None:
         sent = time.monotonic()
@@ -101,6 +110,8 @@ class Traffic:
                 if read is None or read.status_code != 200:
                     continue
                 replaced = {**payload, "replaced": True}
+                with self.lock:
+                    self.replaces[object_id] = replaced
                 sent = time.monotonic()
                 done = self.send(
                     client,
@@ -200,7 +211,7 @@ def drill(
     latest: dict[str, Ack] = {}
     for ack in sorted(traffic.acks, key=lambda a: a.acked):
         latest[ack.object_id] = ack
-    missing = [a for a in latest.values() if held.get(a.object_id) != a.payload]
+    missing = [a for a in latest.values() if not traffic.holds(a, held.get(a.object_id))]
     stack.start_region(first)
     back = time.monotonic()
     converged = False
@@ -213,7 +224,7 @@ def drill(
         time.sleep(0.05)
     convergence_s = time.monotonic() - back
     final = items_of(stack.origin_urls[first])
-    lost = [a for a in latest.values() if final.get(a.object_id) != a.payload]
+    lost = [a for a in latest.values() if not traffic.holds(a, final.get(a.object_id))]
     per_key = Counter(payload["idem"] for payload in final.values())
     after = [a for a in traffic.attempts if a.sent >= stopped_at]
     after.sort(key=lambda a: a.sent)
