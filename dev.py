@@ -5,6 +5,7 @@
     python3 dev.py serve --auth          ... verifying tokens as the load balancer does
     python3 dev.py serve --aws-table T   ... on T, an existing table in AWS (real data)
     python3 dev.py serve --cors-origin URL   ... letting pages of URL call it (CORS; repeatable)
+    python3 dev.py serve --regions A,B   ... in several regions behind a health-checked front
     python3 dev.py token --scope S,S     a token for `serve --auth`
     python3 dev.py test [pytest args]    lint and types, then the suite on moto and DynamoDB Local
     python3 dev.py bench [--quick]       the benchmark against the common designs (bench/)

@@ -14,6 +14,8 @@ def generated() -> dict[tuple[Path, str], Callable[[], str]]:
 
     from bench.cost import CAPACITY_FILE, report
     from bench.cost_command import example
+    from bench.failover import RESULT as FAILOVER_FILE
+    from bench.failover import table as failover_table
     from bench.prices import prices_table
     from docsite.api_page import render
     from docsite.stack_tables import config_table, outputs_list
@@ -25,6 +27,7 @@ def generated() -> dict[tuple[Path, str], Callable[[], str]]:
         (pages.DEPLOY, "outputs"): outputs_list,
         (pages.COST, "cost"): lambda: report(json.loads(CAPACITY_FILE.read_text())),
         (pages.COST, "prices"): prices_table,
+        (pages.LOCAL, "failover"): lambda: failover_table(json.loads(FAILOVER_FILE.read_text())),
         (pages.COST, "cost-example"): lambda: (
             "```\n$ python3 dev.py cost --stack dev --rate 50\n" + example("dev", 50) + "```\n"
         ),

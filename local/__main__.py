@@ -230,6 +230,12 @@ def _banner(base: str, backend: str, colour: bool, auth: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(arg == "--regions" or arg.startswith("--regions=") for arg in argv):
+        from local.serve_regions import main as serve_regions
+
+        serve_regions(argv)
+        return
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default=os.environ.get("PICUS_HOST", "127.0.0.1"))
     parser.add_argument(
@@ -269,6 +275,12 @@ def main(argv: list[str] | None = None) -> None:
         metavar="URL",
         help="let pages of this origin (such as http://localhost:5173) call the API from a "
         "browser, as a stack's corsOrigins does; repeatable; without it no page may",
+    )
+    parser.add_argument(
+        "--regions",
+        metavar="A,B[,C]",
+        help="several local regions behind a health-checked front, with replication between "
+        "their tables: `python3 dev.py serve --regions eu-west-1,eu-west-2 --help` for more",
     )
     args = parser.parse_args(argv)
     if problems := [p for p in map(origin_problem, args.cors_origin) if p is not None]:

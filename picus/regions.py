@@ -52,3 +52,7 @@ STRONG_REGION_COUNT: Final = 3
 #: Idempotency-Key first and then writes the item, each one conditional write. The service
 #: reads the mode from this variable; the stack sets it on every task.
 CONSISTENCY_ENV: Final = "PICUS_CONSISTENCY"
+
+#: MREC's replication delay as AWS describes it ("typically within a second or less"; no SLA):
+#: the local stand-in's default lag, and so the default loss window of a region that fails.
+TYPICAL_REPLICATION_LAG_S: Final = 1.0
