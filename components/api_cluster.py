@@ -301,6 +301,7 @@ class ApiCluster(pulumi.ComponentResource):
         self.table_arn = table.arn
         self.idempotency_table_arn = idempotency_table.arn
         self.health_check_id = load_balancer.health_check_id
+        self.domain_record = load_balancer.record
         self.register_outputs({key: getattr(self, key) for key in self.__annotations__})
 
 

@@ -27,6 +27,10 @@ class LatencyRouting:
     #: Seconds between Route 53's checks, and failures in a row that take the region out.
     interval: int
     failure_threshold: int
+    #: The first region's record, which this one is created after: while a stack of one region
+    #: becomes two, that record turns from a plain one into a latency record, and Route 53
+    #: refuses a latency record beside a plain one of the same name.
+    after: aws.route53.Record | None = None
 
 
 def domain_record(
@@ -78,6 +82,8 @@ def domain_record(
             aws.route53.RecordLatencyRoutingPolicyArgs(region=latency.region)
         ],
         health_check_id=check.id,
-        opts=opts,
+        opts=opts.merge(
+            pulumi.ResourceOptions(depends_on=[latency.after] if latency.after else None)
+        ),
     )
     return record, check.id

@@ -54,7 +54,7 @@ class GlobalApi(pulumi.ComponentResource):
         self.home = ApiCluster.in_region(
             name,
             _release_args(args, regions, first),
-            RegionRole(first, None, _latency(first, regions)),
+            RegionRole(first, None, _latency(first, regions, None)),
             pulumi.ResourceOptions(parent=self).merge(_WAS_THE_STACKS),
         )
         self.clusters = {first: self.home}
@@ -73,7 +73,7 @@ class GlobalApi(pulumi.ComponentResource):
             self.clusters[region] = ApiCluster.in_region(
                 f"{name}-{region_code(region)}",
                 _regional_args(args, settings, region),
-                RegionRole(region, replicas, _latency(region, regions)),
+                RegionRole(region, replicas, _latency(region, regions, self.home.domain_record)),
                 pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
             )
         view = GlobalView(
@@ -120,9 +120,11 @@ def to_camel(key: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _latency(region: str, regions: RegionSettings) -> LatencyRouting:
+def _latency(
+    region: str, regions: RegionSettings, after: aws.route53.Record | None
+) -> LatencyRouting:
     return LatencyRouting(
-        region, regions.health_check_interval, regions.health_check_failure_threshold
+        region, regions.health_check_interval, regions.health_check_failure_threshold, after
     )
 
 

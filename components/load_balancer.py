@@ -272,11 +272,13 @@ class LoadBalancer(pulumi.ComponentResource):
 
         host: pulumi.Output[str] = alb.dns_name
         self.health_check_id: pulumi.Output[str] | None = None
+        self.record: aws.route53.Record | None = None
         if args.domain_name and args.hosted_zone_id:
             record, self.health_check_id = domain_record(
                 name, args.domain_name, args.hosted_zone_id, alb, https, args.latency, child
             )
             host = record.fqdn
+            self.record = record
         elif args.domain_name:
             # The deployer points the domain at albDnsName in their own DNS.
             host = pulumi.Output.from_input(args.domain_name)

@@ -33,6 +33,7 @@ from tests.components.conftest import (
     PRODUCTION_REQUIRED,
     RUNNING_IMAGE,
     TABLE,
+    TWO_REGIONS,
     Stack,
 )
 from tests.components.graph import Urns, load
@@ -221,6 +222,22 @@ TRANSITIONS: tuple[Transition, ...] = (
         "that forwards without a token, exists only from now on.",
     ),
     Transition(
+        "`regions` one → two (`regions`, with `domainName`, `hostedZoneId`)",
+        "dev",
+        {k: v for k, v in TWO_REGIONS.items() if k != "regions"},
+        TWO_REGIONS,
+        added=_names("GlobalApi (stack)", "HealthCheck health"),
+        traffic="No. The first region keeps serving throughout: its tables become global tables "
+        "in place, keeping their data, and its record turns into its region's latency record in "
+        "one Route 53 change batch; the second region's record is created after it, and answers "
+        "once its health check passes.",
+        note="The stack's cluster moves under the GlobalApi through an alias. Adding a replica "
+        "copies the table to the new region in the background; the new region's tasks start "
+        "meanwhile and read what has arrived (eventual mode: the replica fills within minutes "
+        "for small tables). Strong mode cannot be reached this way: AWS converts only an empty "
+        "table to MRSC, and needs three regions from the start.",
+    ),
+    Transition(
         "`protect` on",
         "dev",
         {},
@@ -246,7 +263,22 @@ IN_PLACE: dict[str, frozenset[str]] = {
     # RegisterScalableTarget again, with new bounds or suspensions.
     "aws:appautoscaling/target:Target": frozenset({"minCapacity", "maxCapacity", "suspendedState"}),
     "aws:ec2/vpcEndpoint:VpcEndpoint": frozenset({"routeTableIds"}),
-    "aws:dynamodb/table:Table": frozenset({"serverSideEncryption", "deletionProtectionEnabled"}),
+    # UpdateTable with ReplicaUpdates and a StreamSpecification: "you can add a replica to an
+    # existing table" in place, its data kept (How DynamoDB global tables work).
+    "aws:dynamodb/table:Table": frozenset(
+        {
+            "serverSideEncryption",
+            "deletionProtectionEnabled",
+            "replicas",
+            "streamEnabled",
+            "streamViewType",
+        }
+    ),
+    # ChangeResourceRecordSets: the provider deletes the old record set and creates the new one
+    # in one change batch, which Route 53 applies atomically.
+    "aws:route53/record:Record": frozenset(
+        {"setIdentifier", "latencyRoutingPolicies", "healthCheckId"}
+    ),
     # A setting of the provider's delete, not of AWS.
     "aws:ecr/repository:Repository": frozenset({"forceDelete"}),
     "aws:s3/bucket:Bucket": frozenset({"forceDestroy"}),
@@ -321,7 +353,8 @@ def identities(resource: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     elif typ == "aws:wafv2/webAclAssociation:WebAclAssociation":
         yield ("web ACL of", state["resourceArn"])
     elif typ == "aws:route53/record:Record":
-        yield ("record", state["zoneId"], state["name"], state["type"])
+        # Latency records of one name differ by their set identifier.
+        yield ("record", state["zoneId"], state["name"], state["type"], state.get("setIdentifier"))
     elif typ == "aws:lambda/alias:Alias":
         yield ("alias of function", state["functionName"], state["name"])
     elif typ == SUBNET:
