@@ -96,8 +96,10 @@ class GlobalApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.api_url = self.home.api_url
+        # A public API has no issuer to name: absent, as from the stack's own outputs.
+        absent = {"auth_issuer"} if settings.auth is None else set()
         self.regions = pulumi.Output.all(
-            **{region: _outputs(cluster) for region, cluster in self.clusters.items()}
+            **{region: _outputs(cluster, absent) for region, cluster in self.clusters.items()}
         )
         self.global_dashboard_url = view.url
         self.register_outputs(
@@ -109,9 +111,9 @@ class GlobalApi(pulumi.ComponentResource):
         )
 
 
-def _outputs(cluster: ApiCluster) -> pulumi.Output[dict[str, Any]]:
+def _outputs(cluster: ApiCluster, absent: set[str]) -> pulumi.Output[dict[str, Any]]:
     """A cluster's outputs by their names in the stack (``apiUrl``)."""
-    names = {key: to_camel(key) for key in ApiCluster.__annotations__}
+    names = {key: to_camel(key) for key in ApiCluster.__annotations__ if key not in absent}
     return pulumi.Output.all(**{names[key]: getattr(cluster, key) for key in names})
 
 
