@@ -1,9 +1,10 @@
-"""The picus package's provider: hosts ``ApiCluster`` for programs in any Pulumi language.
+"""The picus package's provider: hosts ``ApiCluster`` and ``GlobalApi`` for programs in any Pulumi
+language.
 
 The Python language host runs ``python <this folder> [--logtostderr] [-v=N] ENGINE_ADDRESS``
 from the consumer's project folder (pulumi-language-python's ``RunPlugin``); the provider
 prints its port on stdout and answers the engine's ``GetSchema`` and ``Construct``. The schema is
-inferred from the annotations and docstrings of ``ApiCluster`` and its args.
+inferred from the annotations and docstrings of the components and their args.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ if str(ROOT) not in sys.path:
 from pulumi.provider.experimental import component_provider_host  # noqa: E402
 
 from components.api_cluster import ApiCluster  # noqa: E402
+from components.global_api import GlobalApi  # noqa: E402
 from picus.version import VERSION  # noqa: E402
 
 #: The package's name: its resources are picus:index:<Component>.
 PACKAGE = "picus"
+#: What the package offers: the API in one region, or in several behind one domain.
+COMPONENTS = [ApiCluster, GlobalApi]
 
 
 def main() -> None:
-    component_provider_host([ApiCluster], name=PACKAGE, version=VERSION)
+    component_provider_host(COMPONENTS, name=PACKAGE, version=VERSION)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ what the stack's own Python program registers for the same settings.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +24,24 @@ from components.stack_config import cluster_args, cluster_name
 from devkit import ROOT
 from picus.version import VERSION
 from tests.components.conftest import DEPLOYED, Stack
+from tests.components.conftest import VARIANTS as ALL_VARIANTS
 from tests.components.graph import load
 from tests.components.harness import PROJECT, stack_config
 from tests.plugin.conftest import TOKEN, Host
 from tests.plugin.engine import Monitor, monitor_service
 from tests.plugin.wire import OutputValue, wire_inputs
 
-#: Every stack file's settings, as its deployer completes them: (stack, stack file, overrides).
-VARIANTS = DEPLOYED
+#: Every stack file's settings, as its deployer completes them: (stack, stack file, overrides);
+#: and a stack of two regions, which the stack program and a consumer build as a GlobalApi.
+VARIANTS = {**DEPLOYED, "dev-two-regions": ALL_VARIANTS["dev-two-regions"]}
+GLOBAL_TOKEN = "picus:index:GlobalApi"
+
+
+def token_of(variant: str) -> str:
+    """The component a consumer constructs for the variant's settings."""
+    return GLOBAL_TOKEN if json.loads(VARIANTS[variant][2].get("regions", "[]"))[1:] else TOKEN
+
+
 #: The stack a refused Construct runs in.
 STACK = "dev"
 #: Construct builds the whole cluster, under mocks, in a few seconds.
@@ -60,6 +71,7 @@ def _construct(
     inputs: Any,
     dependencies: dict[str, list[str]] | None = None,
     preview: bool = False,
+    token: str = TOKEN,
 ) -> provider_pb2.ConstructResponse:
     config = stack_config(stack, {})
     with monitor_service(monitor) as address:
@@ -71,7 +83,7 @@ def _construct(
             dryRun=preview,
             parallel=16,
             monitorEndpoint=address,
-            type=TOKEN,
+            type=token,
             name=name,
             parent=_stack_urn(stack),
             inputs=inputs,
@@ -102,10 +114,11 @@ def constructed(request: pytest.FixtureRequest, host: Host, schema: dict[str, An
     variant: str = request.param
     stack, stack_file, overrides = VARIANTS[variant]
     args = cluster_args(_Config(stack_config(stack, overrides, stack_file)), stack)
-    inputs = wire_inputs(schema, TOKEN, args)
+    token = token_of(variant)
+    inputs = wire_inputs(schema, token, args)
     monitor = Monitor(stack)
     try:
-        response = _construct(host, monitor, stack, cluster_name(stack), inputs)
+        response = _construct(host, monitor, stack, cluster_name(stack), inputs, token=token)
     except grpc.RpcError as error:
         pytest.fail(f"{variant}: Construct failed: {error.details()}\n{host.provider.stderr()}")
     outputs = rpc.deserialize_properties(response.state)
@@ -174,7 +187,8 @@ def test_construct_registers_what_the_python_program_registers(
 ) -> None:
     program = _program(constructed)
     stack = constructed.stack
-    root = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack${TOKEN}::{cluster_name(stack)}"
+    token = token_of(constructed.variant)
+    root = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack${token}::{cluster_name(stack)}"
     # The harness runs the program from the repository, as the CLI does (Pulumi.yaml's folder).
     expected = _tree(program.resources, root, ROOT)
     got = _tree(constructed.resources, root, host.consumer)
@@ -186,14 +200,16 @@ def test_construct_registers_what_the_python_program_registers(
 def test_the_consumer_gets_every_output_the_stack_exports(
     schema: dict[str, Any], constructed: Constructed
 ) -> None:
-    declared = schema["resources"][TOKEN]["properties"]
+    declared = schema["resources"][token_of(constructed.variant)]["properties"]
     assert constructed.outputs.keys() == declared.keys()
     exported = _program(constructed).exports
-    differing = {
-        k: (v, constructed.outputs[k])
-        for k, v in exported.items()
-        if constructed.outputs.get(k) != v
-    }
+    outputs = constructed.outputs
+    if "regions" in outputs:
+        # The stack exports its first region's cluster's outputs beside the GlobalApi's own (a
+        # map's order does not cross the wire: the first region is the settings').
+        first = json.loads(VARIANTS[constructed.variant][2]["regions"])[0]
+        outputs = {**outputs["regions"][first], **outputs}
+    differing = {k: (v, outputs.get(k)) for k, v in exported.items() if outputs.get(k) != v}
     assert not differing, f"output: (the stack's export, Construct's): {differing}"
 
 

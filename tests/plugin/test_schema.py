@@ -28,7 +28,7 @@ from components.api_cluster import ApiCluster
 from components.api_cluster_args import REQUIRED
 from devkit import ROOT
 from picus.version import VERSION
-from plugin.__main__ import PACKAGE
+from plugin.__main__ import COMPONENTS, PACKAGE
 from tests.plugin.conftest import TOKEN
 
 METASCHEMA = ROOT / "tests" / "data" / "pulumi-package-metaschema.json"
@@ -109,17 +109,17 @@ def test_the_package_is_named_and_versioned(schema: dict[str, Any]) -> None:
 
 
 def test_the_engine_gets_the_schema_the_sdk_infers(schema: dict[str, Any]) -> None:
-    # The plugin hosts ApiCluster alone, under the package's name and version.
-    inferred = json.loads(ComponentProvider([ApiCluster], PACKAGE, None, VERSION).schema or "{}")
+    # The plugin hosts its components, under the package's name and version.
+    inferred = json.loads(ComponentProvider(COMPONENTS, PACKAGE, None, VERSION).schema or "{}")
     assert schema == inferred
 
 
 def _properties(schema: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every input and output of the component and every property of its types, by path."""
-    resource = schema["resources"][TOKEN]
-    for kind in ("inputProperties", "properties"):
-        for name, spec in resource[kind].items():
-            yield f"{TOKEN} {kind}.{name}", spec
+    """Every input and output of each component and every property of its types, by path."""
+    for token, resource in schema["resources"].items():
+        for kind in ("inputProperties", "properties"):
+            for name, spec in resource[kind].items():
+                yield f"{token} {kind}.{name}", spec
     for token, declared in schema["types"].items():
         for name, spec in declared.get("properties", {}).items():
             yield f"{token}.{name}", spec
