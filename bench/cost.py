@@ -25,6 +25,7 @@ import yaml
 from bench.prices import Price, prices_for
 from bench.report import with_table
 from devkit import ROOT
+from picus.regions import Consistency
 
 HOURS_PER_MONTH: Final = 730
 SECONDS_PER_MONTH: Final = HOURS_PER_MONTH * 3600
@@ -96,6 +97,13 @@ class StackSettings:
     lambda_memory: int
     snap_start: bool
     log_retention_days: int
+    #: Several regions (bench/cost_regions.py prices them): each one serving, the stack's own
+    #: first; the tables' mode; DynamoDB's witness (strong, two regions); the health checks.
+    regions: tuple[str, ...] = ()
+    consistency: Consistency = Consistency.EVENTUAL
+    witness: str = ""
+    https: bool = False
+    health_check_interval: int = 10
 
 
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
@@ -133,6 +141,11 @@ def stack_settings(stack: str, root: Path = ROOT) -> StackSettings:
         lambda_memory=int(c["picus:lambdaMemory"]),
         snap_start=bool(c["picus:snapStart"]),
         log_retention_days=int(c["picus:logRetentionDays"]),
+        regions=tuple(c["picus:regions"]) or (str(c["aws:region"]),),
+        consistency=Consistency(c["picus:consistency"]),
+        witness=str(c["picus:witnessRegion"]),
+        https=bool(c["picus:certificateArn"]),
+        health_check_interval=int(c["picus:healthCheckInterval"]),
     )
 
 
@@ -164,11 +177,15 @@ def item_write_units(w: Workload) -> int:
     return math.ceil(w.item_bytes / WRITE_UNIT_BYTES)
 
 
-def put_write_units(w: Workload) -> float:
+def put_write_units(w: Workload, mode: Consistency = Consistency.EVENTUAL) -> float:
     """Write request units of an average put: the item's units for a plain put; a keyed put's
     transaction writes two items (the item, the key's record in the idempotency table, under
-    1 KB) at the transactional rate."""
-    keyed = TRANSACTIONAL_WRITE_UNITS * (item_write_units(w) + 1)
+    1 KB) at the transactional rate. Strong mode has no transactions: a keyed put writes the
+    record, the item, then the record again (its mark), each at the plain rate."""
+    if mode is Consistency.STRONG:
+        keyed = item_write_units(w) + 2
+    else:
+        keyed = TRANSACTIONAL_WRITE_UNITS * (item_write_units(w) + 1)
     return (1 - w.keyed_puts) * item_write_units(w) + w.keyed_puts * keyed
 
 
@@ -196,11 +213,12 @@ def estimate(
     w: Workload,
     per_task_per_minute: float | None = None,
     lambda_deletes: bool = True,
+    mode: Consistency = Consistency.EVENTUAL,
 ) -> Estimate:
     """The monthly cost at ``rate`` requests/s, at the prices of the stack's region.
     ``per_task_per_minute`` is what autoscaling aims at per task (the stack's
     requestsPerTarget unless given); without the function, the tasks serve DELETE too (the
-    Flask design)."""
+    Flask design). ``mode``: the tables' consistency mode, which sets a keyed put's writes."""
     prices = prices_for(s.region)
 
     def _price(name: str) -> float:
@@ -219,7 +237,7 @@ def estimate(
         * HOURS_PER_MONTH,
         "DynamoDB requests": monthly * w.gets * get_read_units(w) / 1e6 * _price("dynamodb_read")
         + monthly
-        * (w.puts * put_write_units(w) + w.deletes * item_write_units(w))
+        * (w.puts * put_write_units(w, mode) + w.deletes * item_write_units(w))
         / 1e6
         * _price("dynamodb_write"),
     }

@@ -4,11 +4,15 @@
     python3 dev.py cost --stack prod --rate 400 --gets 0.6 --puts 0.3 --deletes 0.1
     python3 dev.py cost --stack prod --rate 400 --item-bytes 4000
     python3 dev.py cost --stack dev --rate 50 --region us-east-1
+    python3 dev.py cost --stack dev --rate 50 --regions 3 --consistency strong
 
 The model is bench/cost.py's (the stack's settings, the access log's size from the committed
 capacity file, whose measurement the stack's autoscaling targets come from), at the prices
 of the stack's region (``aws:region`` in its stack file) or of ``--region``: a region without
-prices in bench/prices.py is refused, naming those that have them.
+prices in bench/prices.py is refused, naming those that have them. ``--regions N`` prices N
+regions sharing the rate evenly, in the stack's ``consistency`` or ``--consistency``
+(bench/cost_regions.py: each region's stack, and what replication adds); without it, the
+stack's own ``regions``.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from bench.cost import (
     stacks,
     workload_from,
 )
+from bench.cost_regions import BadRegions, describe, regional_estimate, with_regions
 from bench.prices import NoPrices, prices_for
 from picus.contract import MAX_ITEM_BYTES
+from picus.regions import Consistency
 
 
 class BadRequest(ValueError):
@@ -65,12 +71,13 @@ def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def render(s: StackSettings, rate: float, w: Workload, e: Estimate) -> str:
+def render(s: StackSettings, rate: float, w: Workload, e: Estimate, layout: str = "") -> str:
     """The estimate as a table: each component per month and per million requests."""
     millions = rate * SECONDS_PER_MONTH / 1e6
     above = f", above maxCount {s.max_count}" if e.above_max else ""
+    where = f"{layout} at {s.region}'s prices" if layout else s.region
     lines = [
-        f"{s.stack} in {s.region} at {rate:g} requests/s ({millions:,.1f} million a month): "
+        f"{s.stack} in {where} at {rate:g} requests/s ({millions:,.1f} million a month): "
         f"{w.gets:.0%} GET, {w.puts:.0%} PUT, {w.deletes:.0%} DELETE, {w.item_bytes:,}-byte "
         f"items; {e.tasks} task{'s' * (e.tasks > 1)} of {s.cpu / 1024:g} vCPU / {s.memory} MiB"
         f"{above}",
@@ -112,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--deletes", type=float, default=default.deletes)
     parser.add_argument("--item-bytes", type=int, default=default.item_bytes)
     parser.add_argument("--region", help="price the stack in another region")
+    parser.add_argument("--regions", type=int, help="regions serving the rate between them")
+    parser.add_argument("--consistency", choices=[m.value for m in Consistency])
     args = parser.parse_args(argv)
     try:
         if args.rate <= 0:
@@ -122,8 +131,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         s = stack_settings(args.stack)
         if args.region:
             s = dataclasses.replace(s, region=args.region)
-        print(render(s, args.rate, w, estimate(s, args.rate, w)), end="")
-    except (BadRequest, NoPrices) as exc:
+        regions, mode = with_regions(s, args.regions, args.consistency)
+        if regions == 1:
+            print(render(s, args.rate, w, estimate(s, args.rate, w)), end="")
+        else:
+            e = regional_estimate(s, args.rate, w, regions, mode)
+            print(render(s, args.rate, w, e, describe(regions, mode)), end="")
+    except (BadRequest, BadRegions, NoPrices) as exc:
         sys.exit(f"python3 dev.py cost: {exc}")
 
 

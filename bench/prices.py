@@ -44,6 +44,7 @@ _VPC = "https://aws.amazon.com/vpc/pricing/"
 _CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/"
 _WAF = "https://aws.amazon.com/waf/pricing/"
 _DATA_OUT = "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer"
+_ROUTE53 = "https://aws.amazon.com/route53/pricing/"
 
 #: What each price is for: its unit and the AWS page that lists it, the same in every region.
 ITEMS: Final[Mapping[str, tuple[str, str]]] = {
@@ -59,6 +60,11 @@ ITEMS: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "dynamodb_read": ("per million read request units, on-demand", _DYNAMODB),
     "dynamodb_write": ("per million write request units, on-demand", _DYNAMODB),
+    # A global table's replicated writes are billed at this price in every other replica's
+    # region: "Replicated write units (rWCUs and rWRUs) are priced the same as single-Region
+    # write units (WCUs and WRUs)." (https://docs.aws.amazon.com/amazondynamodb/latest/
+    # developerguide/global-tables-billing.html).
+    "dynamodb_storage": ("per GB-month stored, Standard table class", _DYNAMODB),
     "lambda_request": ("per million requests", _LAMBDA),
     "lambda_arm": ("per GB-second, Arm", _LAMBDA),
     "snapstart_cache": (
@@ -77,6 +83,13 @@ ITEMS: Final[Mapping[str, tuple[str, str]]] = {
     "waf_rule": ("per rule or managed rule group-month", _WAF),
     "waf_requests": ("per million requests inspected", _WAF),
     "data_out": ("per GB to the internet (first 10 TB a month)", _DATA_OUT),
+    # Route 53 is a global service: one price everywhere, in each book for the model's sake.
+    "route53_health_check": ("per health check-month of an AWS endpoint", _ROUTE53),
+    "route53_health_check_option": (
+        "per optional feature-month of a health check of an AWS endpoint (HTTPS, fast "
+        "interval, string matching, latency measurement: each counts)",
+        _ROUTE53,
+    ),
 }
 
 
@@ -103,6 +116,7 @@ _CW_FACTUAL = (
 _CW_BURN = "https://cloudburn.io/blog/amazon-cloudwatch-pricing"
 _WAF_C3X = "https://c3x.dev/blog/aws-waf-cost-explained/"
 _DATA_OUT_WRING = "https://wring.co/blog/aws-data-transfer-pricing-guide"
+_HEALTH_CHECK = "https://wewantcode.com/en/course/aws/lesson/7-84-health-checks-status-check.html"
 
 US_EAST_1: Final = _book(
     "us-east-1",
@@ -134,6 +148,9 @@ US_EAST_1: Final = _book(
         "waf_rule": (1.00, _WAF_C3X),
         "waf_requests": (0.60, _WAF_C3X),
         "data_out": (0.09, _DATA_OUT_WRING),
+        "dynamodb_storage": (0.25, None),
+        "route53_health_check": (0.50, _HEALTH_CHECK),
+        "route53_health_check_option": (1.00, None),
     },
 )
 
@@ -169,6 +186,9 @@ EU_WEST_1: Final = _book(
         "waf_rule": (1.00, None),
         "waf_requests": (0.60, None),
         "data_out": (0.09, None),
+        "dynamodb_storage": (0.283, None),
+        "route53_health_check": (0.50, _HEALTH_CHECK),
+        "route53_health_check_option": (1.00, None),
     },
 )
 

@@ -10,6 +10,8 @@ from typing import Any, Final
 from picus import alb, contract
 from picus.auth import OIDC_DISCOVERY_PATH, Scope, ScopePolicy
 from picus.errors import ErrorCode
+from picus.guarantees import for_operation
+from picus.regions import DYNAMODB_NAMES, Consistency
 from picus.version import LICENSE, VERSION
 from service import payload_schema
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
@@ -245,6 +247,29 @@ _IDEMPOTENCY_KEY = {
 }
 
 
+def _across_regions(method: str, path: str) -> str:
+    """What the operation's promises keep in a stack of several regions, per consistency mode
+    (picus/guarantees.py), as a paragraph of its description."""
+    lines = [
+        "Across regions: a stack of one region keeps every promise above; one of several "
+        "regions, by its tables' consistency mode (the guarantees page, Several regions):",
+        "",
+    ]
+    for g in for_operation(method, path):
+        modes = " ".join(
+            f"{mode.capitalize()} ({DYNAMODB_NAMES[mode]}), {g.verdict(mode).holds}: "
+            f"{g.verdict(mode).reason}"
+            + (f" ({g.verdict(mode).inferred}.)" if g.verdict(mode).inferred else "")
+            for mode in Consistency
+        )
+        lines.append(f"- {g.name}. {modes}")
+    return "\n".join(lines)
+
+
+def _described(text: str, method: str, path: str) -> str:
+    return f"{text}\n\n{_across_regions(method, path)}"
+
+
 def _health(operation_id: str, used_by: str) -> dict[str, Any]:
     return {
         "get": {
@@ -294,17 +319,19 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
             _load_balancer(_TOKEN, target, _FIREWALL), _errors(ErrorCode.INSUFFICIENT_SCOPE)
         )
 
-    def read(operation_id: str, summary: str) -> dict[str, Any]:
+    def read(operation_id: str, summary: str, path: str) -> dict[str, Any]:
         return {
             "operationId": operation_id,
             "tags": [ITEMS_TAG],
             "security": needs(Scope.READ),
             "summary": summary,
-            "description": (
+            "description": _described(
                 "The item stored under the key, with its creation time and, once replaced, "
                 "the time of its last replace: a write that answered is always visible to it. "
                 "Its ETag names this version, for If-None-Match here and If-Match on a replace "
-                "or a delete."
+                "or a delete.",
+                "GET",
+                path,
             ),
             "parameters": [_KEY_PARAM, _IF_NONE_MATCH],
             "responses": _either(
@@ -357,7 +384,7 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "tags": [ITEMS_TAG],
                     "security": needs(Scope.WRITE),
                     "summary": "Store a JSON object under a new key",
-                    "description": (
+                    "description": _described(
                         "Stores the body, a JSON object within the limits its schema states, "
                         "under a new key, and answers the key (also in Location, the item's "
                         "URL). With an Idempotency-Key a retry is safe: after a 503 or a lost "
@@ -367,7 +394,9 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                         "invalid_json, naming the key), and so is a Content-Encoding other than "
                         "identity (415): the body is read as sent, never decompressed. Numbers "
                         "are stored by value and read back in DynamoDB's spelling: plain "
-                        "notation, leading and trailing zeros trimmed (1.0 reads back as 1)."
+                        "notation, leading and trailing zeros trimmed (1.0 reads back as 1).",
+                        "POST",
+                        contract.PUT_PATH,
                     ),
                     "parameters": [_IDEMPOTENCY_KEY],
                     "requestBody": _BODY,
@@ -402,13 +431,15 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                 }
             },
             contract.ITEM_PATH: {
-                "get": read("getItem", "Read one stored item (strongly consistent)"),
+                "get": read(
+                    "getItem", "Read one stored item (strongly consistent)", contract.ITEM_PATH
+                ),
                 "put": {
                     "operationId": "replaceItem",
                     "tags": [ITEMS_TAG],
                     "security": needs(Scope.WRITE),
                     "summary": "Replace an item's payload, if it is still the version read",
-                    "description": (
+                    "description": _described(
                         "Replaces the payload of the item under the key, keeping its object_id "
                         "and created_at and setting updated_at, only when If-Match names its "
                         "current version (RFC 9110, 13.1.1): read it, change it, send it back "
@@ -416,7 +447,9 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                         "gone; 428 without If-Match. The body is as for POST /picus/put. The "
                         "answer is the item as stored (Content-Location names it), and its ETag "
                         "names that representation, not the request's content (RFC 9110, "
-                        "9.3.4): send it as If-Match of the next write."
+                        "9.3.4): send it as If-Match of the next write.",
+                        "PUT",
+                        contract.ITEM_PATH,
                     ),
                     "parameters": [_KEY_PARAM, _IF_MATCH_REPLACE],
                     "requestBody": _BODY,
@@ -454,12 +487,14 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "tags": [ITEMS_TAG],
                     "security": needs(Scope.DELETE),
                     "summary": "Delete one item (served by the delete_fn Lambda behind the ALB)",
-                    "description": (
+                    "description": _described(
                         "Deletes the item stored under the key; 404 when there is none. With "
                         "If-Match, only while it is that version (412 otherwise), decided by "
                         "the delete itself. A function behind the load balancer serves it, so "
                         "a request over 1 MB and a failure of the function are the load "
-                        "balancer's own pages."
+                        "balancer's own pages.",
+                        "DELETE",
+                        contract.ITEM_PATH,
                     ),
                     "parameters": [_KEY_PARAM, _IF_MATCH_DELETE],
                     "responses": _either(
@@ -470,7 +505,11 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                 },
             },
             contract.GET_PATH: {
-                "get": read("getItemBySeedPath", "The seed design's path to an item: an alias"),
+                "get": read(
+                    "getItemBySeedPath",
+                    "The seed design's path to an item: an alias",
+                    contract.GET_PATH,
+                ),
             },
             contract.LIST_PATH: {
                 "get": {
@@ -478,10 +517,12 @@ def document(auth: StackAuth | None = None) -> dict[str, Any]:
                     "tags": [ITEMS_TAG],
                     "security": needs(Scope.READ),
                     "summary": "One page of items; follow next_cursor until it is null",
-                    "description": (
+                    "description": _described(
                         "Items in the table's order, which is no particular one. A page holds "
                         "at most `limit` items and may hold fewer (DynamoDB ends a page at 1 MB "
-                        "of items): only a null next_cursor says there are no more."
+                        "of items): only a null next_cursor says there are no more.",
+                        "GET",
+                        contract.LIST_PATH,
                     ),
                     "parameters": [
                         {

@@ -102,3 +102,15 @@ def test_a_mix_is_shares_of_the_requests() -> None:
     assert workload(0.6, 0.3, 0.1, 2_000, Workload()).response_bytes == 2_000
     with pytest.raises(BadRequest):
         workload(0.9, 0.3, -0.2, 1_000, Workload())
+
+
+def test_several_regions_add_replication_to_each_regions_stack() -> None:
+    ran = run("--stack", "dev", "--rate", "50", "--regions", "3", "--consistency", "strong")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("dev in 3 regions, strong (MRSC) at eu-west-1's prices")
+    table = rows(ran.stdout)
+    for line in ("DynamoDB replicated writes", "Route 53 health checks", "Fargate tasks"):
+        assert line in table, line
+    refused = run("--stack", "dev", "--rate", "50", "--regions", "4", "--consistency", "strong")
+    assert refused.returncode != 0
+    assert "exactly 3 regions, or 2 and a witness (here 4)" in refused.stderr
