@@ -48,6 +48,10 @@ class FaultProxy:
     fault: Fault = Fault.NONE
     delay: float = 3.0
     error: tuple[int, str, str] = (400, "ValidationException", "")
+    #: Requests passed on untouched before the fault applies, and how many it applies to then
+    #: (None: every one after), so that a test can fail one call of several.
+    spare: int = 0
+    times: int | None = None
     #: Requests that reached the proxy, and those it passed on to DynamoDB, by operation.
     received: list[str] = field(default_factory=list)
     forwarded: list[str] = field(default_factory=list)
@@ -55,6 +59,19 @@ class FaultProxy:
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.Server | None = None
     _clients: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    def _fault_now(self) -> Fault:
+        """The fault for the request just read, counting it against ``spare`` and ``times``."""
+        if self.fault is Fault.NONE:
+            return Fault.NONE
+        if self.spare > 0:
+            self.spare -= 1
+            return Fault.NONE
+        if self.times is not None:
+            if self.times <= 0:
+                return Fault.NONE
+            self.times -= 1
+        return self.fault
 
     @property
     def endpoint(self) -> str:
@@ -94,7 +111,7 @@ class FaultProxy:
                 if request is None:
                     return
                 # Read now: the fault may have changed while this connection sat idle.
-                fault = self.fault
+                fault = self._fault_now()
                 if fault is Fault.BLACK_HOLE:
                     await asyncio.sleep(3600)
                 target = _header(request, b"x-amz-target").rsplit(".", 1)[-1]
@@ -158,6 +175,8 @@ class FaultProxy:
         """Switch the fault; DOWN stops listening so new connections are refused."""
         assert self._loop is not None
         previous, self.fault = self.fault, fault
+        if fault is Fault.NONE:
+            self.spare, self.times = 0, None
         if fault is Fault.DOWN:
             asyncio.run_coroutine_threadsafe(self._close_listener(), self._loop).result(5)
         elif previous is Fault.DOWN:

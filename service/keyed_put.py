@@ -15,11 +15,13 @@ deleted it: a late retry must not bring it back); an unmarked one may be a first
 died before its item (or its mark) was written, so the request writes that item itself (the
 same key, time and payload: a twin doing the same at once finds an equal item), marks it, and
 answers it. A uuid4 collision at step 2, another item already under the drawn key, moves the
-record to a fresh key, conditionally on the old one, and writes again.
+record to a fresh key, conditionally on the old one, and writes again. An item DynamoDB refuses
+(a 400 or 413) releases the claim: bad input spends no key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from picus.contract import (
     IDEMPOTENCY_STORED,
     IDEMPOTENCY_TTL_SECONDS,
 )
+from picus.errors import BadRequest, PayloadTooLarge, StoreUnavailable
 from service.store import Created, KeyTaken, Store, key_reused, utc_now
 
 if TYPE_CHECKING:
@@ -93,7 +96,14 @@ class StrongStore(Store):
                 raise key_reused()
             if record.stored:
                 return Created(record.object_id, record.created_at, replayed)
-            if await self._put_new(record.created, payload):
+            try:
+                written = await self._put_new(record.created, payload)
+            except (BadRequest, PayloadTooLarge):
+                # DynamoDB refused the item itself: nothing is stored, so the key is not spent.
+                # A retry with a corrected body must be a new create, as in eventual mode.
+                await self._release(key, record)
+                raise
+            if written:
                 record = await self._mark_stored(key, record)
             else:
                 # A uuid4 collision: another item holds the record's key, so the record moves.
@@ -177,6 +187,23 @@ class StrongStore(Store):
         updated = _record_of(answer.get("Attributes"))
         assert updated is not None  # ALL_NEW of a record that the condition found
         return updated
+
+    async def _release(self, key: str, record: _Record) -> None:
+        """Deletes the claim ``record`` made, unless its item was stored or it moved."""
+        request: dict[str, Any] = {
+            "TableName": self._idempotency_table,
+            "Key": self._key(key),
+            "ConditionExpression": "#o = :o AND #f = :f AND attribute_not_exists(#s)",
+            "ExpressionAttributeNames": {k: _NAMES[k] for k in ("#o", "#f", "#s")},
+            "ExpressionAttributeValues": {
+                ":o": {"S": record.object_id},
+                ":f": {"S": record.fingerprint},
+            },
+        }
+        # Best effort: a table that cannot take the delete leaves the claim, as before.
+        with contextlib.suppress(KeyTaken, StoreUnavailable):
+            async with self._translated("DeleteItem"):
+                await self._client.delete_item(**request)
 
     async def _mark_stored(self, key: str, record: _Record) -> _Record:
         return await self._update(key, record, "SET #s = :s", {":s": {"BOOL": True}}, "")

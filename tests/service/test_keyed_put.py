@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from devkit.asgi import serving
-from devkit.fault_proxy import FaultProxy
+from devkit.fault_proxy import Fault, FaultProxy
 from picus import contract
 from picus.regions import Consistency
 from service.idempotency import idempotent_request
@@ -176,3 +176,27 @@ def test_strong_mode_never_sends_a_transaction(
         assert "TransactWriteItems" not in sent and "PutItem" in sent, sent
     else:
         assert "TransactWriteItems" in sent, sent
+
+
+@pytest.mark.parametrize("mode", list(Consistency), ids=str)
+def test_an_item_dynamodb_refuses_spends_no_key(
+    http: httpx.Client, settings: Settings, proxy: FaultProxy, table: Any, mode: Consistency
+) -> None:
+    # given an item DynamoDB refuses (a value the service let through), after the key's claim
+    # went through in strong mode (the eventual mode's one transaction is refused whole)
+    with fault_origin(replace(settings, consistency=mode, max_attempts=1), proxy) as url:
+        key, marker = str(uuid.uuid4()), uuid.uuid4().hex
+        proxy.error = (400, "ValidationException", "One or more parameter values were invalid")
+        proxy.spare = 1 if mode is Consistency.STRONG else 0
+        proxy.times = 1
+        proxy.set(Fault.ERROR)
+        try:
+            refused = create(http, url, marked(uuid.uuid4().hex), key)
+        finally:
+            proxy.set(Fault.NONE)
+        # then the client hears why, and its key is still free for the corrected body
+        assert refused.status_code == 400, refused.text
+        corrected = create(http, url, marked(marker), key)
+        assert corrected.status_code == 201, corrected.text
+        assert "idempotent-replayed" not in corrected.headers
+    assert copies(table, settings, marker) == [corrected.json()[contract.PARTITION_KEY]]
