@@ -19,17 +19,15 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import botocore.session
 from anyio import to_thread
 from botocore.serialize import create_serializer
 
-from bench.machine import calibration_flags, machine_state
+from bench.machine import machine_state, record_run
 from devkit import ROOT
 from picus.contract import MAX_BODY_BYTES, PARTITION_KEY, PAYLOAD, TABLE_NAME
 from picus.errors import ApiError
@@ -219,16 +217,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    if "--report" in sys.argv[1:]:
-        print(table(json.loads(RESULT.read_text())), end="")
-        return
-    results = measure()
-    if RESULT.exists():
-        reference = json.loads(RESULT.read_text())["calibration_ms"]
-        results["flags"] = calibration_flags(results["calibration_ms"], reference)
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULT
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(table(results), end="")
+    record_run(measure, table, RESULT)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,10 @@ pure-Python workload, says whether two runs' machines compare (``bench.machine``
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from bench.codec import calibration_ms
-from bench.machine import calibration_flags, machine_state
+from bench.machine import machine_sentence, machine_state, record_run
 from bench.servers import use_local_credentials
 from devkit import ROOT
 from devkit.failover_drill import drill
@@ -109,9 +106,7 @@ def table(results: dict[str, Any]) -> str:
     before, after = results["machine_before"], results["machine_after"]
     lines += [
         "",
-        f"Machine: {before['cpus']} CPUs; before: load {before['load_1m']:.2f}, steal "
-        f"{before['steal_pct']:.1f}%; after: load {after['load_1m']:.2f}, steal "
-        f"{after['steal_pct']:.1f}%. Calibration (a fixed pure-Python workload): "
+        f"{machine_sentence(before, after)} Calibration (a fixed pure-Python workload): "
         f"{results['calibration_ms']:.1f} ms CPU.",
     ]
     lines += [f"Flag: {flag}." for flag in results.get("flags", [])]
@@ -119,17 +114,8 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    if "--report" in sys.argv[1:]:
-        print(table(json.loads(RESULT.read_text())), end="")
-        return
     use_local_credentials()
-    results = measure()
-    if RESULT.exists():
-        reference = json.loads(RESULT.read_text())["calibration_ms"]
-        results["flags"] = calibration_flags(results["calibration_ms"], reference)
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULT
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(table(results), end="")
+    record_run(measure, table, RESULT)
 
 
 if __name__ == "__main__":

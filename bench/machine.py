@@ -4,8 +4,12 @@ numbers can stand beside another run's: a bare uvicorn endpoint's CPU per reques
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -58,3 +62,33 @@ def calibration_flags(calibration: float, reference: float | None) -> list[str]:
         f"{reference:.3f}: the machine was not in the same state; compare ratios within this "
         "run only"
     ]
+
+
+def machine_sentence(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The machine's state before and after a run, as the results tables state it."""
+    return (
+        f"Machine: {before['cpus']} CPUs; before: load {before['load_1m']:.2f}, steal "
+        f"{before['steal_pct']:.1f}%; after: load {after['load_1m']:.2f}, steal "
+        f"{after['steal_pct']:.1f}%."
+    )
+
+
+def record_run(
+    measure: Callable[[], dict[str, Any]],
+    table: Callable[[dict[str, Any]], str],
+    result: Path,
+    argv: list[str] = sys.argv[1:],
+) -> None:
+    """A benchmark's command line: ``--report`` prints the committed results' table; otherwise
+    it measures, flags a calibration unlike the committed run's, writes the results (to the
+    path given, or ``result``) and prints their table."""
+    if "--report" in argv:
+        print(table(json.loads(result.read_text())), end="")
+        return
+    results = measure()
+    if result.exists():
+        reference = json.loads(result.read_text())["calibration_ms"]
+        results["flags"] = calibration_flags(results["calibration_ms"], reference)
+    out = Path(argv[0]) if argv else result
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results), end="")

@@ -8,14 +8,13 @@ stack program created it at the top level (``<name>-table``), and answers to its
 through its alias.
 """
 
-from dataclasses import dataclass
-
 import pulumi
 
 from components.alarms import Alarms, AlarmsArgs
 from components.api_cluster_args import ApiClusterArgs
 from components.certificate import in_stack_region
 from components.cluster_settings import ClusterSettings
+from components.cluster_tables import own_tables, replica_tables
 from components.dashboard import Dashboard, DashboardArgs
 from components.delete_function import ALIAS, DeleteFunction, DeleteFunctionArgs
 from components.fargate_service import FargateService, FargateServiceArgs
@@ -25,11 +24,9 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.multi_region import consistency_environment
 from components.naming import stack_scoped
 from components.placement import placement
-from components.region_role import RegionRole, ReplicaTables
+from components.region_role import RegionRole
 from components.settings_reader import resolve
-from components.table import Table, TableArgs, TableReplication
 from components.traffic_logs import TrafficLogs, TrafficLogsArgs
-from picus.contract import IDEMPOTENCY_EXPIRES_AT, IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
 
 #: Until ApiCluster, each of its components was created at the top of the stack.
 _WAS_AT_THE_TOP = pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
@@ -133,9 +130,9 @@ class ApiCluster(pulumi.ComponentResource):
             else None
         )
         tables = (
-            _replicas(s, role.replica_tables)
+            replica_tables(s, role.replica_tables)
             if role is not None and role.replica_tables is not None
-            else _own_tables(s, top)
+            else own_tables(s, top)
         )
         table, idempotency_table = tables
         firewall = (
@@ -303,54 +300,3 @@ class ApiCluster(pulumi.ComponentResource):
         self.health_check_id = load_balancer.health_check_id
         self.domain_record = load_balancer.record
         self.register_outputs({key: getattr(self, key) for key in self.__annotations__})
-
-
-@dataclass(frozen=True)
-class _Tables:
-    name: pulumi.Output[str]
-    arn: pulumi.Output[str]
-
-
-def _own_tables(s: ClusterSettings, top: pulumi.ResourceOptions) -> tuple[_Tables, _Tables]:
-    """The data table and the Idempotency-Key table, global tables when the API has several
-    regions."""
-    replication = (
-        TableReplication(s.regions.replica_regions, s.regions.consistency, s.regions.witness_region)
-        if s.regions.several
-        else None
-    )
-    table = Table(
-        s.name,
-        TableArgs(
-            table_name=s.table_name,
-            protect=s.protect,
-            kms_key_arn=s.table_kms_key_arn,
-            partition_key=PARTITION_KEY,
-            ttl_attribute=None,
-            replication=replication,
-        ),
-        opts=top,
-    )
-    # What each Idempotency-Key created, forgotten by TTL; kept, encrypted and protected as
-    # the data is: a lost record lets a retry create a second item.
-    idempotency_table = Table(
-        f"{s.name}-idempotency",
-        TableArgs(
-            table_name=s.idempotency_table_name,
-            protect=s.protect,
-            kms_key_arn=s.table_kms_key_arn,
-            partition_key=IDEMPOTENCY_PARTITION_KEY,
-            ttl_attribute=IDEMPOTENCY_EXPIRES_AT,
-            replication=replication,
-        ),
-        opts=top,
-    )
-    return _Tables(table.name, table.arn), _Tables(idempotency_table.name, idempotency_table.arn)
-
-
-def _replicas(s: ClusterSettings, replicas: ReplicaTables) -> tuple[_Tables, _Tables]:
-    """The replicas in this cluster's region of the first region's tables."""
-    return (
-        _Tables(pulumi.Output.from_input(s.table_name), replicas.table_arn),
-        _Tables(pulumi.Output.from_input(s.idempotency_table_name), replicas.idempotency_table_arn),
-    )
