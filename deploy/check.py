@@ -57,6 +57,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from client import ApiError, NotFound, PicusClient, PicusError, RetryPolicy
@@ -460,7 +461,12 @@ def this_run(env: Mapping[str, str] = os.environ) -> str:
     return f"{socket.gethostname()} pid {os.getpid()}"
 
 
-def _api(api_url: str, token: str | None, headers: Mapping[str, str] | None) -> PicusClient:
+def _api(
+    api_url: str,
+    token: str | None,
+    headers: Mapping[str, str] | None,
+    transport: httpx.BaseTransport | None = None,
+) -> PicusClient:
     # The system's trust store, as the token endpoint's calls use (SSL_CERT_FILE included),
     # rather than httpx's own bundle: a deployer's CA is trusted the same for both.
     return PicusClient(
@@ -470,6 +476,7 @@ def _api(api_url: str, token: str | None, headers: Mapping[str, str] | None) -> 
         timeout=CALL_TIMEOUT_S,
         headers=headers,
         verify=ssl.create_default_context(),
+        transport=transport,
     )
 
 
@@ -536,14 +543,19 @@ def check_walkthrough(
     plain_http: bool = False,
     run: str | None = None,
     headers: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> str:
     """The README's walkthrough, through the API's client (``client/``); ``plain_http`` for a
     stack without a certificate (never with a token: a bearer token does not travel in clear).
     ``headers`` go with every call: the release header sends all of them to the canary alone
-    (deploy/canary.py)."""
+    (deploy/canary.py). ``transport``: where the calls go instead of ``api_url``'s address (one
+    region's load balancer, deploy/alb_route.py)."""
     require_url(api_url, "the stack's apiUrl", plain_http=plain_http and token is None)
     run = run or this_run()
-    with _api(api_url, token, headers) as api, _api(api_url, None, headers) as anonymous:
+    with (
+        _api(api_url, token, headers, transport) as api,
+        _api(api_url, None, headers, transport) as anonymous,
+    ):
         _wait_for_health(anonymous, api_url, patience_s, sleep)
         if token is not None:
             refused = _step(
@@ -617,7 +629,7 @@ def stack_token(deployed: Deployed, env: Mapping[str, str] = os.environ) -> str 
     return client_credentials_token(url, client_id, secret, scopes)
 
 
-def _walkthrough(deployed: Deployed) -> str:
+def walkthrough(deployed: Deployed) -> str:
     # The stack's URL first: a secret goes to the token endpoint only for a stack it may call.
     require_url(deployed.api_url, "the stack's apiUrl", plain_http=deployed.plain_http)
     token = stack_token(deployed)
@@ -660,7 +672,7 @@ def run(
         lambda: check_release(deployed, image_uri),
         lambda: check_rollout(ecs, deployed, progress=progress),
         lambda: check_function_release(codedeploy, functions, deployed, progress=progress),
-        lambda: _walkthrough(deployed),
+        lambda: walkthrough(deployed),
     ]
     for check in checks:
         try:

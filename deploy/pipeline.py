@@ -35,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from components import outputs, release_budget
 from components.release_plan import Running, plan
 from components.stack_config import ConfigError, deployment_settings
-from deploy import check, preflight, release
+from deploy import check, preflight, region_check, region_release, regions, release
 from deploy.canary import RELEASE_KEYS, AwsJudge, ReleaseFailed, execute
 from deploy.preflight import NotReady, StackUnavailable
 from deploy.stack_cli import PulumiCli, StackSettings
@@ -138,6 +138,15 @@ class Pipeline:
         self.cli, self.stack_file, self._aws, self.out = cli, stack_file, aws, out
         self.active_poll_s = active_poll_s
         self.phases = Phases(out)
+        #: A stack of several regions: its regions in the release's order (none for one).
+        self.regions: list[str] = []
+        self._clients: dict[str, Aws] = {}
+
+    def aws_of(self, region: str) -> Aws:
+        """One region's clients, made once."""
+        if region not in self._clients:
+            self._clients[region] = self._aws(region)
+        return self._clients[region]
 
     def ready(self) -> tuple[Aws, dict[str, Any]]:
         with self.phases.phase("ready: the Pulumi CLI, the stack, AWS credentials"):
@@ -148,6 +157,8 @@ class Pipeline:
                 raise preflight.stack_missing(self.cli.stack, self.stack_file, str(error)) from None
             region = self.cli.config("aws:region")
             aws = self._aws(region)
+            if region:
+                self._clients[region] = aws
             self.out(
                 f"ok    AWS: {preflight.aws_identity(aws.sts, region or 'the default region')}"
             )
@@ -161,13 +172,27 @@ class Pipeline:
             raise Failed(str(error)) from None
         except subprocess.CalledProcessError:
             raise Failed(f"the Pulumi CLI cannot read the settings of {self.cli.stack}") from None
+        self.regions = regions.order(stack_settings.values.get("regions"), running)
+        now = {key: stack_settings.get(key) for key in (*RELEASE_KEYS, regions.RELEASE_REGION)}
+        if self.regions and image_uri and settings.strategy.shifts_traffic:
+            by_region = {
+                r: Running.from_outputs(regions.outputs_of(running, r)) for r in self.regions
+            }
+            old = by_region[self.regions[-1]].image_uri
+            if old and old != image_uri:
+                start = region_release.resume_at(self.regions, now, image_uri)
+                legs = region_release.legs(settings, self.regions, by_region, image_uri, start)
+                self._by_region(legs, now, image_uri, settings.strategy.value)
+                return
         steps = plan(settings, Running.from_outputs(running), image_uri)
         name = f"service: {settings.strategy.value}, {len(steps.actions)} step(s)"
         with self.phases.phase(name):
             header = self.cli.config("releaseHeader") or ""
             judge = AwsJudge(header, aws.cloudwatch, aws.ecs, aws.elbv2)
             try:
-                now = {key: stack_settings.get(key) for key in RELEASE_KEYS}
+                if now.get(regions.RELEASE_REGION):
+                    # Every region takes this release's settings at once.
+                    self.cli.set_config(regions.RELEASE_REGION, "")
                 execute(steps, self.cli, judge, self.out, now)
             except (ReleaseFailed, check.CheckFailed) as failure:
                 raise Failed(str(failure)) from None
@@ -177,20 +202,51 @@ class Pipeline:
                     f"`{' '.join(map(str, failure.cmd))}` failed: its output above says why"
                 ) from None
 
+    def _by_region(
+        self, legs: list[region_release.Leg], now: dict[str, str | None], image_uri: str,
+        strategy: str,
+    ) -> None:  # fmt: skip
+        """The service's phase of a stack of several regions: the legs, one region at a time."""
+        steps = sum(len(leg.actions) for leg in legs)
+        name = f"service: {strategy}, region by region from {legs[0].region}, {steps} step(s)"
+        with self.phases.phase(name):
+            header = self.cli.config("releaseHeader") or ""
+
+            def judge_of(region: str) -> region_release.RegionJudge:
+                aws = self.aws_of(region)
+                return region_release.RegionJudge(header, aws.cloudwatch, aws.ecs, aws.elbv2)
+
+            try:
+                region_release.execute(legs, self.cli, judge_of, self.out, now, image_uri)
+            except (ReleaseFailed, check.CheckFailed, subprocess.CalledProcessError) as failure:
+                self.out("      what each region runs now:")
+                for line in region_release.what_runs(self.cli.outputs(), self.regions):
+                    self.out(line)
+                raise Failed(str(failure)) from None
+
     def function(self, aws: Aws, values: dict[str, Any]) -> None:
         with self.phases.phase("function: the new version, then CodeDeploy's shift"):
-            try:
-                shift = release.Release.from_outputs(values)
-                self.out(
-                    "ok    "
-                    + await_active(
-                        aws.functions, values[outputs.FUNCTION_ARN], shift.target_version,
-                        self.active_poll_s,
-                    )
-                )  # fmt: skip
-                self.out(f"ok    {release.start(aws.codedeploy, aws.functions, shift)}")
-            except release.ReleaseFailed as failure:
-                raise Failed(str(failure)) from None
+            if not self.regions:
+                self._function(aws, values, "")
+                return
+            for region in self.regions:
+                self._function(self.aws_of(region), regions.outputs_of(values, region), region)
+
+    def _function(self, aws: Aws, values: dict[str, Any], region: str) -> None:
+        """One region's function: its version Active, then its own group's shift."""
+        where = f"{region}: " if region else ""
+        try:
+            shift = release.Release.from_outputs(values)
+            self.out(
+                f"ok    {where}"
+                + await_active(
+                    aws.functions, values[outputs.FUNCTION_ARN], shift.target_version,
+                    self.active_poll_s,
+                )
+            )  # fmt: skip
+            self.out(f"ok    {where}{release.start(aws.codedeploy, aws.functions, shift)}")
+        except release.ReleaseFailed as failure:
+            raise Failed(f"{where}{failure}") from None
 
     def check(self, aws: Aws, values: dict[str, Any], image_uri: str | None) -> None:
         with self.phases.phase("check: the rollout, the alias, the walkthrough"):
@@ -198,7 +254,12 @@ class Pipeline:
                 deployed = check.Deployed.from_outputs(values)
             except check.CheckFailed as failure:
                 raise Failed(str(failure)) from None
-            lines = check.run(deployed, aws.ecs, aws.functions, aws.codedeploy, self.out, image_uri)
+            if self.regions:
+                lines = region_check.run(values, self.regions, self.aws_of, self.out, image_uri)
+            else:
+                lines = check.run(
+                    deployed, aws.ecs, aws.functions, aws.codedeploy, self.out, image_uri
+                )
             for line in lines:
                 self.out(line)
             failed = [line for line in lines if line.startswith("FAIL")]

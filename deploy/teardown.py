@@ -9,6 +9,8 @@
    (``skip_destroy``, components/fargate_service.py) so that a rollback can return to one, so
    each revision of the two families is deregistered, then deleted
    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/delete-task-definition.html).
+   A stack of several regions registered them in each region: its ``regions`` output, read
+   before the destroy, names each region's families, removed with that region's client.
 
 The stack itself (its history, its settings) stays: ``pulumi stack rm`` forgets it.
 Exits 0 once all is gone, 1 with a FAIL line otherwise.
@@ -26,7 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from components import outputs, release_outputs
-from deploy import preflight
+from deploy import preflight, regions
 from deploy.pipeline import PRINT, Aws, stack_file_of
 from deploy.preflight import NotReady, StackUnavailable
 from deploy.stack_cli import PulumiCli, StackSettings
@@ -99,7 +101,8 @@ def teardown(
             values = cli.outputs()
         except StackUnavailable as error:
             raise preflight.stack_missing(cli.stack, stack_file, str(error)) from None
-        if StackSettings.of_cli(cli).get("protect") == "true":
+        settings = StackSettings.of_cli(cli)
+        if settings.get("protect") == "true":
             raise NotReady(
                 f"stack {cli.stack} is protected (protect: true in Pulumi.{stack_file}.yaml): "
                 "set it to false and deploy, then destroy"
@@ -107,11 +110,18 @@ def teardown(
         region = cli.config("aws:region")
         clients = aws(region)
         out(f"ok    AWS: {preflight.aws_identity(clients.sts, region or 'the default region')}")
+        names = regions.order(settings.values.get("regions"), values)
         out(f"..    pulumi destroy --stack {cli.stack}")
         cli.destroy()
-        for family in families(values):
-            removed = remove_task_definitions(clients.ecs, family)
-            out(f"ok    ECS: {removed} revision(s) of task definition {family} deleted")
+        if not names:
+            for family in families(values):
+                removed = remove_task_definitions(clients.ecs, family)
+                out(f"ok    ECS: {removed} revision(s) of task definition {family} deleted")
+        for name in names:
+            ecs = clients.ecs if name == region else aws(name).ecs
+            for family in families(regions.outputs_of(values, name)):
+                removed = remove_task_definitions(ecs, family)
+                out(f"ok    {name}: ECS: {removed} revision(s) of task definition {family} deleted")
     except (NotReady, TeardownFailed) as failure:
         out(f"FAIL  {failure}")
         return 1

@@ -4,7 +4,8 @@ settings (tests/components/harness.py), so they change as ``config set`` and ``u
 
 State, in the JSON file named by ``FAKE_PULUMI_STATE``: ``stacks`` (name to config and outputs;
 a stack not there does not exist), ``calls`` (each argv), ``api_url`` (the URL the outputs
-give as ``apiUrl``, e.g. a local origin, served over plain http) and ``fail_up`` (every ``up``
+give as ``apiUrl``, e.g. a local origin, served over plain http; each region's load balancer
+is that origin too) and ``fail_up`` (every ``up``
 fails, as the CLI does when AWS refuses a change).
 """
 
@@ -14,10 +15,13 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from components.region_outputs import REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,7 +110,11 @@ def _up(state: dict[str, Any], stack: str) -> int:
         return done.returncode
     exports = json.loads(done.stdout)["exports"]
     if state["api_url"]:
-        exports.update(apiUrl=state["api_url"], https=False)
+        # Every region's load balancer is the local origin too (deploy/alb_route.py).
+        origin = {"apiUrl": state["api_url"], "https": False}
+        exports.update(origin)
+        for regional in exports.get(REGIONS, {}).values():
+            regional.update(origin, albDnsName=urllib.parse.urlsplit(state["api_url"]).netloc)
     entry["outputs"] = exports
     return 0
 

@@ -31,6 +31,21 @@ _TARGET_TRACKING_ALARMS: Final = (
     "cloudwatch:DeleteAlarms",
 )
 
+#: What creating and deleting a global table's replica needs in the replica's region, beside
+#: UpdateTable in the table's own ("Using IAM with global tables",
+#: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2gt_IAM.html).
+REPLICA_ACTIONS: Final = (
+    "CreateTableReplica",
+    "DeleteTableReplica",
+    "Scan",
+    "Query",
+    "UpdateItem",
+    "PutItem",
+    "GetItem",
+    "DeleteItem",
+    "BatchWriteItem",
+)
+
 #: The roles the program creates are passed to these services (tested against the roles'
 #: trust policies), so each resource that takes a role needs iam:PassRole.
 BY_RESOURCE_TYPE: Final[dict[str, tuple[str, ...]]] = {
@@ -99,6 +114,9 @@ BY_RESOURCE_TYPE: Final[dict[str, tuple[str, ...]]] = {
             "UpdateTimeToLive",
             tags=("TagResource", "UntagResource", "ListTagsOfResource"),
         ),
+        # A replica in another region (UpdateTable's ReplicaUpdates), as "Using IAM with global
+        # tables" lists it: the replica's creation reads and writes the new replica's items.
+        *(f"dynamodb:{a}" for a in REPLICA_ACTIONS),
         # A customer managed key (tableKmsKeyArn): DynamoDB takes a grant on it for the table.
         "kms:DescribeKey",
         "kms:CreateGrant",
@@ -253,6 +271,14 @@ BY_RESOURCE_TYPE: Final[dict[str, tuple[str, ...]]] = {
         "elasticloadbalancing:RegisterTargets",
         "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DeregisterTargets",
+    ),
+    "aws:route53/healthCheck:HealthCheck": (
+        "route53:CreateHealthCheck",
+        "route53:GetHealthCheck",
+        "route53:UpdateHealthCheck",
+        "route53:DeleteHealthCheck",
+        "route53:ChangeTagsForResource",
+        "route53:ListTagsForResource",
     ),
     "aws:route53/record:Record": (
         "route53:ChangeResourceRecordSets",

@@ -29,22 +29,40 @@ READ_LEVELS: Final = frozenset({"Read", "List"})
 
 
 def policy_path(role: str) -> Path:
+    """The role's inline policy."""
     return POLICIES / f"github-{role}-policy.json"
 
 
-def policy_text(role: str) -> str:
-    return Template(policy_path(role).read_text()).substitute(AWS_ACCOUNT_ID=ACCOUNT)
+def global_policy_path(role: str) -> Path:
+    """A deploy role's customer managed policy, attached beside its inline one: what a stack of
+    several regions needs beyond one region (the inline policy has no room left for it)."""
+    return POLICIES / f"github-{role}-global-policy.json"
+
+
+def policy_paths(role: str) -> list[Path]:
+    """Every policy document the role has."""
+    return [p for p in (policy_path(role), global_policy_path(role)) if p.exists()]
+
+
+def policy_text(path: Path) -> str:
+    return Template(path.read_text()).substitute(AWS_ACCOUNT_ID=ACCOUNT)
 
 
 @cache
-def _parsed(role: str) -> str:
-    return policy_text(role)
+def _parsed(role: str) -> tuple[str, ...]:
+    return tuple(policy_text(path) for path in policy_paths(role))
+
+
+def documents(role: str) -> list[dict[str, Any]]:
+    """Each of the role's policy documents, fresh."""
+    return [json.loads(text) for text in _parsed(role)]
 
 
 def permissions(role: str) -> dict[str, Any]:
-    """A fresh copy each time: a test may change what it gets."""
-    document: dict[str, Any] = json.loads(_parsed(role))
-    return document
+    """All the role's policies as one document (IAM allows what any of them allows); a fresh
+    copy each time: a test may change what it gets."""
+    statements = [s for document in documents(role) for s in document["Statement"]]
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _listed(value: str | list[str]) -> list[str]:

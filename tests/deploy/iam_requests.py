@@ -21,7 +21,7 @@ values the program's calls carry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Any, Final
 
@@ -55,11 +55,21 @@ CONTEXT: Final[Mapping[str, tuple[Mapping[str, Value], ...]]] = {
             "ecs.amazonaws.com",
             "elasticloadbalancing.amazonaws.com",
             "ecs.application-autoscaling.amazonaws.com",
+            # A global table's replication (AWSServiceRoleForDynamoDBReplication).
+            "replication.dynamodb.amazonaws.com",
         )
     ),
     "kms:CreateGrant": ({"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"},),
     "kms:DescribeKey": ({"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"},),
     "route53:ChangeResourceRecordSets": ({"route53:ChangeResourceRecordSetsRecordTypes": ["A"]},),
+}
+
+
+#: Actions the reference lets act on several resource types, of which the program's calls name
+#: one: Route 53's tag calls name a health check, never the deployer's hosted zone.
+ACTS_ON: Final[Mapping[str, str]] = {
+    "route53:ChangeTagsForResource": "healthcheck*",
+    "route53:ListTagsForResource": "healthcheck",
 }
 
 
@@ -79,6 +89,8 @@ class Inventory:
     """A stack's resources as IAM sees them: one example ARN per resource type."""
 
     stack: str
+    #: The region its regional resources are in: a stack of several regions has them in each.
+    region: str = REGION
 
     @cached_property
     def tables(self) -> tuple[str, str]:
@@ -171,6 +183,9 @@ class Inventory:
             ],
             ("route53", "hostedzone"): ["arn:aws:route53:::hostedzone/Z0123456789ABC"],
             ("route53", "change"): ["arn:aws:route53:::change/C0123456789ABC"],
+            ("route53", "healthcheck"): [
+                "arn:aws:route53:::healthcheck/abcdef11-2222-3333-4444-555555fedcba"
+            ],
             ("acm", "certificate"): [_arn("acm", "certificate/0a1b2c3d-1234")],
             ("kms", "key"): [_arn("kms", "key/1234abcd-12ab")],
             ("iam", "role/aws-service-role"): [
@@ -178,15 +193,20 @@ class Inventory:
                 "AWSServiceRoleForECS"
             ],
         }
-        return {
+        found = {
             **ec2,
             **{key: [Owned(arn, tagged=True) for arn in arns] for key, arns in named.items()},
             **{key: [Owned(arn, tagged=False) for arn in arns] for key, arns in shared.items()},
         }
+        # The same resources in another region: only the ARN's region differs.
+        return {
+            key: [replace(o, arn=o.arn.replace(f":{REGION}:", f":{self.region}:")) for o in owned]
+            for key, owned in found.items()
+        }
 
     @property
     def cluster_arn(self) -> str:
-        return _arn("ecs", f"cluster/{stack_prefix(self.stack)}-api-cluster")
+        return _arn("ecs", f"cluster/{stack_prefix(self.stack)}-api-cluster", self.region)
 
     def tags(self, kind: str) -> dict[str, str]:
         return {
@@ -220,7 +240,11 @@ def requests(action: str, stack: Inventory, acting: Inventory | None = None) -> 
     """Every request IAM authorizes when the action is called on the stack's resources; by the
     deploy role of ``acting`` (its tags on what it creates), by default the stack's own."""
     service = action.split(":")[0]
-    entries = [e for e in _privilege(action)["resource_types"] if e["resource_type"]]
+    entries = [
+        e
+        for e in _privilege(action)["resource_types"]
+        if e["resource_type"] and ACTS_ON.get(action, e["resource_type"]) == e["resource_type"]
+    ]
     required = [e for e in entries if e["resource_type"].endswith("*")]
     named = required or entries
     present = [e for e in named if (service, e["resource_type"].rstrip("*")) in stack.owned]
@@ -248,6 +272,7 @@ def requests(action: str, stack: Inventory, acting: Inventory | None = None) -> 
 
 
 @cache
-def inventory(stack: str) -> Inventory:
-    """The stack's inventory, read once (its table names come from the stack file)."""
-    return Inventory(stack)
+def inventory(stack: str, region: str = REGION) -> Inventory:
+    """The stack's inventory in ``region``, read once (its table names come from the stack
+    file)."""
+    return Inventory(stack, region)

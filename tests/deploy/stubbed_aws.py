@@ -36,11 +36,11 @@ class StubbedAws:
 
 
 @contextmanager
-def stubbed_aws() -> Iterator[StubbedAws]:
-    """Clients whose every call must have been expected, and whose expectations must all be
-    used up by the end."""
+def stubbed_aws(region: str = REGION) -> Iterator[StubbedAws]:
+    """Clients of ``region`` whose every call must have been expected, and whose expectations
+    must all be used up by the end."""
     session = boto3.session.Session(
-        region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     names = {"sts": "sts", "ecs": "ecs", "functions": "lambda", "codedeploy": "codedeploy",
              "cloudwatch": "cloudwatch", "elbv2": "elbv2"}  # fmt: skip

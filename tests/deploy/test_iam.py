@@ -15,6 +15,7 @@ import pytest
 from devkit import ROOT
 from docsite.pages import DEPLOY
 from tests.components.harness import ACCOUNT
+from tests.deploy.iam_policies import DEPLOY_ROLES, global_policy_path
 
 REPOSITORY = "example-org/picus"
 POLICIES = ROOT / "deploy" / "iam"
@@ -93,9 +94,10 @@ PLACEHOLDERS = {"trust": {"GITHUB_REPOSITORY", "AWS_ACCOUNT_ID"}, "policy": {"AW
 
 
 def test_every_policy_file_is_one_of_the_roles() -> None:
+    # A deploy role has a customer managed policy beside its inline one (iam_policies.py).
     assert {p.name for p in POLICIES.glob("*.json")} == {
         f"github-{role}-{kind}.json" for role in ADMITTED for kind in PLACEHOLDERS
-    }
+    } | {global_policy_path(role).name for role in DEPLOY_ROLES}
     for path in POLICIES.glob("*.json"):
         kind = path.stem.rsplit("-", 1)[1]
         placeholders = Template(path.read_text()).get_identifiers()

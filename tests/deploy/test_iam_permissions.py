@@ -5,6 +5,8 @@ deploy/), nothing to the other stack, and no write that is not needed; and each 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +30,8 @@ from tests.deploy.iam_policies import (
     READ_ROLES,
     access_level,
     deploy_needs,
+    documents,
+    global_policy_path,
     granted,
     other,
     permissions,
@@ -99,12 +103,54 @@ def test_the_deploy_role_changes_nothing_that_is_not_needed(stack: str) -> None:
 
 #: IAM's limit on the inline policies of one role, white space not counted.
 INLINE_POLICY_LIMIT = 10_240
+#: IAM's limit on one customer managed policy, white space not counted
+#: (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+MANAGED_POLICY_LIMIT = 6_144
 
 
 @pytest.mark.parametrize("role", DEPLOY_ROLES + READ_ROLES)
 def test_each_policy_fits_in_one_inline_policy(role: str) -> None:
-    text = json.dumps(permissions(role), separators=(",", ":"))
-    assert len(text) <= INLINE_POLICY_LIMIT
+    inline, *managed = documents(role)
+    assert len(json.dumps(inline, separators=(",", ":"))) <= INLINE_POLICY_LIMIT
+    for document in managed:
+        assert len(json.dumps(document, separators=(",", ":"))) <= MANAGED_POLICY_LIMIT
+
+
+def _other_regions(variant: str) -> tuple[str, list[str]]:
+    stack, _, overrides = VARIANTS[variant]
+    return stack, json.loads(overrides["regions"])[1:]
+
+
+@pytest.mark.parametrize("variant", ["dev-two-regions", "prod-three-regions"])
+def test_the_deploy_role_may_build_its_stack_in_every_region_of_a_multi_region_stack(
+    variant: str,
+) -> None:
+    stack, others = _other_regions(variant)
+    assert others
+    for region in others:
+        place = inventory(stack, region)
+        missing = {
+            a: [r for r in requests(a, place) if not allows(permissions(stack), r)]
+            for a in sorted(every_need())
+        }
+        assert {a: r for a, r in missing.items() if r} == {}, region
+
+
+@pytest.mark.parametrize("variant", ["dev-two-regions", "prod-three-regions"])
+def test_the_deploy_role_changes_nothing_of_the_other_stack_in_the_other_regions(
+    variant: str,
+) -> None:
+    stack, others = _other_regions(variant)
+    document = permissions(stack)
+    for region in others:
+        theirs, mine = inventory(other(stack), region), inventory(stack, region)
+        for action in sorted(every_need()):
+            if access_level(action) in READ_LEVELS:
+                continue
+            asked = requests(action, theirs, acting=mine)
+            if asked == requests(action, mine):
+                continue
+            assert not all(allows(document, r) for r in asked), (action, region)
 
 
 def test_only_the_dev_role_pushes_the_released_image() -> None:
@@ -169,8 +215,9 @@ def test_every_resource_of_the_stack_carries_the_tags_the_policies_scope_by(stac
     assert inventory(stack).tags("Resource") == {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
 
 
-def test_the_prod_policy_is_the_dev_policy_for_its_own_names() -> None:
-    text = policy_path("dev").read_text()
+@pytest.mark.parametrize("path", [policy_path, global_policy_path])
+def test_the_prod_policy_is_the_dev_policy_for_its_own_names(path: Callable[[str], Path]) -> None:
+    text = path("dev").read_text()
     dev, prod = inventory("dev"), inventory("prod")
     for old, new in zip(dev.tables, prod.tables, strict=True):
         text = text.replace(f'table/{old}"', f'table/{new}"')
@@ -179,4 +226,4 @@ def test_the_prod_policy_is_the_dev_policy_for_its_own_names() -> None:
     text = text.replace('"aws:ResourceTag/stack": "dev"', '"aws:ResourceTag/stack": "prod"')
     expected = json.loads(text)
     expected["Statement"] = [s for s in expected["Statement"] if s["Sid"] != "PushReleasedImage"]
-    assert json.loads(policy_path("prod").read_text()) == expected
+    assert json.loads(path("prod").read_text()) == expected

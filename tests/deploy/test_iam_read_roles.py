@@ -19,9 +19,13 @@ from tests.deploy.iam_policies import (
 
 #: Reads that `preview --refresh` does not make: an image's layers (the refresh reads its
 #: manifest), the log objects' versions (destroy empties the bucket) and the table key's
-#: description (DynamoDB reads it when it takes its grant).
+#: description (DynamoDB reads it when it takes its grant), and the items a new replica's
+#: creation reads (DynamoDB reads them as the caller, "Using IAM with global tables").
 NOT_READ_BY_REFRESH = frozenset(
     {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
         "ecr:GetDownloadUrlForLayer",
         "ecr:BatchCheckLayerAvailability",
         "s3:ListBucketVersions",

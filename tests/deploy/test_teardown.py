@@ -3,6 +3,7 @@ stack's task definitions, which Pulumi keeps on purpose; a protected stack is re
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from deploy.teardown import (
     teardown,
 )
 from tests.deploy import fake_pulumi
-from tests.deploy.stubbed_aws import IDENTITY, stubbed_aws
+from tests.deploy.stubbed_aws import IDENTITY, StubbedAws, stubbed_aws
 
 TASK_DEFINITION = "arn:aws:ecs:eu-west-1:123456789012:task-definition/"
 
@@ -101,3 +102,46 @@ def test_a_lagging_listing_is_read_again_and_a_refused_delete_is_a_failure() -> 
         with pytest.raises(TeardownFailed, match=r"did not delete 1 revision\(s\): .*:2: the task"):
             remove_task_definitions(aws.aws.ecs, family, sleep=slept.append)
     assert slept == [LISTING_PAUSE_S]
+
+
+def _removes(aws: StubbedAws, family: str, count: int) -> None:
+    """Every revision of the family deregistered, then deleted."""
+    active = _revisions(family, range(1, count + 1))
+    aws.expect("ecs", "list_task_definitions", {"taskDefinitionArns": active},
+               familyPrefix=family, status="ACTIVE")  # fmt: skip
+    for arn in active:
+        aws.expect("ecs", "deregister_task_definition", {}, taskDefinition=arn)
+    aws.expect("ecs", "list_task_definitions", {"taskDefinitionArns": active},
+               familyPrefix=family, status="INACTIVE")  # fmt: skip
+    aws.expect("ecs", "delete_task_definitions", {}, taskDefinitions=active)
+
+
+def test_a_teardown_of_two_regions_removes_each_regions_task_definitions_there(
+    cli_state: Path,
+) -> None:
+    regions = ["eu-west-1", "us-east-1"]
+    config = {"regions": json.dumps(regions), "domainName": "dev.example.com",
+              "hostedZoneId": "Z0123456789ABC"}  # fmt: skip
+    fake_pulumi.new_state(cli_state, {"dev": config})
+    subprocess.run(["pulumi", "up", "--stack", "dev"], check=True, capture_output=True)
+    by_region = PulumiCli("dev").outputs()["regions"]
+    lines: list[str] = []
+    with stubbed_aws(regions[0]) as home, stubbed_aws(regions[1]) as away:
+        home.expect("sts", "get_caller_identity", IDENTITY)
+        clients = dict(zip(regions, (home, away), strict=True))
+        for region, aws in clients.items():
+            for family in families(by_region[region]):
+                _removes(aws, family, 2)
+        assert (
+            teardown(PulumiCli("dev"), "dev", lambda r: clients[str(r)].aws, lines.append) == 0
+        ), lines
+
+    # Each region's own families, each with its own client: none is looked for elsewhere.
+    home_families, away_families = (families(by_region[r]) for r in regions)
+    assert len(home_families) == len(away_families) == 2
+    assert not set(home_families) & set(away_families)
+    assert home.calls.count("ecs:DeregisterTaskDefinition") == 4
+    assert away.calls.count("ecs:DeregisterTaskDefinition") == 4
+    assert [line.split(":")[0] for line in lines if "revision(s) of task definition" in line] == [
+        "ok    eu-west-1", "ok    eu-west-1", "ok    us-east-1", "ok    us-east-1",
+    ]  # fmt: skip
