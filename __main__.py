@@ -1,5 +1,5 @@
-"""The picus stack: reads and checks its config, constructs one ApiCluster (or, for several
-regions, a GlobalApi of one cluster per region), exports its outputs.
+"""The picus stack: reads and checks its config, constructs one ApiCluster (or, with regions
+listed, a GlobalApi of one cluster per region), exports its outputs.
 
 Every key is declared with its type, default and description in Pulumi.yaml.
 """
@@ -10,7 +10,7 @@ import pulumi
 
 from components import outputs, region_outputs, release_outputs
 from components.api_cluster import ApiCluster
-from components.global_api import GlobalApi
+from components.global_api import GLOBAL_API_TYPE, GlobalApi
 from components.settings_reader import python_name
 from components.stack_config import ConfigError, cluster_args, cluster_name, load
 
@@ -23,13 +23,16 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 args = cluster_args(config, stack)
-if settings.regions.several:
-    api = GlobalApi(cluster_name(stack), args)
+name = cluster_name(stack)
+if settings.regions.routed:
+    api = GlobalApi(name, args)
     cluster = api.home
     pulumi.export(region_outputs.REGIONS, api.regions)
     pulumi.export(region_outputs.GLOBAL_DASHBOARD_URL, api.global_dashboard_url)
 else:
-    cluster = ApiCluster(cluster_name(stack), args)
+    # A GlobalApi's first cluster, when the stack lists no regions any longer, is this one.
+    was_global = pulumi.Alias(parent=pulumi.create_urn(name, GLOBAL_API_TYPE))
+    cluster = ApiCluster(name, args, pulumi.ResourceOptions(aliases=[was_global]))
 
 # A public API has no issuer to name: its output is absent, not empty.
 absent = {outputs.AUTH_ISSUER} if settings.auth is None else set()

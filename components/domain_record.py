@@ -23,7 +23,8 @@ from picus.contract import HEALTH_PATH
 class LatencyRouting:
     """This region's share of a name that several regions serve."""
 
-    region: str
+    #: The region's name, as Route 53 knows it; known once the provider's region is checked.
+    region: pulumi.Input[str]
     #: Seconds between Route 53's checks, and failures in a row that take the region out.
     interval: int
     failure_threshold: int
@@ -68,7 +69,7 @@ def domain_record(
         resource_path=HEALTH_PATH,
         request_interval=latency.interval,
         failure_threshold=latency.failure_threshold,
-        tags={"Name": f"{domain_name} {latency.region}"},
+        tags={"Name": pulumi.Output.concat(domain_name, " ", latency.region)},
         opts=opts,
     )
     record = aws.route53.Record(

@@ -18,14 +18,16 @@ import pulumi_aws as aws
 
 from components.api_cluster import ApiCluster
 from components.api_cluster_args import ApiClusterArgs
-from components.cluster_settings import ClusterSettings
+from components.cluster_settings import ClusterSettings, InvalidSettings
 from components.domain_record import LatencyRouting
 from components.global_view import GlobalView, GlobalViewArgs
 from components.multi_region import RegionSettings
 from components.naming import stack_scoped
+from components.region_provider import region_provider
 from components.region_role import RegionRole, ReplicaTables, in_region, region_code
 from components.settings_reader import resolve
 
+GLOBAL_API_TYPE = "picus:index:GlobalApi"
 #: The first region's cluster was, in a stack of one region, the stack's own.
 _WAS_THE_STACKS = pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
 
@@ -48,24 +50,18 @@ class GlobalApi(pulumi.ComponentResource):
         stack = pulumi.get_stack()
         # Checked before anything is registered: bad settings create nothing.
         settings = resolve(name, args, stack)
-        super().__init__("picus:index:GlobalApi", name, {}, opts)
+        super().__init__(GLOBAL_API_TYPE, name, {}, opts)
         regions = settings.regions
         first, *others = regions.regions
         self.home = ApiCluster.in_region(
             name,
             _release_args(args, regions, first),
-            RegionRole(first, None, _latency(first, regions, None)),
+            RegionRole(first, None, _latency(_first_region(self, name, first), regions, None)),
             pulumi.ResourceOptions(parent=self).merge(_WAS_THE_STACKS),
         )
         self.clusters = {first: self.home}
         for region in others:
-            provider = aws.Provider(
-                f"{name}-{region_code(region)}",
-                region=region,
-                # The stack's default provider tags every resource; this one must too.
-                default_tags=pulumi.Config("aws").get_object("defaultTags"),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            provider = region_provider(f"{name}-{region_code(region)}", region, self)
             replicas = ReplicaTables(
                 in_region(self.home.table_arn, region),
                 in_region(self.home.idempotency_table_arn, region),
@@ -111,6 +107,25 @@ class GlobalApi(pulumi.ComponentResource):
         )
 
 
+def _first_region(parent: pulumi.Resource, cluster: str, first: str) -> pulumi.Output[str]:
+    """The first region, once known to be the region of the provider its cluster runs on (the
+    stack's own): its latency record names it, and its replicas are the others'."""
+    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
+    return region.apply(lambda r: _check_first(cluster, first, r))
+
+
+def _check_first(cluster: str, first: str, region: str) -> str:
+    if region != first:
+        raise InvalidSettings(
+            cluster,
+            [
+                f"picus:regions begins with {first}, and the stack deploys to {region}: list "
+                "the stack's region (aws:region) first (its cluster owns the tables)"
+            ],
+        )
+    return first
+
+
 def _outputs(cluster: ApiCluster, absent: set[str]) -> pulumi.Output[dict[str, Any]]:
     """A cluster's outputs by their names in the stack (``apiUrl``)."""
     names = {key: to_camel(key) for key in ApiCluster.__annotations__ if key not in absent}
@@ -123,7 +138,7 @@ def to_camel(key: str) -> str:
 
 
 def _latency(
-    region: str, regions: RegionSettings, after: aws.route53.Record | None
+    region: pulumi.Input[str], regions: RegionSettings, after: aws.route53.Record | None
 ) -> LatencyRouting:
     return LatencyRouting(
         region, regions.health_check_interval, regions.health_check_failure_threshold, after

@@ -44,6 +44,12 @@ class RegionSettings:
     release_region: str | None = None
 
     @property
+    def routed(self) -> bool:
+        """Whether Route 53 routes the domain by latency between the listed regions: a
+        GlobalApi, of one region or more. Empty, the stack of one region of before."""
+        return bool(self.regions)
+
+    @property
     def several(self) -> bool:
         return len(self.regions) > 1
 
@@ -103,17 +109,24 @@ def region_problems(
             f"picus:healthCheckFailureThreshold {r.health_check_failure_threshold} is not "
             f"{HEALTH_CHECK_FAILURE_THRESHOLDS.start}..{HEALTH_CHECK_FAILURE_THRESHOLDS.stop - 1}"
         )
+    if not r.several and (
+        r.consistency is Consistency.STRONG
+        or r.witness_region
+        or r.certificate_arns
+        or r.release_region
+    ):
+        problems.append(
+            "picus:consistency, picus:witnessRegion, picus:regionCertificateArns and "
+            "picus:releaseRegion need picus:regions to name several regions"
+        )
+    if not r.routed:
+        return problems
+    if not (domain_name and hosted_zone_id):
+        problems.append(
+            "picus:regions needs picus:domainName and picus:hostedZoneId: the name Route 53's "
+            "latency records put every region behind"
+        )
     if not r.several:
-        if (
-            r.consistency is Consistency.STRONG
-            or r.witness_region
-            or r.certificate_arns
-            or r.release_region
-        ):
-            problems.append(
-                "picus:consistency, picus:witnessRegion, picus:regionCertificateArns and "
-                "picus:releaseRegion need picus:regions to name several regions"
-            )
         return problems
     problems += _strong_problems(r) if r.consistency is Consistency.STRONG else []
     if r.release_region and r.release_region not in r.regions:
@@ -122,11 +135,6 @@ def region_problems(
         problems.append(
             "picus:witnessRegion: only a strong (MRSC) global table has a witness; clear it "
             "or set picus:consistency strong"
-        )
-    if not (domain_name and hosted_zone_id):
-        problems.append(
-            "picus:regions: several regions need picus:domainName and picus:hostedZoneId, the "
-            "name Route 53's latency records put every region behind"
         )
     problems += _certificate_problems(r, https)
     problems += [

@@ -67,7 +67,7 @@ class Table(pulumi.ComponentResource):
                 if args.ttl_attribute and not strong
                 else None
             ),
-            replicas=_replicas(replication, args.protect) if replication else None,
+            replicas=_replicas(replication) if replication else None,
             global_table_witness=(
                 aws.dynamodb.TableGlobalTableWitnessArgs(region_name=replication.witness_region)
                 if replication and strong and replication.witness_region
@@ -98,17 +98,19 @@ class Table(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "name": self.name})
 
 
-def _replicas(replication: TableReplication, protect: bool) -> list[aws.dynamodb.TableReplicaArgs]:
+def _replicas(replication: TableReplication) -> list[aws.dynamodb.TableReplicaArgs]:
     """A replica in each other region (global tables version 2019.11.21). Adding one is an
-    in-place UpdateTable, the table keeping its data ("How DynamoDB global tables work");
-    deletion protection and point-in-time recovery are a replica's own settings, never
-    synchronized, so each replica gets the table's."""
+    in-place UpdateTable, the table keeping its data ("How DynamoDB global tables work").
+    Point-in-time recovery is a replica's own setting, never synchronized: each replica gets
+    the table's. Deletion protection is one too, and stays off: a region leaves the stack by
+    leaving ``regions``, in one update, its data still in every other replica; the table itself
+    keeps its protection."""
     strong = replication.consistency is Consistency.STRONG
     return [
         aws.dynamodb.TableReplicaArgs(
             region_name=region,
             point_in_time_recovery=True,
-            deletion_protection_enabled=protect,
+            deletion_protection_enabled=False,
             propagate_tags=True,
             consistency_mode="STRONG" if strong else None,
         )

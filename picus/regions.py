@@ -82,8 +82,8 @@ _DG: Final = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V
 CONSTRAINTS: Final[dict[Consistency, tuple[Constraint, ...]]] = {
     Consistency.EVENTUAL: (
         Constraint(
-            "A one-region table becomes global in place, keeping its items; regions can be "
-            "added and removed later.",
+            "A one-region table becomes global in place, keeping its items; a region joins or "
+            "leaves in one update, the first staying (Releases, Changing a running stack).",
             "You create a MREC global table by adding a replica to an existing DynamoDB table.",
             _DG,
         ),

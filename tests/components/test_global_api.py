@@ -21,7 +21,8 @@ from components.region_role import region_code
 from picus.contract import HEALTH_PATH
 from picus.regions import CONSISTENCY_ENV, Consistency
 from tests.components.cloudwatch_metrics import METRICS
-from tests.components.conftest import API_CLUSTER, TABLE, Stack
+from tests.components.conftest import API_CLUSTER, TABLE, TWO_REGIONS, Stack
+from tests.components.graph import load
 
 MULTI_REGION = ["dev-two-regions", "prod-three-regions"]
 RECORD = "aws:route53/record:Record"
@@ -80,16 +81,16 @@ def test_the_first_regions_tables_are_global_tables_with_a_replica_in_each_other
 ) -> None:
     _, *others = regions_of(whole)
     strong = whole.setting("consistency") == Consistency.STRONG
-    protect = whole.setting("protect") == "true"
     tables = whole.all(TABLE)
     assert len(tables) == 2
     for table in tables:
         state = table["state"]
         assert [r["regionName"] for r in state["replicas"]] == others
         for replica in state["replicas"]:
-            # Not synchronized between replicas: each gets the table's own.
+            # Not synchronized between replicas: each gets the table's own recovery, and no
+            # deletion protection, so that a region can leave in one update.
             assert replica["pointInTimeRecovery"] is True
-            assert replica["deletionProtectionEnabled"] is protect
+            assert replica["deletionProtectionEnabled"] is False
             assert replica.get("consistencyMode") == ("STRONG" if strong else None)
         if strong:
             # MRSC replicates without streams, and has no TTL.
@@ -196,3 +197,22 @@ def test_the_global_view_shows_every_health_check_and_the_replicas_lag(whole: St
             for a in replication
         }
         assert watched == {(t, r) for t in tables for r in others}
+
+
+def test_each_regions_provider_has_the_stacks_account_credentials_and_tags() -> None:
+    # An explicit provider reads none of the stack's aws: config: the first region's would use
+    # the stack's role in the stack's account, the others whatever the machine has.
+    role = "arn:aws:iam::123456789012:role/picus-deploy"
+    settings = {
+        **TWO_REGIONS,
+        "aws:allowedAccountIds": json.dumps(["123456789012"]),
+        "aws:assumeRoles": json.dumps([{"roleArn": role, "sessionName": "deploy"}]),
+        "aws:profile": "picus",
+    }
+    stack = load("provider-config", "dev", "dev", settings)
+    (provider,) = stack.all("pulumi:providers:aws")
+    state = provider["state"]
+    assert json.loads(state["allowedAccountIds"]) == ["123456789012"]
+    assert json.loads(state["assumeRoles"]) == [{"roleArn": role, "sessionName": "deploy"}]
+    assert state["profile"] == "picus"
+    assert json.loads(state["defaultTags"]) == json.loads(stack.config["aws:defaultTags"])

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from components.multi_region import region_problems
 from components.stack_config import load
 from picus.regions import STRONG_REGION_COUNT, STRONG_REGION_SETS, Consistency
-from tests.components.conftest import PRODUCTION_REQUIRED, THREE_STRONG_REGIONS, TWO_REGIONS
+from tests.components.conftest import (
+    PRODUCTION_REQUIRED,
+    THREE_STRONG_REGIONS,
+    TWO_REGIONS,
+    harness,
+)
 from tests.components.test_stack_config import Source, refusal
 
 #: Regions of every MRSC region set, and some of none.
@@ -32,14 +37,26 @@ def test_two_regions_and_three_strong_regions_are_accepted() -> None:
     assert load(Source("dev", **witnessed), "dev").regions.witness_region == "eu-central-1"
 
 
-def test_one_region_is_the_stack_of_before() -> None:
-    for given_regions in ("[]", regions("eu-west-1")):
-        assert not load(Source("dev", regions=given_regions), "dev").regions.several
+def test_no_regions_is_the_stack_of_before_and_one_is_routed_by_latency() -> None:
+    before = load(Source("dev"), "dev").regions
+    assert not before.routed and not before.several
+    one = load(Source("dev", **{**TWO_REGIONS, "regions": regions("eu-west-1")}), "dev").regions
+    assert one.routed and not one.several
 
 
-def test_several_regions_need_one_name_in_a_hosted_zone() -> None:
-    message = refusal("dev", regions=regions("eu-west-1", "us-east-1"))
-    assert "several regions need picus:domainName and picus:hostedZoneId" in message
+def test_listed_regions_need_one_name_in_a_hosted_zone() -> None:
+    for listed in (regions("eu-west-1"), regions("eu-west-1", "us-east-1")):
+        message = refusal("dev", regions=listed)
+        assert "picus:regions needs picus:domainName and picus:hostedZoneId" in message
+
+
+def test_the_first_region_is_the_stacks_own() -> None:
+    # Its cluster runs on the stack's provider and owns the tables: the other regions hold
+    # their replicas. Known once the provider's region is, at preview.
+    swapped = {**TWO_REGIONS, "regions": regions("us-east-1", "eu-west-1")}
+    result = harness("dev", "dev", swapped)
+    assert result.returncode == 3, result.stderr
+    assert "begins with us-east-1, and the stack deploys to eu-west-1" in result.stdout
 
 
 def test_a_regional_resource_cannot_serve_several_regions() -> None:

@@ -238,6 +238,29 @@ TRANSITIONS: tuple[Transition, ...] = (
         "table to MRSC, and needs three regions from the start.",
     ),
     Transition(
+        "a region leaves: `regions` two → one",
+        "dev",
+        TWO_REGIONS,
+        {**TWO_REGIONS, "regions": json.dumps(["eu-west-1"])},
+        removed=_names("ApiCluster use1", "aws use1", "MetricAlarm global-*-replication-us-east-1"),
+        traffic="Requests to the first region, no. The second region's record goes with its "
+        "cluster; until resolvers drop it (the record's alias TTL, 60 s), some clients still "
+        "reach its load balancer while it is deleted, and retry.",
+        note="The replica is removed from the global table in place; its data remains in the "
+        "first region. Replicas carry no deletion protection, so that this is one update.",
+    ),
+    Transition(
+        "`regions` emptied (one region, without latency routing)",
+        "dev",
+        {**TWO_REGIONS, "regions": json.dumps(["eu-west-1"])},
+        {k: v for k, v in TWO_REGIONS.items() if k != "regions"},
+        removed=_names("GlobalApi (stack)", "HealthCheck health"),
+        traffic="No. The record turns back into a plain alias record in one change batch. From "
+        "two regions, remove the second first (the row above): Route 53 refuses a plain record "
+        "beside another region's latency record.",
+        note="The cluster moves back to the top of the stack through its alias.",
+    ),
+    Transition(
         "`protect` on",
         "dev",
         {},
@@ -279,6 +302,8 @@ IN_PLACE: dict[str, frozenset[str]] = {
     "aws:route53/record:Record": frozenset(
         {"setIdentifier", "latencyRoutingPolicies", "healthCheckId"}
     ),
+    # PutDashboard replaces a dashboard's body by its name.
+    "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardBody"}),
     # A setting of the provider's delete, not of AWS.
     "aws:ecr/repository:Repository": frozenset({"forceDelete"}),
     "aws:s3/bucket:Bucket": frozenset({"forceDestroy"}),
