@@ -1,7 +1,7 @@
 """The failover drill on the local regions, in each consistency mode, with the stack's own health
 checks and AWS's typical replication lag: how long until the next region serves everything, what
 failed meanwhile, what acknowledged writes went missing, what keyed puts were stored twice, and
-how long the regions took to agree once the stopped one returned (devkit/failover_drill.py).
+how long the regions took to agree once the stopped one returned (bench/failover_drill.py).
 
     python -m bench.failover            # a few minutes; writes bench/results/failover.json
     python -m bench.failover --report   # the table, from the committed figures
@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from bench.codec import calibration_ms
+from bench.failover_drill import drill
 from bench.machine import machine_sentence, machine_state, record_run
 from bench.servers import use_local_credentials
 from devkit import ROOT
-from devkit.failover_drill import drill
 from local.multi_region import MultiRegion, RegionsConfig
 from picus.regions import (
     HEALTH_CHECK_FAILURE_THRESHOLD,
@@ -52,6 +52,7 @@ def measure_mode(consistency: Consistency) -> dict[str, Any]:
         "regions": list(config.regions),
         "failover_s": report.failover_s,
         "failed_requests": report.failed_requests,
+        "failed_after_switch": report.failed_after_switch,
         "requests": report.requests,
         "acked_writes": report.acked_writes,
         "missing_during_outage": len(report.missing_in_outage),
@@ -90,16 +91,18 @@ def table(results: dict[str, Any]) -> str:
         f"{config['health_check_failure_threshold']} failures to leave; eventual mode's lag "
         f"{config['replication_lag_s']:g} s).",
         "",
-        "| mode | regions | failover s | failed requests (of all) | acknowledged writes | "
+        "| mode | regions | failover s | failed attempts, each retry counted (of all) | "
+        "failed after the switch | acknowledged writes | "
         "missing in the next region during the outage | lost after recovery | "
         "stored twice | regions agree after s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for mode, m in results["modes"].items():
         agree = f"{m['convergence_s']:.1f}" if m["converged"] else "never"
         lines.append(
             f"| {mode} | {', '.join(m['regions'])} | {m['failover_s']:.1f} | "
-            f"{m['failed_requests']} ({m['requests']}) | {m['acked_writes']} | "
+            f"{m['failed_requests']} ({m['requests']}) | {m['failed_after_switch']} | "
+            f"{m['acked_writes']} | "
             f"{m['missing_during_outage']} | {m['lost_after_recovery']} | "
             f"{m['doubled_items']} | {agree} |"
         )

@@ -1,4 +1,4 @@
-"""The failover drill (devkit/failover_drill.py) in each consistency mode, asserting what
+"""The failover drill (bench/failover_drill.py) in each consistency mode, asserting what
 docs/local.md claims: under eventual consistency the regions agree once the stopped one returns,
 and what went missing or was stored twice was written within the replication lag before the
 stop (MREC's recovery point); under strong consistency nothing acknowledged is lost and nothing
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devkit.failover_drill import DrillReport, drill
+from bench.failover_drill import DrillReport, drill
 from local.multi_region import MultiRegion, RegionsConfig
 from picus.regions import Consistency
 
@@ -36,6 +36,8 @@ def test_eventual_fails_over_within_the_health_checks_and_converges(eventual: Dr
     assert eventual.converged
     # Requests go to the stopped region until its checks fail THRESHOLD times in a row.
     assert 0 < eventual.failover_s <= INTERVAL_S * (THRESHOLD + 1) + SLACK_S
+    # Once the checks have switched, every request is served by the next region.
+    assert eventual.failed_after_switch == 0
     assert eventual.acked_writes > 0 and eventual.requests > eventual.failed_requests
 
 
@@ -67,6 +69,7 @@ def strong() -> Iterator[DrillReport]:
 def test_strong_loses_nothing_acknowledged_and_stores_nothing_twice(strong: DrillReport) -> None:
     assert strong.converged
     assert 0 < strong.failover_s <= INTERVAL_S * (THRESHOLD + 1) + SLACK_S
+    assert strong.failed_after_switch == 0
     assert strong.acked_writes > 0
     assert strong.missing_in_outage == []
     assert strong.lost == []
