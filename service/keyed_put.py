@@ -112,8 +112,11 @@ class StrongStore(Store):
     def _key(self, key: str) -> dict[str, AttributeValueTypeDef]:
         return {IDEMPOTENCY_PARTITION_KEY: {"S": key}}
 
-    async def _claim(self, key: str, record: _Record) -> _Record:
+    async def _claim(self, key: str, record: _Record, attempts: int = 3) -> _Record:
         """The record that holds ``key`` now: ``record``, written, or the live one before it."""
+        if attempts == 0:
+            # A record that is there for the condition and gone, or unreadable, for the read.
+            raise StoreUnavailable("the Idempotency-Key's record cannot be read: retry it")
         now = int(time.time())
         request: dict[str, Any] = {
             "TableName": self._idempotency_table,
@@ -142,7 +145,7 @@ class StrongStore(Store):
             current = _record_of(taken.item) or await self._read(key)
             if current is not None:
                 return current
-            return await self._claim(key, record)  # gone since: claim it again
+            return await self._claim(key, record, attempts - 1)  # gone since: claim it again
         return record
 
     async def _read(self, key: str) -> _Record | None:

@@ -39,7 +39,7 @@ from picus.errors import (
     WriteConflict,
     from_client_error,
 )
-from service.codec import item_json, item_value, same_value
+from service.codec import item_json, item_value
 from service.wire import Payload, sending
 
 if TYPE_CHECKING:
@@ -201,14 +201,12 @@ class Store:
                 with sending("PutItem", request, ("Item", PAYLOAD), payload):
                     await self._client.put_item(**request)
         except KeyTaken as taken:
-            # A retried attempt finding its own earlier write has succeeded, and so has one
-            # finding its twin's (the same key, time and payload, under strong consistency:
-            # service/keyed_put.py), whose revision is its own; any other item under this key
-            # is a uuid4 collision: the caller draws another key. Compared as values: DynamoDB
-            # gives numbers back in its own spelling.
-            return isinstance(taken.item, dict) and same_value(
-                {"M": _unrevised(taken.item)}, {"M": _unrevised(item)}
-            )
+            # An item under this key with this write's time is this write's: a retried
+            # attempt's, a twin's (the same key and time, under strong consistency:
+            # service/keyed_put.py), or one a client found listed and replaced before the 201.
+            # Any other is a uuid4 collision (the same key drawn at another millisecond): the
+            # caller draws another key.
+            return isinstance(taken.item, dict) and taken.item.get(CREATED_AT) == item[CREATED_AT]
         return True
 
     async def _put_idempotent(
@@ -374,10 +372,6 @@ class Store:
             items=[item_value(item) for item in answer.get("Items", [])],
             last_key=last[PARTITION_KEY]["S"] if last else None,
         )
-
-
-def _unrevised(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in item.items() if name != REVISION}
 
 
 def _revision(item: Mapping[str, Any]) -> str | None:

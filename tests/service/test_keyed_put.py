@@ -110,12 +110,12 @@ def test_a_first_attempt_that_died_between_its_writes_is_completed_by_its_retry(
 def test_a_collision_under_the_claimed_key_moves_the_record_and_stores_the_item_once(
     http: httpx.Client, api_url: str, table: Any, settings: Settings
 ) -> None:
-    # given a claim whose drawn key another item already holds (a uuid4 collision)
+    # given a claim whose drawn key another item, stored before, already holds (a collision)
     marker, key = uuid.uuid4().hex, str(uuid.uuid4())
     body = marked(marker)
-    taken, created_at = seed_claim(table, settings, key, body)
+    taken, _ = seed_claim(table, settings, key, body)
     other = uuid.uuid4().hex
-    seed_item(table, settings, taken, created_at, other)
+    seed_item(table, settings, taken, "2020-01-01T00:00:00.000Z", other)
     # when the request is retried
     answer = create(http, api_url, body, key)
     # then the item is stored once under a fresh key, and the other item is untouched
@@ -128,6 +128,25 @@ def test_a_collision_under_the_claimed_key_moves_the_record_and_stores_the_item_
     assert record[contract.IDEMPOTENCY_OBJECT_ID]["S"] == moved
     assert contract.IDEMPOTENCY_STORED in record
     assert create(http, api_url, body, key).json() == answer.json()
+
+
+def test_an_item_replaced_before_its_201_is_still_the_one_item(
+    http: httpx.Client, api_url: str, table: Any, settings: Settings
+) -> None:
+    # given a first attempt that wrote its item and died before marking its record, and a
+    # client who found the item listed and replaced it meanwhile
+    marker, key = uuid.uuid4().hex, str(uuid.uuid4())
+    body = marked(marker)
+    object_id, created_at = seed_claim(table, settings, key, body)
+    replaced = uuid.uuid4().hex
+    seed_item(table, settings, object_id, created_at, replaced)
+    # when the client retries the put
+    retried = create(http, api_url, body, key)
+    # then it gets the first attempt's item, as it is now, and nothing is stored again
+    assert retried.status_code == 201, retried.text
+    assert retried.json() == {contract.PARTITION_KEY: object_id}
+    assert copies(table, settings, marker) == []
+    assert copies(table, settings, replaced) == [object_id]
 
 
 def test_concurrent_twins_all_get_the_one_item(
