@@ -115,14 +115,14 @@ class Alarms(pulumi.ComponentResource):
             5,
             "the load balancer itself answered 5xx (502/504 from a failing or slow target)",
         )
-        alarm(
+        self.service_errors_alarm_name = alarm(
             "target-5xx",
             "AWS/ApplicationELB",
             "HTTPCode_Target_5XX_Count",
             target,
             5,
             "the service answered 5xx",
-        )
+        ).name
         alarm(
             "delete-5xx",
             "AWS/ApplicationELB",

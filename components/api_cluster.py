@@ -17,6 +17,7 @@ from components.cluster_settings import ClusterSettings
 from components.cluster_tables import own_tables, replica_tables
 from components.dashboard import Dashboard, DashboardArgs
 from components.delete_function import ALIAS, DeleteFunction, DeleteFunctionArgs
+from components.domain_record import latency_record
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.firewall import Firewall, FirewallArgs
 from components.function_release import FunctionRelease, FunctionReleaseArgs
@@ -163,7 +164,7 @@ class ApiCluster(pulumi.ComponentResource):
                 cors=bool(s.cors_origins),
                 canary_weight=s.deployment.canary_weight,
                 release_header=s.deployment.release_header,
-                latency=role.latency if role is not None else None,
+                routed=role is not None,
             ),
             opts=top,
         )
@@ -297,6 +298,21 @@ class ApiCluster(pulumi.ComponentResource):
         self.alarm_actions = alarms.alarm_actions
         self.table_arn = table.arn
         self.idempotency_table_arn = idempotency_table.arn
-        self.health_check_id = load_balancer.health_check_id
-        self.domain_record = load_balancer.record
+        health = (
+            latency_record(
+                name,
+                s.domain_name,
+                s.hosted_zone_id,
+                load_balancer.target,
+                s.https,
+                role.latency,
+                alarms.service_errors_alarm_name,
+                # Under the load balancer, as the plain record of a stack of one region is.
+                pulumi.ResourceOptions(parent=load_balancer),
+            )
+            if role is not None and s.domain_name and s.hosted_zone_id
+            else None
+        )
+        self.health_check_id = health.check_id if health else None
+        self.domain_record = health.record if health else None
         self.register_outputs({key: getattr(self, key) for key in self.__annotations__})

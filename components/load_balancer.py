@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.domain_record import LatencyRouting, domain_record
+from components.domain_record import AliasTarget, plain_record
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import Forward, listener_rules, no_route_rules
 from components.naming import (
@@ -57,8 +57,9 @@ class LoadBalancerArgs:
     canary_weight: int = 0
     #: The value of the header that reaches the canary alone; None: no test rules.
     release_header: pulumi.Input[str] | None = None
-    #: This region's latency record and health check, when several regions serve the domain.
-    latency: LatencyRouting | None = None
+    #: Whether the stack lists its regions: then the domain's record is a latency record, which
+    #: the cluster makes (components/domain_record.py), not this plain one.
+    routed: bool = False
 
 
 def health_check() -> aws.lb.TargetGroupHealthCheckArgs:
@@ -271,16 +272,14 @@ class LoadBalancer(pulumi.ComponentResource):
             )
 
         host: pulumi.Output[str] = alb.dns_name
-        self.health_check_id: pulumi.Output[str] | None = None
-        self.record: aws.route53.Record | None = None
-        if args.domain_name and args.hosted_zone_id:
-            record, self.health_check_id = domain_record(
-                name, args.domain_name, args.hosted_zone_id, alb, https, args.latency, child
-            )
+        self.target = AliasTarget(alb.dns_name, alb.zone_id)
+        if args.domain_name and args.hosted_zone_id and not args.routed:
+            record = plain_record(name, args.domain_name, args.hosted_zone_id, self.target, child)
             host = record.fqdn
-            self.record = record
         elif args.domain_name:
-            # The deployer points the domain at albDnsName in their own DNS.
+            # Routed by latency: the record is the cluster's, made once its alarms exist
+            # (components/domain_record.py). Otherwise the deployer points the domain at
+            # albDnsName in their own DNS.
             host = pulumi.Output.from_input(args.domain_name)
 
         self.security_group_id = security_group.id

@@ -126,13 +126,31 @@ def test_route53_answers_the_domain_from_each_healthy_region(whole: Stack) -> No
         assert record["latencyRoutingPolicies"] == [{"region": region}]
         (alias,) = record["aliases"]
         assert alias["evaluateTargetHealth"] is True
-        check = checks[record["healthCheckId"]]["state"]
+        # Healthy when both hold: the load balancer answers /health, and the service's 5xx
+        # alarm in that region is not firing (a table that fails leaves /health well).
+        region_check = checks[record["healthCheckId"]]["state"]
+        assert (region_check["type"], region_check["childHealthThreshold"]) == ("CALCULATED", 2)
+        children = [checks[c]["state"] for c in region_check["childHealthchecks"]]
+        (check,) = [c for c in children if c["type"] != "CLOUDWATCH_METRIC"]
+        (alarmed,) = [c for c in children if c["type"] == "CLOUDWATCH_METRIC"]
         # The check of this region's own load balancer, on the path it serves to anyone.
         assert check["fqdn"] == alias["name"] and f".{region}.elb." in check["fqdn"]
         assert check["resourcePath"] == HEALTH_PATH
         assert (check["type"], check["port"]) == (("HTTPS", 443) if https else ("HTTP", 80))
         assert check["requestInterval"] == int(whole.setting("healthCheckInterval"))
         assert check["failureThreshold"] == int(whole.setting("healthCheckFailureThreshold"))
+        (errors,) = [
+            a["state"]
+            for a in cluster(whole, region)
+            if a["type"] == ALARM and a["name"].endswith("-target-5xx")
+        ]
+        assert (alarmed["cloudwatchAlarmName"], alarmed["cloudwatchAlarmRegion"]) == (
+            errors["name"],
+            region,
+        )
+        # Route 53 reads only a plain statistic of a standard metric ("AlarmIdentifier").
+        assert errors["statistic"] == "Sum" and "metricQueries" not in errors
+        assert alarmed["insufficientDataHealthStatus"] == "Healthy"
     # Created after the first region's, which a stack of one region had as a plain record.
     (first,) = [r for r in whole.all(RECORD) if r["state"]["setIdentifier"] == regions[0]]
     for record in whole.all(RECORD):
@@ -171,7 +189,7 @@ def test_the_global_view_shows_every_health_check_and_the_replicas_lag(whole: St
         d for d in whole.all(DASHBOARD) if d["state"]["dashboardName"].endswith("-global")
     ]
     widgets = json.loads(dashboard["state"]["dashboardBody"])["widgets"]
-    checks = {c["id"] for c in whole.all(HEALTH_CHECK)}
+    checks = {c["id"] for c in whole.all(HEALTH_CHECK) if c["state"]["type"] == "CALCULATED"}
     tables = {t["state"]["name"] for t in whole.all(TABLE)}
     shown: dict[str, set[str]] = {}
     for widget in widgets:

@@ -226,7 +226,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "dev",
         {k: v for k, v in TWO_REGIONS.items() if k != "regions"},
         TWO_REGIONS,
-        added=_names("GlobalApi (stack)", "HealthCheck health"),
+        added=_names("GlobalApi (stack)", "HealthCheck *health"),
         traffic="No. The first region keeps serving throughout: its tables become global tables "
         "in place, keeping their data, and its record turns into its region's latency record in "
         "one Route 53 change batch; the second region's record is created after it, and answers "
@@ -254,7 +254,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "dev",
         {**TWO_REGIONS, "regions": json.dumps(["eu-west-1"])},
         {k: v for k, v in TWO_REGIONS.items() if k != "regions"},
-        removed=_names("GlobalApi (stack)", "HealthCheck health"),
+        removed=_names("GlobalApi (stack)", "HealthCheck *health"),
         traffic="No. The record turns back into a plain alias record in one change batch. From "
         "two regions, remove the second first (the row above): Route 53 refuses a plain record "
         "beside another region's latency record.",
