@@ -9,7 +9,9 @@ prices one, at its share of the traffic, and what replication adds.
 - Storage of each replica beyond the first (the one-region model leaves a table's storage out).
 - Strong mode's idempotency records, which no TTL deletes: each month of keyed puts adds its
   records to every replica, for good.
-- Route 53: a health check per region, its fast interval and HTTPS each a priced option. The
+- Route 53: three health checks per region (its load balancer's /health, its 5xx alarm, and the
+  calculated one both make, components/domain_record.py), options priced on the first: the
+  fast interval and HTTPS. The
   latency records are alias records of the load balancers, whose queries Route 53 does not
   charge ("Alias queries" on https://aws.amazon.com/route53/pricing/).
 - DynamoDB's witness (strong, two regions) costs nothing: "Global tables using multi-Region
@@ -46,6 +48,8 @@ REPLICATED_WRITES: Final = "DynamoDB replicated writes"
 REPLICA_STORAGE: Final = "DynamoDB storage of the other replicas"
 KEPT_RECORDS: Final = "idempotency records kept (strong: no TTL), each month's"
 HEALTH_CHECKS: Final = "Route 53 health checks"
+#: A region's /health check, its 5xx alarm's check, and the calculated check the record names.
+CHECKS_PER_REGION: Final = 3
 #: The table's size the storage of each other replica is priced at, unless given.
 STORED_GB: Final = 10.0
 
@@ -106,7 +110,7 @@ def regional_estimate(
             kept = records_gb * regions * storage
         components[KEPT_RECORDS] = kept
         components[HEALTH_CHECKS] = regions * (
-            prices["route53_health_check"].usd
+            CHECKS_PER_REGION * prices["route53_health_check"].usd
             + health_check_options(s) * prices["route53_health_check_option"].usd
         )
     return Estimate(rate, one.tasks * regions, one.above_max, components)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bench.cost import SECONDS_PER_MONTH, Workload, estimate, put_write_units, stack_settings
 from bench.cost_regions import (
+    CHECKS_PER_REGION,
     HEALTH_CHECKS,
     KEPT_RECORDS,
     REPLICA_STORAGE,
@@ -46,7 +47,11 @@ def test_two_eventual_regions_worked_out_from_the_price_table() -> None:
     # dev has no certificate: each check's only option is the fast (10 s) interval.
     assert DEV.health_check_interval == 10 and not DEV.https
     assert e.components[HEALTH_CHECKS] == pytest.approx(
-        2 * (PRICES["route53_health_check"].usd + PRICES["route53_health_check_option"].usd)
+        2
+        * (
+            CHECKS_PER_REGION * PRICES["route53_health_check"].usd
+            + PRICES["route53_health_check_option"].usd
+        )
     )
 
 
@@ -92,7 +97,10 @@ def test_a_witness_costs_nothing_and_strong_mode_keeps_its_records() -> None:
 def test_https_and_the_fast_interval_are_each_a_priced_option() -> None:
     slow = dataclasses.replace(DEV, health_check_interval=30, https=True)
     e = regional_estimate(slow, 10, Workload(), 3, EVENTUAL)
-    check = PRICES["route53_health_check"].usd + PRICES["route53_health_check_option"].usd
+    check = (
+        CHECKS_PER_REGION * PRICES["route53_health_check"].usd
+        + PRICES["route53_health_check_option"].usd
+    )
     assert e.components[HEALTH_CHECKS] == pytest.approx(3 * check)
 
 
