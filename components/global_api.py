@@ -6,9 +6,12 @@ an explicit provider of its region, using those replicas. Route 53 answers the d
 region of least latency whose health check passes (components/domain_record.py). Each region
 keeps its dashboard and alarms; a global view adds the health checks and the replication lag.
 
-The first region's cluster is the stack's cluster of before: it keeps its name and, through an
-alias, its URN, so a stack of one region becomes a stack of two in place, its tables keeping
-their data (tests/components/test_transitions.py).
+The first region's cluster is the stack's cluster of before: it keeps its name, its provider
+and, through an alias, its URN, so a stack of one region becomes a stack of two in place, its
+tables keeping their data (tests/components/test_transitions.py). Its provider stays the one its
+resources were created with, the program's own (which a consumer may set with ``providers``):
+the engine diffs a resource whose provider reference changes through the new provider, which is
+not how a deployed table should learn that it is global.
 """
 
 from typing import Any, cast
