@@ -59,7 +59,7 @@ class GlobalApi(pulumi.ComponentResource):
         self.home = ApiCluster.in_region(
             name,
             _release_args(args, regions, first),
-            RegionRole(first, None, _latency(_first_region(self, name, first), regions, None)),
+            RegionRole(None, _latency(_first_region(self, name, first), regions, None)),
             pulumi.ResourceOptions(parent=self).merge(_WAS_THE_STACKS),
         )
         self.clusters = {first: self.home}
@@ -72,7 +72,7 @@ class GlobalApi(pulumi.ComponentResource):
             self.clusters[region] = ApiCluster.in_region(
                 f"{name}-{region_code(region)}",
                 _regional_args(args, settings, region),
-                RegionRole(region, replicas, _latency(region, regions, self.home.domain_record)),
+                RegionRole(replicas, _latency(region, regions, self.home.domain_record)),
                 pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
             )
         view = GlobalView(

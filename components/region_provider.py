@@ -9,11 +9,12 @@ machine has, to whatever account they name, without the stack's tags. Static cre
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
+
+from components.settings_reader import python_name
 
 #: The ``aws:`` config keys carried into each region's provider, by how their value is read:
 #: where the credentials and the account come from, and how every resource is tagged.
@@ -41,10 +42,6 @@ CARRIED: Final = {
 }
 
 
-def snake(key: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-
-
 def carried(config: pulumi.Config) -> dict[str, Any]:
     """The stack's provider settings that a region's provider takes, by the provider's args."""
     read = {
@@ -55,7 +52,7 @@ def carried(config: pulumi.Config) -> dict[str, Any]:
     }
     # An object setting goes to the provider as the JSON it is in the stack's config
     # (``roleArn``), the provider's own spelling of its fields.
-    found = {snake(key): read[kind](key) for key, kind in CARRIED.items()}
+    found = {python_name(key): read[kind](key) for key, kind in CARRIED.items()}
     return {key: value for key, value in found.items() if value is not None}
 
 

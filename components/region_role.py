@@ -60,7 +60,6 @@ class ReplicaTables:
 
 @dataclass(frozen=True)
 class RegionRole:
-    region: str
     #: None in the first region, whose cluster owns the global tables.
     replica_tables: ReplicaTables | None
     latency: LatencyRouting
