@@ -8,12 +8,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from picus.contract import EXAMPLE_KEY
 from picus.routing import rule_for
 
 #: The document's methods, in the order a reader meets them.
 METHODS: Final = ("get", "head", "post", "put", "delete", "patch", "options")
 #: Where a path takes a key, a key that can exist, to ask the routing table who serves it.
-SAMPLE_KEY: Final = "2f897e49-a179-4160-8056-d96c51aab199"
+SAMPLE_KEY: Final = EXAMPLE_KEY
 _ERROR_CODES: Final = re.compile(r"error codes: ([a-z_, ]+)")
 _FROM_LOAD_BALANCER: Final = "from the load balancer"
 

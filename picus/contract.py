@@ -76,6 +76,9 @@ LIST_MAX_LIMIT: Final = 1000
 #: never name an item.
 KEY_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 _KEY_RE: Final = re.compile(KEY_PATTERN)
+#: The key the API document's examples name: a key that can exist, and in the suite's
+#: schemathesis runs one that does, so that an example read reaches a stored item.
+EXAMPLE_KEY: Final = "2f897e49-a179-4160-8056-d96c51aab199"
 
 #: Everything under this prefix is the API's (DELETE goes to the Lambda).
 ITEM_PATH_PREFIX: Final = "/picus/"

@@ -132,7 +132,7 @@ _KEY_PARAM = {
     "required": True,
     "description": "an object_id returned by POST /picus/put",
     "schema": {"type": "string", "pattern": contract.KEY_PATTERN},
-    "example": "2f897e49-a179-4160-8056-d96c51aab199",
+    "example": contract.EXAMPLE_KEY,
 }
 _UNAVAILABLE = (ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.INTERNAL)
 #: What a read or a delete of an item may be refused for, beside the table's state.

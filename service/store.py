@@ -105,6 +105,16 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def new_item(created: Created, payload: AttributeValueTypeDef) -> dict[str, AttributeValueTypeDef]:
+    """A stored item: its key, its creation time, a fresh revision (its ETag) and its payload."""
+    return {
+        PARTITION_KEY: {"S": created.object_id},
+        CREATED_AT: {"S": created.created_at},
+        REVISION: {"S": str(uuid.uuid4())},
+        PAYLOAD: payload,
+    }
+
+
 class Store:
     def __init__(
         self, client: DynamoDBClient, table: str, idempotency_table: str, deadline: float
@@ -176,19 +186,9 @@ class Store:
                     exc.details[PARTITION_KEY] = created.object_id
                 raise
 
-    def _new_item(
-        self, created: Created, payload: AttributeValueTypeDef
-    ) -> dict[str, AttributeValueTypeDef]:
-        return {
-            PARTITION_KEY: {"S": created.object_id},
-            CREATED_AT: {"S": created.created_at},
-            REVISION: {"S": str(uuid.uuid4())},
-            PAYLOAD: payload,
-        }
-
     async def _put_new(self, created: Created, payload: Payload) -> bool:
         """True once the item is stored; False when the key is taken by another item."""
-        item = self._new_item(created, payload.value)
+        item = new_item(created, payload.value)
         request: dict[str, Any] = {
             "TableName": self._table,
             "Item": item,
@@ -231,7 +231,7 @@ class Store:
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": self._new_item(created, payload.value),
+                        "Item": new_item(created, payload.value),
                         "ConditionExpression": "attribute_not_exists(#k)",
                         "ExpressionAttributeNames": {"#k": PARTITION_KEY},
                     }

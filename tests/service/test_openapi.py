@@ -5,6 +5,13 @@ schemathesis runs as an API consumer's CI would: its command line, every check, 
 the local origin with auth off and with auth on, with ``schemathesis.toml`` (which says why a
 check does not apply where one does not). Zero failures and no warnings.
 
+A key the API hands out is a uuid4 no generator can guess, so every generated read of an item
+is a 404 and only the document's example key can name a stored item: the run starts with an
+item stored under it, as an API's test environment holds the data its document's examples name.
+Without it, whether a read was ever answered with an item depended on the links the stateful
+phase happened to follow, and a run that followed none to ``GET /picus/get/{key}`` failed on
+schemathesis' missing-test-data warning.
+
 The example budget keeps the suite's time: ``PICUS_SCHEMATHESIS_EXAMPLES`` raises it, and the
 seed a failing run prints (``Seed: N``) reproduces it through ``PICUS_SCHEMATHESIS_SEED``::
 
@@ -17,17 +24,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import schemathesis
 
 from picus.auth import Scope, ScopePolicy
-from picus.contract import GET_PATH, ITEM_PATH, KEY_PATTERN
+from picus.contract import EXAMPLE_KEY, GET_PATH, ITEM_PATH, KEY_PATTERN, PARTITION_KEY
 from picus.routing import rule_for
+from service.codec import to_payload
 from service.openapi import BEARER_SCHEME, OIDC_SCHEME, StackAuth, document
+from service.settings import Settings
+from service.store import Created, new_item, utc_now
 from tests.auth_origin import auth_origin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,8 +95,23 @@ def _clean(run: subprocess.CompletedProcess[str]) -> None:
     assert f"Tested: {len(OPERATIONS)}" in run.stdout, summary
 
 
-def test_schemathesis_finds_nothing_with_auth_off(api_url: str) -> None:
-    _clean(run_schemathesis(api_url))
+@contextmanager
+def example_item(settings: Settings) -> Iterator[None]:
+    """An item stored under the document's example key while the run lasts."""
+    table = boto3.client(
+        "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url
+    )
+    item = new_item(Created(EXAMPLE_KEY, utc_now()), to_payload({"name": "example"}))
+    table.put_item(TableName=settings.table_name, Item=item)
+    try:
+        yield
+    finally:
+        table.delete_item(TableName=settings.table_name, Key={PARTITION_KEY: {"S": EXAMPLE_KEY}})
+
+
+def test_schemathesis_finds_nothing_with_auth_off(settings: Settings, api_url: str) -> None:
+    with example_item(settings):
+        _clean(run_schemathesis(api_url))
 
 
 def _least_privilege(
@@ -117,14 +144,15 @@ def _least_privilege(
 
 
 def test_schemathesis_finds_nothing_with_auth_on(
-    settings: Any, issuer: Any, http: httpx.Client, tmp_path: Path
+    settings: Settings, issuer: Any, http: httpx.Client, tmp_path: Path
 ) -> None:
     with auth_origin(settings, issuer) as url:
         spec = http.get(f"{url}/openapi.json").json()
         operations, tokens = _least_privilege(spec, lambda scope: issuer.mint([scope]))
         config = tmp_path / "schemathesis.toml"
         config.write_text(CONFIG.read_text() + "\n" + operations)
-        _clean(run_schemathesis(url, config, env=tokens))
+        with example_item(settings):
+            _clean(run_schemathesis(url, config, env=tokens))
 
 
 def test_the_load_balancers_own_answers_are_documented_as_html() -> None:
