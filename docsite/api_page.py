@@ -13,8 +13,6 @@ from picus.routing import rule_for
 
 #: The document's methods, in the order a reader meets them.
 METHODS: Final = ("get", "head", "post", "put", "delete", "patch", "options")
-#: Where a path takes a key, a key that can exist, to ask the routing table who serves it.
-SAMPLE_KEY: Final = EXAMPLE_KEY
 _ERROR_CODES: Final = re.compile(r"error codes: ([a-z_, ]+)")
 _FROM_LOAD_BALANCER: Final = "from the load balancer"
 
@@ -27,7 +25,7 @@ def operations(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[
 
 
 def served_by(method: str, path: str) -> str:
-    rule = rule_for(method, path.replace("{key}", SAMPLE_KEY))
+    rule = rule_for(method, path.replace("{key}", EXAMPLE_KEY))
     if rule is None:
         raise LookupError(f"no routing rule serves {method} {path}")
     return {"service": "service", "delete_fn": "Lambda"}[rule.target.value]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from docsite.api_page import SAMPLE_KEY
+from picus.contract import EXAMPLE_KEY
 from picus.errors import ErrorCode, from_client_error
 from picus.guarantees import GUARANTEES, Holds, for_operation
 from picus.regions import Consistency
@@ -36,7 +36,7 @@ def test_every_operation_named_is_one_the_api_routes() -> None:
     for g in GUARANTEES:
         for operation in g.operations:
             method, path = operation.split(" ")
-            assert rule_for(method, path.replace("{key}", SAMPLE_KEY)), operation
+            assert rule_for(method, path.replace("{key}", EXAMPLE_KEY)), operation
 
 
 def test_each_operation_finds_its_promises() -> None:

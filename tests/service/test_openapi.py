@@ -7,10 +7,11 @@ check does not apply where one does not). Zero failures and no warnings.
 
 A key the API hands out is a uuid4 no generator can guess, so every generated read of an item
 is a 404 and only the document's example key can name a stored item: the run starts with an
-item stored under it, as an API's test environment holds the data its document's examples name.
-Without it, whether a read was ever answered with an item depended on the links the stateful
-phase happened to follow, and a run that followed none to ``GET /picus/get/{key}`` failed on
-schemathesis' missing-test-data warning.
+item stored under it, as an API's test environment holds the data its document's examples name,
+and the examples phase (whose cases do not vary with the seed) replaces and reads it before its
+DELETE removes it. Without it, whether a read was ever answered with an item depended on the
+links the stateful phase happened to follow, and a run that followed none to
+``GET /picus/get/{key}`` failed on schemathesis' missing-test-data warning.
 
 The example budget keeps the suite's time: ``PICUS_SCHEMATHESIS_EXAMPLES`` raises it, and the
 seed a failing run prints (``Seed: N``) reproduces it through ``PICUS_SCHEMATHESIS_SEED``::
@@ -22,6 +23,7 @@ seed a failing run prints (``Seed: N``) reproduces it through ``PICUS_SCHEMATHES
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -97,16 +99,33 @@ def _clean(run: subprocess.CompletedProcess[str]) -> None:
 
 @contextmanager
 def example_item(settings: Settings) -> Iterator[None]:
-    """An item stored under the document's example key while the run lasts."""
-    table = boto3.client(
+    """An item stored under the document's example key for the examples phase, whose DELETE
+    removes it last; gone after the run in any case."""
+    client = boto3.client(
         "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url
     )
     item = new_item(Created(EXAMPLE_KEY, utc_now()), to_payload({"name": "example"}))
-    table.put_item(TableName=settings.table_name, Item=item)
+    client.put_item(TableName=settings.table_name, Item=item)
     try:
         yield
     finally:
-        table.delete_item(TableName=settings.table_name, Key={PARTITION_KEY: {"S": EXAMPLE_KEY}})
+        client.delete_item(TableName=settings.table_name, Key={PARTITION_KEY: {"S": EXAMPLE_KEY}})
+
+
+def test_the_example_key_is_one_the_api_could_hand_out() -> None:
+    # Otherwise schemathesis would drop the example as invalid, and no read would find an item.
+    assert re.fullmatch(KEY_PATTERN, EXAMPLE_KEY)
+    assert OPERATIONS["GET " + GET_PATH].definition.raw["parameters"][0]["example"] == EXAMPLE_KEY
+
+
+def test_the_examples_phase_deletes_the_example_item_after_every_other_use_of_it() -> None:
+    order = [
+        op.label for layer in SCHEMA.get_operation_layers(list(OPERATIONS.values())) for op in layer
+    ]
+    (delete,) = (i for i, label in enumerate(order) if label.startswith("DELETE "))
+    assert order[delete] == "DELETE " + ITEM_PATH
+    for label in ("PUT " + ITEM_PATH, "GET " + ITEM_PATH, "GET " + GET_PATH):
+        assert order.index(label) < delete, order
 
 
 def test_schemathesis_finds_nothing_with_auth_off(settings: Settings, api_url: str) -> None:
@@ -187,7 +206,7 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 def _example(path: str) -> str:
     # A path of the template, as a client would send it.
-    return path.replace("{key}", "2f897e49-a179-4160-8056-d96c51aab199")
+    return path.replace("{key}", EXAMPLE_KEY)
 
 
 def test_a_public_stack_documents_no_security_at_all() -> None:
