@@ -8,6 +8,7 @@ the canary bakes and rolls it back when one fires (deploy/canary.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -18,6 +19,42 @@ import pulumi_aws as aws
 #: ECS rolls it back: a release that breaks one operation (a PUT that answers 500) crosses it
 #: whatever the traffic, where a count would need a busy minute.
 DEPLOYMENT_5XX_PERCENT: Final = 1.0
+
+
+def metric_alarm(
+    resource_name: str,
+    *,
+    namespace: str,
+    metric: str,
+    dimensions: dict[str, pulumi.Input[str]],
+    threshold: float,
+    description: str,
+    actions: Sequence[pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+    statistic: str = "Sum",
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm on one metric over one-minute periods, 3 of 5 above ``threshold``: a blip
+    pages nobody, a few bad minutes do. Missing data is not breaching (an idle API is
+    healthy); ``actions`` hear both the alarm and its end. A ``p``-statistic is a percentile."""
+    percentile = statistic.startswith("p")
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        namespace=namespace,
+        metric_name=metric,
+        dimensions=dimensions,
+        statistic=None if percentile else statistic,
+        extended_statistic=statistic if percentile else None,
+        period=60,
+        evaluation_periods=5,
+        datapoints_to_alarm=3,
+        threshold=threshold,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_description=description,
+        alarm_actions=list(actions),
+        ok_actions=list(actions),
+        opts=opts,
+    )
 
 
 @dataclass(frozen=True)
@@ -83,23 +120,15 @@ class Alarms(pulumi.ComponentResource):
             description: str,
             statistic: str = "Sum",
         ) -> aws.cloudwatch.MetricAlarm:
-            percentile = statistic.startswith("p")
-            created = aws.cloudwatch.MetricAlarm(
+            created = metric_alarm(
                 f"{name}-{suffix}",
                 namespace=namespace,
-                metric_name=metric,
+                metric=metric,
                 dimensions=dimensions,
-                statistic=None if percentile else statistic,
-                extended_statistic=statistic if percentile else None,
-                period=60,
-                evaluation_periods=5,
-                datapoints_to_alarm=3,
                 threshold=threshold,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_description=description,
-                alarm_actions=actions,
-                ok_actions=actions,
+                description=description,
+                actions=actions,
+                statistic=statistic,
                 opts=child,
             )
             self.alarm_arns.append(created.arn)

@@ -19,13 +19,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import metric_alarm
 from components.dashboard import WIDTH, console_url
 from picus.regions import Consistency
 
 #: Where Route 53 publishes its health checks' metrics.
 ROUTE53_METRICS_REGION = "us-east-1"
-#: A replica further behind than this, for 3 of 5 minutes, is an alarm: AWS states no bound
-#: ("There is no SLA on this latency"), and a minute is sixty times the usual second.
+#: A replica further behind than this, for as long as ``metric_alarm`` asks, is an alarm: AWS
+#: states no bound ("There is no SLA on this latency"), and a minute is sixty times the usual
+#: second.
 REPLICATION_LATENCY_ALARM_MS = 60_000
 
 
@@ -129,22 +131,16 @@ class GlobalView(pulumi.ComponentResource):
         if args.consistency is Consistency.EVENTUAL:
             for label, table in args.tables:
                 for region in args.replica_regions:
-                    aws.cloudwatch.MetricAlarm(
+                    metric_alarm(
                         f"{name}-{label}-replication-{region}",
                         namespace="AWS/DynamoDB",
-                        metric_name="ReplicationLatency",
+                        metric="ReplicationLatency",
                         dimensions={"TableName": table, "ReceivingRegion": region},
-                        statistic="Average",
-                        period=60,
-                        evaluation_periods=5,
-                        datapoints_to_alarm=3,
                         threshold=REPLICATION_LATENCY_ALARM_MS,
-                        comparison_operator="GreaterThanThreshold",
-                        treat_missing_data="notBreaching",
-                        alarm_description=f"writes reach the replica in {region} over a minute "
+                        description=f"writes reach the replica in {region} over a minute "
                         "late: a failover now would lose them until the first region returns",
-                        alarm_actions=list(args.alarm_actions),
-                        ok_actions=list(args.alarm_actions),
+                        actions=args.alarm_actions,
+                        statistic="Average",
                         opts=child,
                     )
         self.url = dashboard.dashboard_name.apply(lambda n: console_url(args.home_region, n))
