@@ -27,7 +27,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
@@ -36,6 +35,7 @@ from components import outputs, release_budget
 from components.release_plan import Running, plan
 from components.stack_config import ConfigError, deployment_settings
 from deploy import check, preflight, region_check, region_release, regions, release
+from deploy.aws_clients import Aws
 from deploy.canary import RELEASE_KEYS, AwsJudge, ReleaseFailed, execute
 from deploy.preflight import NotReady, StackUnavailable
 from deploy.stack_cli import PulumiCli, StackSettings
@@ -57,32 +57,6 @@ def clock_text(seconds: float) -> str:
 
 class Failed(Exception):
     """A phase failed; the message is its FAIL line."""
-
-
-@dataclass(frozen=True)
-class Aws:
-    """The clients of one region the release calls."""
-
-    sts: Any
-    ecs: Any
-    functions: Any
-    codedeploy: Any
-    cloudwatch: Any
-    elbv2: Any
-
-    @classmethod
-    def of_region(cls, region: str | None) -> Aws:
-        import boto3
-
-        session = boto3.session.Session(region_name=region)
-        return cls(
-            sts=session.client("sts"),
-            ecs=session.client("ecs"),
-            functions=session.client("lambda"),
-            codedeploy=session.client("codedeploy"),
-            cloudwatch=session.client("cloudwatch"),
-            elbv2=session.client("elbv2"),
-        )
 
 
 class Phases:

@@ -23,7 +23,7 @@ from deploy.alb_route import AlbTransport
 from deploy.check import CheckFailed, Deployed
 
 if TYPE_CHECKING:
-    from deploy.pipeline import Aws
+    from deploy.aws_clients import Aws
 
 
 def walkthrough_in_region(deployed: Deployed, alb_dns_name: str) -> str:

@@ -29,7 +29,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components import outputs, release_outputs
 from deploy import preflight, regions
-from deploy.pipeline import PRINT, Aws, stack_file_of
+from deploy.aws_clients import Aws
+from deploy.pipeline import PRINT, stack_file_of
 from deploy.preflight import NotReady, StackUnavailable
 from deploy.stack_cli import PulumiCli, StackSettings
 

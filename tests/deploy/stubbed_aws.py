@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from deploy.pipeline import Aws
+from deploy.aws_clients import Aws
 
 REGION = "eu-west-1"
 #: Who the release runs as (STS GetCallerIdentity).
