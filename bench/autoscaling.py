@@ -71,8 +71,8 @@ def main() -> None:
 
     import yaml
 
-    from bench.capacity import CAPACITY_FILE
     from bench.report import with_table
+    from bench.result_files import CAPACITY_FILE
     from devkit import ROOT
 
     config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]

@@ -35,6 +35,7 @@ import psutil
 from bench.cost import stack_config, stacks
 from bench.load import SCRIPTS, parse_wrk
 from bench.machine import calibration_flags, machine_state
+from bench.result_files import CAPACITY_FILE, REFERENCE
 from bench.servers import (
     backend_env,
     cpu_seconds,
@@ -49,7 +50,6 @@ from devkit.latency_proxy import LatencyProxy
 from devkit.processes import free_port
 from picus.contract import TABLE_NAME
 
-CAPACITY_FILE: Final = ROOT / "bench" / "results" / "capacity.json"
 START, END = "<!-- capacity:start -->", "<!-- capacity:end -->"
 #: The latency objective a rate must meet to count as sustained.
 P99_OBJECTIVE_MS: Final = 100.0
@@ -278,7 +278,7 @@ def main() -> None:
         dynalite.wait(10)
     results["log_bytes_per_request"] = round(sum(log_bytes) / len(log_bytes))
     results["calibration_ms"] = _calibration(seconds, warmup)
-    reference = json.loads((ROOT / "bench" / "results" / "reference.json").read_text())
+    reference = json.loads(REFERENCE.read_text())
     results["flags"] = calibration_flags(results["calibration_ms"], reference["calibration_ms"])
     results["machine_after"] = machine_state()
     CAPACITY_FILE.write_text(json.dumps(results, indent=2) + "\n")

@@ -24,6 +24,7 @@ import yaml
 
 from bench.prices import Price, prices_for
 from bench.report import with_table
+from bench.result_files import CAPACITY_FILE
 from devkit import ROOT
 from picus.regions import Consistency
 
@@ -31,7 +32,6 @@ HOURS_PER_MONTH: Final = 730
 SECONDS_PER_MONTH: Final = HOURS_PER_MONTH * 3600
 #: The request rates the table shows, in requests per second.
 RATES: Final = (10, 100, 1000)
-CAPACITY_FILE: Final = ROOT / "bench" / "results" / "capacity.json"
 #: The committed inventory of what each stack creates (tests/components/test_identity.py keeps
 #: it equal to what the program creates under Pulumi's mocks).
 INVENTORY: Final = ROOT / "tests" / "components" / "urns"

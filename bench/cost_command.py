@@ -24,7 +24,6 @@ import sys
 from collections.abc import Sequence
 
 from bench.cost import (
-    CAPACITY_FILE,
     SECONDS_PER_MONTH,
     Estimate,
     StackSettings,
@@ -36,6 +35,7 @@ from bench.cost import (
 )
 from bench.cost_regions import BadRegions, describe, regional_estimate, with_regions
 from bench.prices import NoPrices, prices_for
+from bench.result_files import CAPACITY_FILE
 from picus.contract import MAX_ITEM_BYTES
 from picus.regions import Consistency
 

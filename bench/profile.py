@@ -26,7 +26,7 @@ from typing import Any
 
 from bench.load import run_load
 from bench.machine import machine_state
-from bench.run import RESULTS
+from bench.result_files import RESULTS
 from bench.servers import Server, start_dynalite, start_ours, use_local_credentials
 from bench.workloads import seed
 from picus.contract import TABLE_NAME

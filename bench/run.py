@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.machine import calibration_flags, machine_state
 from bench.report import report, with_table
+from bench.result_files import REFERENCE, RESULTS
 from bench.servers import start_dynalite, use_local_credentials
 from bench.workloads import (
     LIST_SIZES,
@@ -37,13 +38,8 @@ from bench.workloads import (
     measure_load,
     seed,
 )
-from devkit import ROOT
 from devkit.latency_proxy import LatencyProxy
 from picus.contract import TABLE_NAME
-
-RESULTS = ROOT / "bench" / "results"
-#: The committed run the benchmark page's table is rendered from (python -m bench.report FILE).
-REFERENCE = RESULTS / "reference.json"
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from bench.autoscaling import HEADROOM, Targets, measured, targets
-from bench.capacity import CAPACITY_FILE
 from bench.cost import stack_config, stacks
+from bench.result_files import CAPACITY_FILE
 from devkit import ROOT
 from docsite.pages import BENCHMARK
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from bench.capacity import CAPACITY_FILE, END, START, Step, sustained, table, task_sizes
+from bench.capacity import END, START, Step, sustained, table, task_sizes
 from bench.cost import stack_config, stacks
+from bench.result_files import CAPACITY_FILE
 from docsite.pages import BENCHMARK
 
 

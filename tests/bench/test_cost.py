@@ -180,8 +180,8 @@ def test_the_report_shows_every_stack_rate_and_the_flask_design() -> None:
 def test_the_cost_page_shows_the_cost_of_the_committed_capacity() -> None:
     import json
 
-    from bench.capacity import CAPACITY_FILE
     from bench.cost import COST_END, COST_START
+    from bench.result_files import CAPACITY_FILE
 
     section = COST.read_text().split(COST_START, 1)[1].split(COST_END, 1)[0]
     assert section == "\n" + report(json.loads(CAPACITY_FILE.read_text()))

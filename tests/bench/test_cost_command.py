@@ -50,7 +50,8 @@ def test_the_command_prints_each_component_per_month_and_per_million() -> None:
 def table_log_bytes() -> int:
     import json
 
-    from bench.cost import CAPACITY_FILE, workload_from
+    from bench.cost import workload_from
+    from bench.result_files import CAPACITY_FILE
 
     return workload_from(json.loads(CAPACITY_FILE.read_text())).log_bytes_per_request
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from bench.capacity import CAPACITY_FILE
+from bench.result_files import CAPACITY_FILE
 from devkit.asgi import serving
 from devkit.processes import wait_until
 from picus.access_log import CLIENT_CLOSED_REQUEST

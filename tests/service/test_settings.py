@@ -7,8 +7,8 @@ import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bench.autoscaling import measured
-from bench.capacity import CAPACITY_FILE
 from bench.load import CONCURRENCY as BENCH_CONNECTIONS
+from bench.result_files import CAPACITY_FILE
 from docsite.pages import CONFIGURATION
 from picus import contract
 from picus.regions import CONSISTENCY_ENV, Consistency
