@@ -35,7 +35,7 @@ import psutil
 from bench.cost import stack_config, stacks
 from bench.load import SCRIPTS, parse_wrk
 from bench.machine import calibration_flags, machine_state
-from bench.result_files import CAPACITY_FILE, REFERENCE
+from bench.result_files import CAPACITY_FILE, REFERENCE_FILE
 from bench.servers import (
     backend_env,
     cpu_seconds,
@@ -278,7 +278,7 @@ def main() -> None:
         dynalite.wait(10)
     results["log_bytes_per_request"] = round(sum(log_bytes) / len(log_bytes))
     results["calibration_ms"] = _calibration(seconds, warmup)
-    reference = json.loads(REFERENCE.read_text())
+    reference = json.loads(REFERENCE_FILE.read_text())
     results["flags"] = calibration_flags(results["calibration_ms"], reference["calibration_ms"])
     results["machine_after"] = machine_state()
     CAPACITY_FILE.write_text(json.dumps(results, indent=2) + "\n")

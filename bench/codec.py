@@ -28,13 +28,12 @@ from anyio import to_thread
 from botocore.serialize import create_serializer
 
 from bench.machine import machine_state, record_run
-from devkit import ROOT
+from bench.result_files import CODEC_FILE
 from picus.contract import MAX_BODY_BYTES, PARTITION_KEY, PAYLOAD, TABLE_NAME
 from picus.errors import ApiError
 from service.codec import OFF_LOOP_BYTES, parse_object, payload_of, to_payload
 from service.wire import converted, encode
 
-RESULT = ROOT / "bench" / "results" / "codec.json"
 START, END = "<!-- codec:start -->", "<!-- codec:end -->"
 REPETITIONS = 7
 
@@ -217,7 +216,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    record_run(measure, table, RESULT)
+    record_run(measure, table, CODEC_FILE)
 
 
 if __name__ == "__main__":

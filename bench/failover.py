@@ -19,8 +19,8 @@ from typing import Any
 from bench.codec import calibration_ms
 from bench.failover_drill import drill
 from bench.machine import machine_sentence, machine_state, record_run
+from bench.result_files import FAILOVER_FILE
 from bench.servers import use_local_credentials
-from devkit import ROOT
 from local.multi_region import MultiRegion, RegionsConfig
 from picus.regions import (
     HEALTH_CHECK_FAILURE_THRESHOLD,
@@ -29,7 +29,6 @@ from picus.regions import (
     Consistency,
 )
 
-RESULT = ROOT / "bench" / "results" / "failover.json"
 #: Each mode's regions: MRSC's are two of one region set, with the witness it models.
 REGIONS = {
     Consistency.EVENTUAL: ("eu-west-1", "us-east-1"),
@@ -118,7 +117,7 @@ def table(results: dict[str, Any]) -> str:
 
 def main() -> None:
     use_local_credentials()
-    record_run(measure, table, RESULT)
+    record_run(measure, table, FAILOVER_FILE)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Any
 
 from bench.load import run_load
 from bench.machine import machine_state
-from bench.result_files import RESULTS
+from bench.result_files import PROFILE_FILE, folded_stacks_file
 from bench.servers import Server, start_dynalite, start_ours, use_local_credentials
 from bench.workloads import seed
 from picus.contract import TABLE_NAME
@@ -146,7 +146,7 @@ def main() -> None:
                     print(f"profiling {op.upper()}", file=sys.stderr, flush=True)
                     profiled = profile_operation(server, script, args.seconds, *extra)
                     folded = gzip.compress(profiled.pop("folded").encode(), mtime=0)
-                    (RESULTS / f"profile-{op}.folded.gz").write_bytes(folded)
+                    folded_stacks_file(op).write_bytes(folded)
                     results[op] = profiled
             finally:
                 server.stop()
@@ -154,7 +154,7 @@ def main() -> None:
         dynalite.terminate()
         dynalite.wait(10)
     results["machine_after"] = machine_state()
-    (RESULTS / "profile.json").write_text(json.dumps(results, indent=2) + "\n")
+    PROFILE_FILE.write_text(json.dumps(results, indent=2) + "\n")
     from bench.report import profile_table
 
     print(profile_table(results))

@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.machine import calibration_flags, machine_state
 from bench.report import report, with_table
-from bench.result_files import REFERENCE, RESULTS
+from bench.result_files import REFERENCE_FILE, RESULTS
 from bench.servers import start_dynalite, use_local_credentials
 from bench.workloads import (
     LIST_SIZES,
@@ -85,7 +85,7 @@ def main() -> None:
     results["local_start_s"] = statistics.median(local_start_s() for _ in range(starts))
     results["machine_after"] = machine_state()
     calibration = results["load"]["bare"]["bare uvicorn"]["cpu_ms_per_request"]
-    reference = REFERENCE.exists() and json.loads(REFERENCE.read_text())
+    reference = REFERENCE_FILE.exists() and json.loads(REFERENCE_FILE.read_text())
     results["calibration_ms"] = calibration
     results["flags"] = calibration_flags(
         calibration, reference["calibration_ms"] if reference else None

@@ -8,7 +8,7 @@ the canary bakes and rolls it back when one fires (deploy/canary.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,7 +26,7 @@ def metric_alarm(
     *,
     namespace: str,
     metric: str,
-    dimensions: dict[str, pulumi.Input[str]],
+    dimensions: Mapping[str, pulumi.Input[str]],
     threshold: float,
     description: str,
     actions: Sequence[pulumi.Input[str]],
@@ -41,7 +41,7 @@ def metric_alarm(
         resource_name,
         namespace=namespace,
         metric_name=metric,
-        dimensions=dimensions,
+        dimensions=dict(dimensions),
         statistic=None if percentile else statistic,
         extended_statistic=statistic if percentile else None,
         period=60,

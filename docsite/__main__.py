@@ -15,10 +15,9 @@ def generated() -> dict[tuple[Path, str], Callable[[], str]]:
     from bench.cost import report, stack_settings, workload_from
     from bench.cost_command import example
     from bench.cost_regions import regions_table
-    from bench.failover import RESULT as FAILOVER_FILE
     from bench.failover import table as failover_table
     from bench.prices import prices_table
-    from bench.result_files import CAPACITY_FILE
+    from bench.result_files import CAPACITY_FILE, FAILOVER_FILE
     from docsite.api_page import render
     from docsite.regions_table import section as regions_section
     from docsite.stack_tables import config_table, outputs_list

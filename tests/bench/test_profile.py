@@ -8,7 +8,7 @@ import json
 
 from bench.profile import OTHER, breakdown, bucket_of
 from bench.report import profile_table
-from devkit import ROOT
+from bench.result_files import PROFILE_FILE, folded_stacks_file
 from tests.python import python_output
 
 ROOTS = [
@@ -70,16 +70,13 @@ def test_breakdown_counts_each_sample_once() -> None:
 
 
 def test_the_committed_profile_renders_from_its_json_and_its_stacks() -> None:
-    path = ROOT / "bench" / "results" / "profile.json"
-    results = json.loads(path.read_text())
+    results = json.loads(PROFILE_FILE.read_text())
     for op in ("get", "put"):
         # The shares are what the committed raw stacks give: a reader can re-bucket them.
-        stacks = gzip.decompress(
-            (ROOT / "bench" / "results" / f"profile-{op}.folded.gz").read_bytes()
-        ).decode()
+        stacks = gzip.decompress(folded_stacks_file(op).read_bytes()).decode()
         assert breakdown(stacks) == {k: results[op][k] for k in ("samples", "shares")}
         assert results[op]["load"]["errors"] == 0
-    printed = python_output("-m", "bench.report", str(path))
+    printed = python_output("-m", "bench.report", str(PROFILE_FILE))
     assert printed == profile_table(results)
     rows = {line.split(" | ")[0] for line in printed.splitlines() if line.startswith("| ")}
     assert "| total" in rows and "| botocore: signing (SigV4)" in rows

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from bench.codec import END, RESULT, SHAPES, START, accepted, body_of, table
+from bench.codec import END, SHAPES, START, accepted, body_of, table
+from bench.result_files import CODEC_FILE
 from docsite.pages import GUARANTEES
 from picus.errors import ErrorCode
 from service.codec import OFF_LOOP_BYTES
@@ -68,11 +69,11 @@ def test_the_readme_shows_the_committed_conversion_figures() -> None:
     # A figure nobody can regenerate from a committed result is not a result.
     readme = GUARANTEES.read_text()
     section = readme.split(START, 1)[1].split(END, 1)[0]
-    assert section == "\n" + table(json.loads(RESULT.read_text()))
+    assert section == "\n" + table(json.loads(CODEC_FILE.read_text()))
 
 
 def test_the_figures_are_of_the_largest_bodies_the_api_accepts() -> None:
-    results = json.loads(RESULT.read_text())
+    results = json.loads(CODEC_FILE.read_text())
     assert results["off_loop_bytes"] == OFF_LOOP_BYTES
     assert results["shapes"].keys() == SHAPES.keys()
     for name, shape in results["shapes"].items():
