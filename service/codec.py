@@ -326,23 +326,6 @@ def _payload(value: dict[str, Any], canonical_numbers: bool) -> AttributeValueTy
     return attribute
 
 
-def same_value(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
-    """Whether two DynamoDB attributes hold the same value. DynamoDB keeps a number's value,
-    not its spelling (developer guide, "Number": leading and trailing zeros are trimmed), so
-    what it gives back for ``1.0`` or ``1E+2`` is equal as a number, not as text."""
-    if stored.keys() != sent.keys():
-        return False
-    if "N" in sent:
-        return Decimal(stored["N"]) == Decimal(sent["N"])
-    if "M" in sent:
-        a, b = stored["M"], sent["M"]
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in b)
-    if "L" in sent:
-        a, b = stored["L"], sent["L"]
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    return stored == sent
-
-
 def _number_json(text: str) -> str:
     if _JSON_NUMBER.fullmatch(text):
         return text

@@ -18,9 +18,9 @@ from botocore.exceptions import ClientError
 
 from devkit.asgi import serving
 from devkit.processes import free_port
-from picus.contract import is_valid_key
+from picus.contract import CREATED_AT, PARTITION_KEY, is_valid_key
 from picus.errors import ApiError, Conflict, ErrorCode, StoreUnavailable
-from service.codec import parse_object, same_value, to_payload
+from service.codec import parse_object, to_payload
 from service.idempotency import idempotent_request
 from service.settings import Settings
 from service.store import Store
@@ -91,8 +91,8 @@ def test_a_dead_table_is_a_fast_503_and_health_stays_up(
 class _RetriedPut:
     """A table whose first PutItem landed before the connection broke: botocore's retry meets
     the condition, and the table answers with the stored item, its numbers spelled otherwise
-    than sent (the codec sends DynamoDB's plain notation; this answers in exponent form), so
-    only a comparison by value recognises the write."""
+    than sent (the codec sends DynamoDB's plain notation; this answers in exponent form): the
+    write is recognised by its creation time, which no spelling changes."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -143,13 +143,31 @@ def test_a_retried_put_finding_its_own_write_is_one_item_whatever_the_numbers_sp
     assert is_valid_key(created.object_id)
 
 
-def test_an_item_with_another_value_under_the_key_is_a_collision() -> None:
-    sent = to_payload(parse_object(b'{"n": 1.0, "s": "a"}'))
-    assert same_value(canonical(sent), sent)
-    assert not same_value(canonical(to_payload(parse_object(b'{"n": 1.01, "s": "a"}'))), sent)
-    assert not same_value(canonical(to_payload(parse_object(b'{"n": 1.0}'))), sent)
-    assert not same_value(canonical(to_payload(parse_object(b'{"n": "1.0", "s": "a"}'))), sent)
-    assert not same_value({"L": [{"N": "1"}]}, {"L": [{"N": "1"}, {"N": "2"}]})
+class _Collision:
+    """A table whose first drawn key another item, created at another time, already holds."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    async def put_item(self, **request: Any) -> dict[str, Any]:
+        self.keys.append(request["Item"][PARTITION_KEY]["S"])
+        if len(self.keys) > 1:
+            return {}
+        error = {
+            "Code": "ConditionalCheckFailedException",
+            "Message": "The conditional request failed",
+        }
+        other = {**request["Item"], CREATED_AT: {"S": "2020-01-01T00:00:00.000Z"}}
+        raise ClientError({"Error": error, "Item": other}, "PutItem")  # type: ignore[typeddict-item]
+
+
+def test_an_item_of_another_time_under_the_key_is_a_collision_and_a_new_key_is_drawn() -> None:
+    table = _Collision()
+    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+    created = asyncio.run(store.put(Payload(to_payload(parse_object(b'{"n": 1.0}')))))
+    first, second = table.keys
+    assert first != second
+    assert created.object_id == second
 
 
 class _CancelledTransaction:
