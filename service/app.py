@@ -34,6 +34,7 @@ from service.responses import error_response
 from service.routes import routes
 from service.settings import Settings
 from service.store import Store
+from service.transactional_put import TransactionalStore
 
 log = logging.getLogger("picus.service")
 
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with dynamodb_client(settings) as client:
             with settled_heap():
                 # Strong consistency refuses transactions: its keyed puts are written apart.
-                kind = StrongStore if settings.consistency == Consistency.STRONG else Store
+                strong = settings.consistency == Consistency.STRONG
+                kind: type[Store] = StrongStore if strong else TransactionalStore
                 store = kind(
                     client,
                     settings.table_name,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from picus.contract import MAX_IDEMPOTENCY_KEY_LENGTH
-from picus.errors import BadRequest, ErrorCode
+from picus.errors import BadRequest, ErrorCode, UnprocessableContent
 
 #: The draft's field is a Structured Field String (RFC 8941, 3.3.3): printable ASCII in
 #: double quotes, ``\\`` and ``\"`` escaped. A bare token of visible ASCII is taken as well:
@@ -63,4 +63,10 @@ def idempotent_request(key: str, subject: str | None, body: bytes) -> Idempotent
     return IdempotentRequest(
         request_key=hashlib.sha256(scoped).hexdigest(),
         fingerprint=hashlib.sha256(body).hexdigest(),
+    )
+
+
+def key_reused() -> UnprocessableContent:
+    return UnprocessableContent(
+        "this Idempotency-Key was used with another body: use a new key for a new item"
     )

@@ -37,7 +37,10 @@ from picus.contract import (
     IDEMPOTENCY_TTL_SECONDS,
 )
 from picus.errors import BadRequest, PayloadTooLarge, StoreUnavailable
-from service.store import Created, KeyTaken, Store, key_reused, utc_now
+from service.idempotency import key_reused
+from service.items import Created, utc_now
+from service.store import Store
+from service.table_errors import KeyTaken
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef

@@ -15,7 +15,7 @@ from picus.regions import (
     idempotency_record_bytes,
 )
 from service.idempotency import idempotent_request
-from service.store import utc_now
+from service.items import utc_now
 
 
 def _dynamodb_bytes(item: dict[str, Any]) -> int:

@@ -35,6 +35,7 @@ from service.dynamodb import RAW_OPERATIONS, client_config, dynamodb_client
 from service.idempotency import idempotent_request
 from service.settings import Settings
 from service.store import Store
+from service.transactional_put import TransactionalStore
 from service.wire import Payload
 
 REGION = "eu-west-1"
@@ -172,7 +173,7 @@ async def _written(
     async with dynamodb_client(settings) as client:
         client.meta.events.register("provide-client-params.dynamodb", record)
         client.meta.events.register("before-send.dynamodb", answer)
-        store = Store(client, TABLE_NAME, IDEMPOTENCY_TABLE_NAME, deadline=30)
+        store = TransactionalStore(client, TABLE_NAME, IDEMPOTENCY_TABLE_NAME, deadline=30)
         with contextlib.suppress(Stopped):
             await WRITES[operation](store, payload)
     return given

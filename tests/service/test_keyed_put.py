@@ -20,8 +20,8 @@ from devkit.fault_proxy import Fault, FaultProxy
 from picus import contract
 from picus.regions import Consistency
 from service.idempotency import idempotent_request
+from service.items import utc_now
 from service.settings import Settings
-from service.store import utc_now
 from tests.fault_origin import fault_origin
 from tests.service.test_idempotency import MARK, copies, create, marked
 

@@ -43,9 +43,9 @@ from picus.auth import Scope, ScopePolicy
 from picus.contract import EXAMPLE_KEY, GET_PATH, ITEM_PATH, KEY_PATTERN, PARTITION_KEY
 from picus.routing import rule_for
 from service.codec import to_payload
+from service.items import Created, new_item, utc_now
 from service.openapi import BEARER_SCHEME, OIDC_SCHEME, StackAuth, document
 from service.settings import Settings
-from service.store import Created, new_item, utc_now
 from tests.auth_origin import auth_origin
 
 ROOT = Path(__file__).resolve().parents[2]

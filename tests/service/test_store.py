@@ -23,7 +23,7 @@ from picus.errors import ApiError, Conflict, ErrorCode, StoreUnavailable
 from service.codec import parse_object, to_payload
 from service.idempotency import idempotent_request
 from service.settings import Settings
-from service.store import Store
+from service.transactional_put import TransactionalStore
 from service.wire import Payload
 from tests.http import JSON, assert_error
 
@@ -133,7 +133,7 @@ SPELLINGS = [
 
 def test_a_retried_put_finding_its_own_write_is_one_item_whatever_the_numbers_spelling() -> None:
     table = _RetriedPut()
-    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+    store = TransactionalStore(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
     payload = to_payload(
         parse_object(('{"n": [' + ", ".join(SPELLINGS) + '], "m": {"x": 1.50}}').encode())
     )
@@ -163,7 +163,7 @@ class _Collision:
 
 def test_an_item_of_another_time_under_the_key_is_a_collision_and_a_new_key_is_drawn() -> None:
     table = _Collision()
-    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+    store = TransactionalStore(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
     created = asyncio.run(store.put(Payload(to_payload(parse_object(b'{"n": 1.0}')))))
     first, second = table.keys
     assert first != second
@@ -194,7 +194,7 @@ def test_a_concurrent_duplicate_of_an_idempotent_put_is_409() -> None:
     # transactions on one record is cancelled with TransactionConflict; the emulators run
     # them one after the other, so this reason is only ever seen from the real service.
     table = _CancelledTransaction("None", "TransactionConflict")
-    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+    store = TransactionalStore(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
     request = idempotent_request("k", None, b"{}")
     with pytest.raises(Conflict) as raised:
         asyncio.run(store.put(Payload(to_payload({})), request))
@@ -204,7 +204,7 @@ def test_a_concurrent_duplicate_of_an_idempotent_put_is_409() -> None:
 
 def test_a_transaction_cancelled_for_another_reason_is_a_503_naming_it() -> None:
     table = _CancelledTransaction("ThrottlingError", "None")
-    store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+    store = TransactionalStore(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
     with pytest.raises(StoreUnavailable) as raised:
         asyncio.run(store.put(Payload(to_payload({})), idempotent_request("k", None, b"{}")))
     assert "ThrottlingError" in raised.value.message
@@ -218,7 +218,7 @@ def test_an_item_dynamodb_refuses_in_a_transaction_is_the_clients_as_in_a_put() 
         ("Number overflow", ErrorCode.INVALID_VALUE),
     ):
         table = _CancelledTransaction("ValidationError", "None", message=message)
-        store = Store(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
+        store = TransactionalStore(table, "picus_data", "picus_idempotency", deadline=1.0)  # type: ignore[arg-type]
         with pytest.raises(ApiError) as raised:
             asyncio.run(store.put(Payload(to_payload({})), idempotent_request("k", None, b"{}")))
         assert raised.value.code is expected
