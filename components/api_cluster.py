@@ -22,7 +22,7 @@ from components.fargate_service import FargateService, FargateServiceArgs
 from components.firewall import Firewall, FirewallArgs
 from components.function_release import FunctionRelease, FunctionReleaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.multi_region import consistency_environment
+from components.multi_region import service_consistency
 from components.naming import stack_scoped
 from components.placement import placement
 from components.region_role import RegionRole
@@ -237,7 +237,7 @@ class ApiCluster(pulumi.ComponentResource):
                 protect=s.protect,
                 auth=s.auth,
                 cors_origins=s.cors_origins,
-                environment=consistency_environment(s.regions),
+                consistency=service_consistency(s.regions),
             ),
             opts=top,
         )

@@ -9,8 +9,8 @@ roles it makes: here each role has one inline policy of exactly what the service
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +27,7 @@ from components.fargate import MAX_STOP_TIMEOUT
 from components.image import CpuArchitecture, ServiceImage, ServiceImageArgs
 from components.jwt_validation import EdgeAuth
 from components.listener_rules import auth_environment
+from components.multi_region import consistency_environment
 from components.policies import (
     ASSUME_ECS_TASKS,
     execution_policy,
@@ -36,6 +37,7 @@ from components.roles import service_role
 from components.security_groups import ANYWHERE, tcp_rule
 from picus.contract import CONTAINER_PORT
 from picus.cors import cors_environment
+from picus.regions import Consistency
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,9 @@ class FargateServiceArgs:
     auth: EdgeAuth | None
     #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
     cors_origins: tuple[str, ...] = ()
-    #: More of the service's settings, by environment variable (the consistency mode).
-    environment: Mapping[str, str] = field(default_factory=dict)
+    #: How the service writes: with transactions, or apart under a strong global table's mode.
+    #: It sets the service's mode and what its role may do on the idempotency table.
+    consistency: Consistency = Consistency.EVENTUAL
 
     @property
     def stop_timeout(self) -> int:
@@ -170,7 +173,7 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-task",
             ASSUME_ECS_TASKS,
             pulumi.Output.all(args.table_arn, args.idempotency_table_arn).apply(
-                lambda a: service_policy(a[0], a[1], args.table_kms_key_arn)
+                lambda a: service_policy(a[0], a[1], args.table_kms_key_arn, args.consistency)
             ),
             parent=self,
         )
@@ -226,7 +229,7 @@ class FargateService(pulumi.ComponentResource):
                         graceful_shutdown=args.graceful_shutdown,
                         extra_environment=auth_environment(args.auth)
                         | cors_environment(args.cors_origins)
-                        | dict(args.environment),
+                        | consistency_environment(args.consistency),
                     )
                 ),
                 # Replacing the task definition keeps the old revision registered: it is what

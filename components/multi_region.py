@@ -68,10 +68,18 @@ ONE_REGION: Final = RegionSettings(
 )
 
 
-def consistency_environment(r: RegionSettings) -> dict[str, str]:
+def service_consistency(r: RegionSettings) -> Consistency:
+    """How the service writes: strong only on a strong global table; in one region, as on an
+    eventual global table, with transactions."""
+    if r.several and r.consistency is Consistency.STRONG:
+        return Consistency.STRONG
+    return Consistency.EVENTUAL
+
+
+def consistency_environment(consistency: Consistency) -> dict[str, str]:
     """What tells the service its tables' mode: nothing for eventual, as in one region, so a
     stack's task definition changes only when the mode asks the service to write otherwise."""
-    if r.several and r.consistency is Consistency.STRONG:
+    if consistency is Consistency.STRONG:
         return {CONSISTENCY_ENV: Consistency.STRONG.value}
     return {}
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from picus.regions import Consistency
+
 ASSUME_ECS_TASKS = "ecs-tasks.amazonaws.com"
 ASSUME_LAMBDA = "lambda.amazonaws.com"
 
@@ -19,13 +21,22 @@ SERVICE_TABLE_ACTIONS = (
     "dynamodb:Scan",
     "dynamodb:UpdateItem",
 )
-#: ... and on the idempotency table: a create with an Idempotency-Key writes the item and the
-#: key's record in one TransactWriteItems of two Puts, and a retry reads the record back.
-#: TransactWriteItems is no IAM action of its own: each Put is authorised as the PutItem it
-#: stands for, on its own table, and only a ConditionCheck would need
-#: dynamodb:ConditionCheckItem ("Using IAM with DynamoDB transactions",
+#: ... and on the idempotency table (service/transactional_put.py): a create with an
+#: Idempotency-Key writes the item and the key's record in one TransactWriteItems of two Puts,
+#: and a retry reads the record back. TransactWriteItems is no IAM action of its own: each Put
+#: is authorised as the PutItem it stands for, on its own table, and only a ConditionCheck
+#: would need dynamodb:ConditionCheckItem ("Using IAM with DynamoDB transactions",
 #: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
 SERVICE_IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+#: ... and there under strong consistency, which refuses transactions (service/keyed_put.py):
+#: the record is claimed (PutItem), read back, marked stored or moved to a fresh key (a
+#: conditional UpdateItem), and released when DynamoDB refuses its item (DeleteItem).
+STRONG_IDEMPOTENCY_ACTIONS = (
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
 #: What the Lambda's code calls (delete_fn/handler.py).
 DELETE_TABLE_ACTIONS = ("dynamodb:DeleteItem",)
 
@@ -77,16 +88,26 @@ def table_policy(table_arn: str, actions: tuple[str, ...], kms_key_arn: str | No
     return _document(*table_statements(table_arn, actions, kms_key_arn))
 
 
+def idempotency_actions(consistency: Consistency) -> tuple[str, ...]:
+    """What the service calls on the idempotency table when it writes in ``consistency``."""
+    if consistency is Consistency.STRONG:
+        return STRONG_IDEMPOTENCY_ACTIONS
+    return SERVICE_IDEMPOTENCY_ACTIONS
+
+
 def service_policy(
-    table_arn: str, idempotency_table_arn: str, kms_key_arn: str | None = None
+    table_arn: str,
+    idempotency_table_arn: str,
+    kms_key_arn: str | None = None,
+    consistency: Consistency = Consistency.EVENTUAL,
 ) -> str:
-    """The service's task role: the data table, the idempotency records, and the tables' key
-    (one key encrypts both)."""
+    """The service's task role: the data table, the idempotency records as ``consistency``
+    writes them, and the tables' key (one key encrypts both)."""
     table, *key = table_statements(table_arn, SERVICE_TABLE_ACTIONS, kms_key_arn)
     records = {
         "Sid": "IdempotencyRecords",
         "Effect": "Allow",
-        "Action": list(SERVICE_IDEMPOTENCY_ACTIONS),
+        "Action": list(idempotency_actions(consistency)),
         "Resource": idempotency_table_arn,
     }
     return _document(table, records, *key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -11,13 +10,13 @@ from parliament import analyze_policy_string
 
 from components.policies import (
     DELETE_TABLE_ACTIONS,
-    SERVICE_IDEMPOTENCY_ACTIONS,
     SERVICE_TABLE_ACTIONS,
     XRAY_ACTIONS,
+    idempotency_actions,
     repository_arn_from_image,
     table_policy,
 )
-from devkit import ROOT
+from picus.regions import CONSISTENCY_ENV, Consistency
 from tests.components.conftest import Stack, data_table, idempotency_table, policy_of
 
 #: Actions AWS authorises only on "*": no resource-level permissions exist for them.
@@ -67,21 +66,14 @@ def test_the_task_role_reads_and_writes_only_the_tables(stack: Stack) -> None:
     assert sorted(as_list(table["Action"])) == sorted(SERVICE_TABLE_ACTIONS)
     assert "dynamodb:DeleteItem" not in table["Action"]
     assert table["Resource"] == data_table(stack)["state"]["arn"]
-    # A create's transaction puts the record, a retry reads it: nothing else, on that table.
-    assert sorted(as_list(records["Action"])) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    # What the service does with the records in the mode its task definition names (each
+    # call of each mode: tests/components/test_task_role.py).
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition", "-api-task")
+    (container,) = json.loads(task["state"]["containerDefinitions"])
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    mode = Consistency(environment.get(CONSISTENCY_ENV, Consistency.EVENTUAL.value))
+    assert sorted(as_list(records["Action"])) == sorted(idempotency_actions(mode))
     assert records["Resource"] == idempotency_table(stack)["state"]["arn"]
-
-
-def test_the_task_role_may_call_everything_the_store_calls() -> None:
-    # Each call service/store.py makes on its client, as the IAM action that authorises it. A
-    # TransactWriteItems is no action of its own: its Puts are PutItems on the tables they
-    # name, the data table's and the idempotency table's (components/policies.py).
-    called = set(re.findall(r"self\._client\.(\w+)\(", (ROOT / "service/store.py").read_text()))
-    transaction = "transact_write_items"
-    actions = {"dynamodb:" + name.title().replace("_", "") for name in called - {transaction}}
-    assert actions and actions <= set(SERVICE_TABLE_ACTIONS)
-    if transaction in called:
-        assert "dynamodb:PutItem" in set(SERVICE_TABLE_ACTIONS) & set(SERVICE_IDEMPOTENCY_ACTIONS)
 
 
 def test_the_lambda_role_has_nothing_on_the_idempotency_table(stack: Stack) -> None:
