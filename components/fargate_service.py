@@ -66,6 +66,9 @@ class FargateServiceArgs:
     idempotency_table_arn: pulumi.Input[str]
     #: The tables' key, None for the AWS owned key.
     table_kms_key_arn: str | None
+    #: How the service writes: with transactions, or apart under a strong global table's mode.
+    #: It sets the service's mode and what its role may do on the idempotency table.
+    consistency: Consistency
     architecture: CpuArchitecture
     cpu: int
     memory: int
@@ -86,9 +89,6 @@ class FargateServiceArgs:
     auth: EdgeAuth | None
     #: The browser origins whose pages may call the API (picus/cors.py); empty: none.
     cors_origins: tuple[str, ...] = ()
-    #: How the service writes: with transactions, or apart under a strong global table's mode.
-    #: It sets the service's mode and what its role may do on the idempotency table.
-    consistency: Consistency = Consistency.EVENTUAL
 
     @property
     def stop_timeout(self) -> int:

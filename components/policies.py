@@ -13,8 +13,9 @@ from picus.regions import Consistency
 ASSUME_ECS_TASKS = "ecs-tasks.amazonaws.com"
 ASSUME_LAMBDA = "lambda.amazonaws.com"
 
-#: What the service's code calls on the data table (service/store.py): put, get, replace
-#: (a conditional UpdateItem) and list.
+#: What the service's code calls on the data table (service/store.py, and a keyed put's
+#: service/transactional_put.py or service/keyed_put.py): put, get, replace (a conditional
+#: UpdateItem) and list.
 SERVICE_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -96,10 +97,7 @@ def idempotency_actions(consistency: Consistency) -> tuple[str, ...]:
 
 
 def service_policy(
-    table_arn: str,
-    idempotency_table_arn: str,
-    kms_key_arn: str | None = None,
-    consistency: Consistency = Consistency.EVENTUAL,
+    table_arn: str, idempotency_table_arn: str, kms_key_arn: str | None, consistency: Consistency
 ) -> str:
     """The service's task role: the data table, the idempotency records as ``consistency``
     writes them, and the tables' key (one key encrypts both)."""

@@ -137,7 +137,7 @@ def idempotency_record_bytes() -> int:
     one), plus the per-item overhead."""
     digest = 2 * hashlib.sha256().digest_size  # the request key and the body's fingerprint
     expires = str(10**10 - 1)  # epoch seconds until the year 2286
-    created = "2000-01-01T00:00:00.000Z"  # service/store.py's utc_now, milliseconds
+    created = "2000-01-01T00:00:00.000Z"  # service/items.py's utc_now, milliseconds
     attributes = {
         contract.IDEMPOTENCY_PARTITION_KEY: digest,
         contract.IDEMPOTENCY_OBJECT_ID: len(str(uuid.UUID(int=0))),

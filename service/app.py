@@ -86,6 +86,12 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, ErrorCode.INTERNAL, "internal error")
 
 
+def store_kind(consistency: Consistency) -> type[Store]:
+    """The store for the tables' mode: strong consistency refuses transactions, so its keyed
+    puts are written apart."""
+    return StrongStore if consistency is Consistency.STRONG else TransactionalStore
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     if missing := undeclared(routes):
@@ -97,10 +103,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with dynamodb_client(settings) as client:
             with settled_heap():
-                # Strong consistency refuses transactions: its keyed puts are written apart.
-                strong = settings.consistency == Consistency.STRONG
-                kind: type[Store] = StrongStore if strong else TransactionalStore
-                store = kind(
+                store = store_kind(settings.consistency)(
                     client,
                     settings.table_name,
                     settings.idempotency_table_name,

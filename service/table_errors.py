@@ -57,13 +57,13 @@ async def translated(operation: str, deadline: float) -> AsyncIterator[None]:
                 [str(r.get("Code") or "None") for r in reasons],
                 [str(r.get("Message") or "") for r in reasons],
             ) from exc
-        translated = from_client_error(error)
-        if isinstance(translated, StoreUnavailable):
+        answer = from_client_error(error)
+        if isinstance(answer, StoreUnavailable):
             # Every 503 leaves a line for the operator; the unexpected ones as errors.
-            level = logging.WARNING if translated.expected else logging.ERROR
+            level = logging.WARNING if answer.expected else logging.ERROR
             code, message = error.get("Code", ""), error.get("Message", "")
             log.log(level, "dynamodb %s failed: %s %s", operation, code, message)
-        raise translated from exc
+        raise answer from exc
     except (BotoCoreError, HttpClientError, OSError) as exc:
         log.warning("dynamodb %s failed: %s", operation, type(exc).__name__)
         raise StoreUnavailable(f"the table cannot be reached ({type(exc).__name__})") from exc

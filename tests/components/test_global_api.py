@@ -17,11 +17,12 @@ import pytest
 from components import region_outputs
 from components.global_view import ROUTE53_METRICS_REGION
 from components.naming import stack_prefix
+from components.policies import idempotency_actions
 from components.region_role import region_code
 from picus.contract import HEALTH_PATH
 from picus.regions import CONSISTENCY_ENV, Consistency
 from tests.components.cloudwatch_metrics import METRICS
-from tests.components.conftest import API_CLUSTER, TABLE, TWO_REGIONS, Stack
+from tests.components.conftest import API_CLUSTER, TABLE, TWO_REGIONS, Stack, policy_of
 from tests.components.graph import load
 
 MULTI_REGION = ["dev-two-regions", "prod-three-regions"]
@@ -164,6 +165,14 @@ def test_the_service_writes_as_the_tables_mode_asks(whole: Stack) -> None:
         (definition,) = json.loads(task["state"]["containerDefinitions"])
         env = {e["name"]: e["value"] for e in definition["environment"]}
         assert env.get(CONSISTENCY_ENV) == (Consistency.STRONG.value if strong else None)
+    # ... and every region's task role may write the key's records as that mode does.
+    mode = Consistency.STRONG if strong else Consistency.EVENTUAL
+    roles = whole.all("aws:iam/rolePolicy:RolePolicy")
+    task_roles = [r for r in roles if r["name"].endswith("-task-policy")]
+    assert len(task_roles) == len(regions_of(whole))
+    for role in task_roles:
+        (records,) = [s for s in policy_of(role)["Statement"] if s["Sid"] == "IdempotencyRecords"]
+        assert sorted(records["Action"]) == sorted(idempotency_actions(mode)), role["name"]
 
 
 def test_each_region_is_exported_with_every_output_of_its_cluster(whole: Stack) -> None:

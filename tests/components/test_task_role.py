@@ -1,37 +1,38 @@
 """The service's task role (components/policies.py, ``service_policy``) against the calls its
-store makes. Every path a request can take is run against the test DynamoDB in each consistency
-mode, and each call is judged by IAM's evaluation logic on the table it names: the role allows
-all of them, and grants nothing on a table that no call of that mode needs. A keyed put under
-strong consistency writes its record apart from its item, and a role that allowed only the
-transaction's writes would answer every such put 503."""
+store makes. The store the service runs in each consistency mode takes every path a request
+can, against the test DynamoDB, and each call is judged by IAM's evaluation logic on the table
+it names: the role allows all of them, and its document grants nothing else on either table. A
+keyed put under strong consistency writes its record apart from its item, and a role that
+allowed only the transaction's writes would answer every such put 503."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from components.policies import SERVICE_TABLE_ACTIONS, idempotency_actions, service_policy
+from components.policies import service_policy
+from devkit import ROOT
 from picus import conditional
 from picus.errors import BadRequest, UnprocessableContent
 from picus.regions import Consistency
+from service.app import store_kind
 from service.codec import payload_of
 from service.dynamodb import dynamodb_client
 from service.idempotency import idempotent_request
-from service.keyed_put import StrongStore
 from service.settings import Settings
 from service.store import Store
-from service.transactional_put import TransactionalStore
 from service.wire import Payload
 from tests.deploy.iam_evaluator import Request, allows
 
-#: Where the tables of an account are, for the policy under test.
+#: Where an account's tables are, for the policy under test.
 TABLE_ARNS = "arn:aws:dynamodb:eu-west-1:111122223333:table/"
 #: A transaction's writes, each authorised as the action it stands for ("Using IAM with
 #: DynamoDB transactions").
@@ -50,10 +51,17 @@ REFUSALS: dict[str, dict[str, Any]] = {
         "CancellationReasons": [{"Code": "ValidationError", "Message": _INVALID}, {"Code": "None"}],
     },
 }
-STORES: dict[Consistency, type[Store]] = {
-    Consistency.EVENTUAL: TransactionalStore,
-    Consistency.STRONG: StrongStore,
-}
+
+
+@dataclass
+class _Run:
+    """What the store called, and the faults the run asked for and got."""
+
+    calls: set[tuple[str, str]] = field(default_factory=set)
+    refuse_next_item: bool = False
+    refused: int = 0
+    lose_next_record: bool = False
+    lost: int = 0
 
 
 def _payload(body: dict[str, Any]) -> Payload:
@@ -65,9 +73,7 @@ async def _keyed_put(store: Store, key: str, body: dict[str, Any]) -> None:
     await store.put(Payload(payload_of(raw)), idempotent_request(key, None, raw))
 
 
-async def _every_path(
-    store: Store, refuse_next_item: list[bool], lose_next_record: list[bool]
-) -> None:
+async def _every_path(store: Store, run: _Run) -> None:
     """Each thing a request can ask of the store, and each way a keyed put can go."""
     created = await store.put(_payload({"plain": 1}))
     key = str(uuid.uuid4())
@@ -76,25 +82,23 @@ async def _every_path(
     with pytest.raises(UnprocessableContent):
         await _keyed_put(store, key, {"another": 1})
     # An item DynamoDB refuses after its key was claimed (strong mode claims first).
-    refuse_next_item.append(True)
+    run.refuse_next_item = True
     with pytest.raises(BadRequest):
         await _keyed_put(store, str(uuid.uuid4()), {"refused": 1})
-    assert not refuse_next_item, "no item was refused"
-    # A key's record gone before its item is marked stored (a twin released it).
-    lose_next_record.append(True)
+    # A key's record gone before its item is marked stored (a twin released it): strong
+    # mode reads the key's record again, and claims it anew.
+    run.lose_next_record = True
     await _keyed_put(store, str(uuid.uuid4()), {"lost": 1})
-    lose_next_record.clear()
+    run.lose_next_record = False
     stored = await store.get(created.object_id)
     tags = conditional.parse(f'"{stored.revision}"', "If-Match")
     await store.replace(created.object_id, _payload({"v": 2}), conditional.if_match_condition(tags))
     await store.scan(10, None)
 
 
-async def _calls(settings: Settings, consistency: Consistency) -> set[tuple[str, str]]:
-    """(action, table name) of every call the mode's store made on every path."""
-    calls: set[tuple[str, str]] = set()
-    refuse_next_item: list[bool] = []
-    lose_next_record: list[bool] = []
+async def _run(settings: Settings, consistency: Consistency) -> _Run:
+    """Every path, by the store the service runs in ``consistency``."""
+    run = _Run()
     table = boto3.client(
         "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url
     )
@@ -104,61 +108,96 @@ async def _calls(settings: Settings, consistency: Consistency) -> set[tuple[str,
         if operation == "TransactWriteItems":
             for write in params["TransactItems"]:
                 ((kind, call),) = write.items()
-                calls.add((TRANSACTION_WRITES[kind], call["TableName"]))
+                run.calls.add((TRANSACTION_WRITES[kind], call["TableName"]))
         else:
-            calls.add((operation, params["TableName"]))
+            run.calls.add((operation, params["TableName"]))
 
     def refuse(
         params: dict[str, Any], model: Any, **_: Any
     ) -> tuple[AWSResponse, dict[str, Any]] | None:
         # The next write of an item is answered as DynamoDB answers an item it refuses
         # (botocore's before-call: a handler's answer stands for the call's).
-        if not refuse_next_item or model.name not in REFUSALS:
+        if not run.refuse_next_item or model.name not in REFUSALS:
             return None
         sent = json.loads(params["body"])
         item = sent["TransactItems"][0]["Put"] if model.name == "TransactWriteItems" else sent
         if item["TableName"] != settings.table_name:
             return None
-        refuse_next_item.clear()
+        run.refuse_next_item, run.refused = False, run.refused + 1
         return AWSResponse(params["url"], 400, HTTPHeaders(), None), REFUSALS[model.name]
 
     def lose(params: dict[str, Any], **_: Any) -> None:
         sent = json.loads(params["body"])
-        if lose_next_record and sent["TableName"] == settings.idempotency_table_name:
-            lose_next_record.clear()
+        if run.lose_next_record and sent["TableName"] == settings.idempotency_table_name:
+            run.lose_next_record, run.lost = False, run.lost + 1
             table.delete_item(TableName=sent["TableName"], Key=sent["Key"])
 
     async with dynamodb_client(replace(settings, max_attempts=1)) as client:
         client.meta.events.register("provide-client-params.dynamodb", record)
         client.meta.events.register("before-call.dynamodb", refuse)
         client.meta.events.register("before-call.dynamodb.UpdateItem", lose)
-        store = STORES[consistency](
+        store = store_kind(consistency)(
             client, settings.table_name, settings.idempotency_table_name, settings.store_deadline
         )
-        await _every_path(store, refuse_next_item, lose_next_record)
-    return calls
+        await _every_path(store, run)
+    return run
+
+
+def _granted(policy: dict[str, Any], arns: dict[str, str]) -> set[tuple[str, str]]:
+    """(action, table name) of every Allow on one of the tables, each action named in full."""
+    granted: set[tuple[str, str]] = set()
+    for statement in policy["Statement"]:
+        resources = statement["Resource"]
+        for arn in [resources] if isinstance(resources, str) else resources:
+            assert "*" not in arn, statement
+            names = [name for name, table_arn in arns.items() if table_arn == arn]
+            if statement["Effect"] == "Allow" and names:
+                for action in statement["Action"]:
+                    assert "*" not in action, statement
+                    granted.add((action, names[0]))
+    return granted
 
 
 @pytest.mark.parametrize("consistency", list(Consistency), ids=str)
 def test_the_task_role_allows_every_call_the_store_makes_and_nothing_more(
     settings: Settings, consistency: Consistency
 ) -> None:
-    tables = {
-        settings.table_name: TABLE_ARNS + settings.table_name,
-        settings.idempotency_table_name: TABLE_ARNS + settings.idempotency_table_name,
+    arns = {
+        name: TABLE_ARNS + name for name in (settings.table_name, settings.idempotency_table_name)
     }
     policy = json.loads(
         service_policy(
-            tables[settings.table_name],
-            tables[settings.idempotency_table_name],
-            consistency=consistency,
+            arns[settings.table_name], arns[settings.idempotency_table_name], None, consistency
         )
     )
-    calls = asyncio.run(_calls(settings, consistency))
-    for action, table in calls:
-        request = Request("dynamodb:" + action, tables[table])
+    run = asyncio.run(_run(settings, consistency))
+    # Each fault the run asked for happened where the mode's writes meet it: the refused item
+    # in both, the lost record where a record is written apart from its item.
+    assert run.refused == 1
+    assert run.lost == (1 if consistency is Consistency.STRONG else 0)
+    for action, table in run.calls:
+        request = Request("dynamodb:" + action, arns[table])
         assert allows(policy, request), f"{consistency}: {action} on {table} is denied"
-    granted = {(a, settings.table_name) for a in SERVICE_TABLE_ACTIONS} | {
-        (a, settings.idempotency_table_name) for a in idempotency_actions(consistency)
+    assert _granted(policy, arns) == {("dynamodb:" + a, table) for a, table in run.calls}
+
+
+def test_every_call_the_service_code_makes_is_granted_in_some_mode() -> None:
+    # A net for paths the run above does not take: every DynamoDB operation the service's
+    # code names on its client is an action some mode's role grants (a transaction's writes
+    # are their own actions).
+    arns = {"data": TABLE_ARNS + "data", "records": TABLE_ARNS + "records"}
+    granted = {
+        action
+        for consistency in Consistency
+        for action, _ in _granted(
+            json.loads(service_policy(arns["data"], arns["records"], None, consistency)), arns
+        )
     }
-    assert {("dynamodb:" + action, table) for action, table in calls} == granted
+    called = {
+        name
+        for module in sorted((ROOT / "service").glob("*.py"))
+        for name in re.findall(r"self\._client\.(\w+)\(", module.read_text())
+    }
+    assert "transact_write_items" in called
+    actions = {"dynamodb:" + name.title().replace("_", "") for name in called}
+    assert actions - {"dynamodb:TransactWriteItems"} <= granted
