@@ -11,10 +11,19 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from picus.contract import MAX_IDEMPOTENCY_KEY_LENGTH
+from picus.contract import (
+    CREATED_AT,
+    IDEMPOTENCY_EXPIRES_AT,
+    IDEMPOTENCY_FINGERPRINT,
+    IDEMPOTENCY_OBJECT_ID,
+    IDEMPOTENCY_PARTITION_KEY,
+    IDEMPOTENCY_TTL_SECONDS,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+)
 from picus.errors import BadRequest, ErrorCode, UnprocessableContent
+from service.items import Created
 
 #: The draft's field is a Structured Field String (RFC 8941, 3.3.3): printable ASCII in
 #: double quotes, ``\\`` and ``\"`` escaped. A bare token of visible ASCII is taken as well:
@@ -70,3 +79,24 @@ def key_reused() -> UnprocessableContent:
     return UnprocessableContent(
         "this Idempotency-Key was used with another body: use a new key for a new item"
     )
+
+
+def record_write(
+    table: str, request_key: str, created: Created, fingerprint: str, now: int
+) -> dict[str, Any]:
+    """A put of the key's record, naming the item that answers it, which holds only while the
+    key is free or its record expired: an expired record may outlive its time (TTL deletes
+    within days, not at once, developer guide "Time to Live"; a strong table has no TTL)."""
+    return {
+        "TableName": table,
+        "Item": {
+            IDEMPOTENCY_PARTITION_KEY: {"S": request_key},
+            IDEMPOTENCY_OBJECT_ID: {"S": created.object_id},
+            CREATED_AT: {"S": created.created_at},
+            IDEMPOTENCY_FINGERPRINT: {"S": fingerprint},
+            IDEMPOTENCY_EXPIRES_AT: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
+        },
+        "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
+        "ExpressionAttributeNames": {"#k": IDEMPOTENCY_PARTITION_KEY, "#e": IDEMPOTENCY_EXPIRES_AT},
+        "ExpressionAttributeValues": {":now": {"N": str(now)}},
+    }

@@ -29,15 +29,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from picus.contract import (
     CREATED_AT,
-    IDEMPOTENCY_EXPIRES_AT,
     IDEMPOTENCY_FINGERPRINT,
     IDEMPOTENCY_OBJECT_ID,
     IDEMPOTENCY_PARTITION_KEY,
     IDEMPOTENCY_STORED,
-    IDEMPOTENCY_TTL_SECONDS,
 )
 from picus.errors import BadRequest, PayloadTooLarge, StoreUnavailable
-from service.idempotency import key_reused
+from service.idempotency import key_reused, record_write
 from service.items import Created, utc_now
 from service.store import Store
 from service.table_errors import KeyTaken
@@ -121,25 +119,12 @@ class StrongStore(Store):
             # A record that is there for the condition and gone, or unreadable, for the read.
             raise StoreUnavailable("the Idempotency-Key's record cannot be read: retry it")
         now = int(time.time())
-        request: dict[str, Any] = {
-            "TableName": self._idempotency_table,
-            "Item": {
-                **self._key(key),
-                IDEMPOTENCY_OBJECT_ID: {"S": record.object_id},
-                CREATED_AT: {"S": record.created_at},
-                IDEMPOTENCY_FINGERPRINT: {"S": record.fingerprint},
-                IDEMPOTENCY_EXPIRES_AT: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
-            },
-            # No TTL deletes records here (MRSC has none): an expired one stays until its
-            # key comes again, and no longer counts.
-            "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
-            "ExpressionAttributeNames": {
-                "#k": IDEMPOTENCY_PARTITION_KEY,
-                "#e": IDEMPOTENCY_EXPIRES_AT,
-            },
-            "ExpressionAttributeValues": {":now": {"N": str(now)}},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+        # No TTL deletes records here (MRSC has none): an expired one stays until its key
+        # comes again, and no longer counts.
+        request = record_write(
+            self._idempotency_table, key, record.created, record.fingerprint, now
+        )
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         try:
             async with self._translated("PutItem"):
                 await self._client.put_item(**request)

@@ -15,20 +15,17 @@ from picus.contract import (
     IDEMPOTENCY_FINGERPRINT,
     IDEMPOTENCY_OBJECT_ID,
     IDEMPOTENCY_PARTITION_KEY,
-    IDEMPOTENCY_TTL_SECONDS,
     PARTITION_KEY,
     PAYLOAD,
 )
 from picus.errors import Conflict
-from service.idempotency import key_reused
+from service.idempotency import key_reused, record_write
 from service.items import Created, new_item
 from service.store import Store
 from service.table_errors import Cancelled, cancellation_error
 from service.wire import sending
 
 if TYPE_CHECKING:
-    from types_aiobotocore_dynamodb.type_defs import AttributeValueTypeDef
-
     from service.idempotency import IdempotentRequest
     from service.wire import Payload
 
@@ -40,13 +37,6 @@ class TransactionalStore(Store):
         self, created: Created, payload: Payload, idempotent: IdempotentRequest
     ) -> Created | None:
         now = int(time.time())
-        record: dict[str, AttributeValueTypeDef] = {
-            IDEMPOTENCY_PARTITION_KEY: {"S": idempotent.request_key},
-            IDEMPOTENCY_OBJECT_ID: {"S": created.object_id},
-            CREATED_AT: {"S": created.created_at},
-            IDEMPOTENCY_FINGERPRINT: {"S": idempotent.fingerprint},
-            IDEMPOTENCY_EXPIRES_AT: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
-        }
         # The call's ClientRequestToken, the same on every retry botocore makes of it: a retry
         # of a transaction that succeeded succeeds again, unchanged (DynamoDB API reference,
         # TransactWriteItems, "ClientRequestToken"). Set here, as botocore would set one,
@@ -62,18 +52,13 @@ class TransactionalStore(Store):
                     }
                 },
                 {
-                    "Put": {
-                        "TableName": self._idempotency_table,
-                        "Item": record,
-                        # An expired record may outlive its time: TTL deletes within days, not
-                        # at once (developer guide, "Time to Live").
-                        "ConditionExpression": "attribute_not_exists(#k) OR #e < :now",
-                        "ExpressionAttributeNames": {
-                            "#k": IDEMPOTENCY_PARTITION_KEY,
-                            "#e": IDEMPOTENCY_EXPIRES_AT,
-                        },
-                        "ExpressionAttributeValues": {":now": {"N": str(now)}},
-                    }
+                    "Put": record_write(
+                        self._idempotency_table,
+                        idempotent.request_key,
+                        created,
+                        idempotent.fingerprint,
+                        now,
+                    )
                 },
             ],
             "ClientRequestToken": str(uuid.uuid4()),
