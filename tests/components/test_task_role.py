@@ -30,6 +30,7 @@ from service.idempotency import idempotent_request
 from service.settings import Settings
 from service.store import Store
 from service.wire import Payload
+from tests.components.test_policies import as_list, statements
 from tests.deploy.iam_evaluator import Request, allows
 
 #: Where an account's tables are, for the policy under test.
@@ -145,16 +146,15 @@ async def _run(settings: Settings, consistency: Consistency) -> _Run:
 
 def _granted(policy: dict[str, Any], arns: dict[str, str]) -> set[tuple[str, str]]:
     """(action, table name) of every Allow on one of the tables, each action named in full."""
+    tables = {arn: name for name, arn in arns.items()}
     granted: set[tuple[str, str]] = set()
-    for statement in policy["Statement"]:
-        resources = statement["Resource"]
-        for arn in [resources] if isinstance(resources, str) else resources:
+    for statement in statements(policy):
+        for arn in as_list(statement["Resource"]):
             assert "*" not in arn, statement
-            names = [name for name, table_arn in arns.items() if table_arn == arn]
-            if statement["Effect"] == "Allow" and names:
-                for action in statement["Action"]:
+            if statement["Effect"] == "Allow" and arn in tables:
+                for action in as_list(statement["Action"]):
                     assert "*" not in action, statement
-                    granted.add((action, names[0]))
+                    granted.add((action, tables[arn]))
     return granted
 
 
